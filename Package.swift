@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Module map: each target has one job.
+//   DNBEngine    – tensors, autograd, kernels on OpenBLAS, Adam, RNG, safetensors (knows nothing of diffusion)
+//   DNBDiffusion – UNet2DModel and its blocks, DDPM/DDIM schedulers, training and sampling loops
+//   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
+//   DNBPlot      – figures (cairo) written as PNG with provenance text chunks
+//   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer
+//   dnb          – the executable: REPL (readline), `run`, `check`, `bench`
+let package = Package(
+    name: "dnb",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dnb", targets: ["dnb"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline",
+                       providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo",
+                       providers: [.apt(["libcairo2-dev", "libpng-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib",
+                       providers: [.apt(["zlib1g-dev", "libssl-dev"])]),
+
+        .target(name: "DNBEngine", dependencies: ["CBLAS"]),
+        .target(name: "DNBDiffusion", dependencies: ["DNBEngine"]),
+        .target(name: "DNBData", dependencies: ["DNBEngine", "CZlib"]),
+        .target(name: "DNBPlot", dependencies: ["CCairo"]),
+        .target(name: "DNBLanguage", dependencies: []),
+        .executableTarget(name: "dnb", dependencies: [
+            "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "CReadline",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "DNBEngineTests", dependencies: ["DNBEngine"]),
+        .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBDiffusion", "DNBEngine"]),
+        .testTarget(name: "DNBDataTests", dependencies: ["DNBData", "DNBEngine"]),
+        .testTarget(name: "DNBPlotTests", dependencies: ["DNBPlot"]),
+        .testTarget(name: "DNBLanguageTests", dependencies: ["DNBLanguage"]),
+    ]
+)

@@ -1,0 +1,2 @@
+/// Datasets: reading, verifying, locating and preparing images for training.
+public enum DNBData {}

@@ -1,0 +1,2 @@
+/// Diffusion models and schedulers built on DNBEngine.
+public enum DNBDiffusion {}

@@ -1,0 +1,72 @@
+/// The recorded producer of a tensor: its inputs and how to push an output
+/// gradient back to them. Backward closures capture exactly what they need
+/// (inputs, cached statistics) and accumulate into the inputs' `grad`.
+final class Node {
+    let inputs: [Tensor]
+    let backward: (Tensor) throws -> Void
+    init(inputs: [Tensor], backward: @escaping (Tensor) throws -> Void) {
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+/// Whether ops record themselves for backward. Inference runs inside
+/// `withNoGrad`, where nothing is recorded and nothing is kept for backward.
+public enum GradMode {
+    @TaskLocal public static var isEnabled = true
+}
+
+public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
+    try GradMode.$isEnabled.withValue(false, operation: body)
+}
+
+/// Records `out` as produced from `inputs` when gradients are wanted.
+@inline(__always)
+func record(_ out: Tensor, inputs: [Tensor], backward: @escaping (Tensor) throws -> Void) {
+    guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return }
+    out.requiresGrad = true
+    out.node = Node(inputs: inputs, backward: backward)
+}
+
+extension Tensor {
+    /// Reverse-mode pass from this (scalar) tensor. Gradients of leaves accumulate
+    /// into their `grad`; intermediate gradients and the graph are released as
+    /// soon as they have been used, so activations free during the pass.
+    public func backward() throws {
+        guard count == 1 else {
+            throw EngineError.notDifferentiable("backward() needs a scalar, got \(describe(shape))")
+        }
+        guard node != nil else { throw EngineError.notDifferentiable("tensor was not produced by a recorded op") }
+        try backward(seed: Tensor(shape: shape, repeating: 1))
+    }
+
+    /// Reverse-mode pass with an explicit output gradient.
+    public func backward(seed: Tensor) throws {
+        try requireSameShape("backward", self, seed)
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        // Iterative post-order DFS: the UNet graph is deep enough to make recursion risky.
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (t, expanded) = stack.popLast() {
+            if expanded { order.append(t); continue }
+            if !visited.insert(ObjectIdentifier(t)).inserted { continue }
+            stack.append((t, true))
+            for input in t.node?.inputs ?? [] where input.node != nil && !visited.contains(ObjectIdentifier(input)) {
+                stack.append((input, false))
+            }
+        }
+        if let g = grad {
+            for i in 0..<count { g.data[i] += seed.data[i] }
+        } else {
+            grad = seed.copy()
+        }
+        for t in order.reversed() {
+            guard let node = t.node else { continue }
+            t.node = nil
+            if let g = t.grad {
+                t.grad = nil
+                try node.backward(g)
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/// Concatenation along the last (channel) dimension: torch.cat(dim=1) on NCHW
+/// is the last dimension in dnb's NHWC layout.
+public func concatChannels(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+    try requireNonEmpty("concat", a, b)
+    guard a.rank == b.rank, a.shape.dropLast() == b.shape.dropLast() else {
+        throw EngineError.shapeMismatch(op: "concat", detail: "\(describe(a.shape)) and \(describe(b.shape)) differ outside the channel dimension")
+    }
+    let ca = a.shape.last!, cb = b.shape.last!, c = ca + cb
+    let rows = a.count / ca
+    let out = Tensor(uninitialized: Array(a.shape.dropLast()) + [c])
+    let ap = SendablePointer(a.data), bp = SendablePointer(b.data), op = SendablePointer(out.data)
+    parallelChunks(rows, minimumPerThread: 512) { _, r in
+        for i in r {
+            (op.p + i * c).update(from: ap.p + i * ca, count: ca)
+            (op.p + i * c + ca).update(from: bp.p + i * cb, count: cb)
+        }
+    }
+    record(out, inputs: [a, b]) { g in
+        let gp = SendablePointer(g.data)
+        let ga = a.requiresGrad ? SendablePointer(a.gradBuffer()) : nil
+        let gb = b.requiresGrad ? SendablePointer(b.gradBuffer()) : nil
+        parallelChunks(rows, minimumPerThread: 512) { _, r in
+            for i in r {
+                if let ga { for j in 0..<ca { ga.p[i * ca + j] += gp.p[i * c + j] } }
+                if let gb { for j in 0..<cb { gb.p[i * cb + j] += gp.p[i * c + ca + j] } }
+            }
+        }
+    }
+    return out
+}

@@ -1,0 +1,56 @@
+import CBLAS
+
+/// Row-major C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C through OpenBLAS.
+/// Every matrix product in dnb goes through here.
+@inline(__always)
+func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+           alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+           b: UnsafePointer<Float>, ldb: Int,
+           beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// A GEMM whose M dimension is split across the engine's threads, each
+/// calling single-threaded OpenBLAS on its block of rows.
+func parallelSgemm(transB: Bool = false, m: Int, n: Int, k: Int,
+                   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                   b: UnsafePointer<Float>, ldb: Int,
+                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let ap = SendablePointer(UnsafeMutablePointer(mutating: a))
+    let bp = SendablePointer(UnsafeMutablePointer(mutating: b))
+    let cp = SendablePointer(c)
+    parallelChunks(m, minimumPerThread: 64) { _, rows in
+        guard !rows.isEmpty else { return }
+        sgemm(transB: transB, m: rows.count, n: n, k: k, alpha: alpha,
+              a: ap.p + rows.lowerBound * lda, lda: lda, b: bp.p, ldb: ldb,
+              beta: beta, c: cp.p + rows.lowerBound * ldc, ldc: ldc)
+    }
+}
+
+/// C[M,N] += alpha · A[K,M]ᵀ · B[K,N] with the long K dimension split across
+/// threads (weight gradients: K is the number of rows in the batch). Each thread
+/// sums into its own scratch; the partials are added in a fixed order so the
+/// result does not depend on scheduling.
+func parallelSgemmATB(m: Int, n: Int, k: Int, alpha: Float = 1,
+                      a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int,
+                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let threads = max(1, min(Engine.threads, k / 256))
+    if threads == 1 {
+        sgemm(transA: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: c, ldc: ldc)
+        return
+    }
+    let scratch = Tensor(uninitialized: [threads, m, n])
+    let sp = SendablePointer(scratch.data)
+    let ap = SendablePointer(UnsafeMutablePointer(mutating: a)), bp = SendablePointer(UnsafeMutablePointer(mutating: b))
+    parallelFor(threads) { t in
+        let lo = k * t / threads, hi = k * (t + 1) / threads
+        sgemm(transA: true, m: m, n: n, k: hi - lo, alpha: alpha, a: ap.p + lo * lda, lda: lda,
+              b: bp.p + lo * ldb, ldb: ldb, beta: 0, c: sp.p + t * m * n, ldc: n)
+    }
+    for t in 0..<threads {
+        let part = sp.p + t * m * n
+        for i in 0..<m { for j in 0..<n { c[i * ldc + j] += part[i * n + j] } }
+    }
+}
