@@ -13,6 +13,8 @@ public final class Tensor: @unchecked Sendable {
     public var requiresGrad: Bool
     /// The op that produced this tensor, when it was recorded for backward.
     var node: Node?
+    /// Whether this tensor was recorded for backward (false for everything made under `withNoGrad`).
+    public var isRecorded: Bool { node != nil }
 
     public var count: Int { storage.count }
     public var rank: Int { shape.count }

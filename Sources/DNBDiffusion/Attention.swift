@@ -1,0 +1,37 @@
+import DNBEngine
+
+/// diffusers' `Attention` as UNet2DModel builds it for its attention blocks
+/// (`_from_deprecated_attn_block`): group norm, q/k/v projections, multi-head
+/// scaled dot-product self-attention over the H·W tokens, output projection
+/// (`to_out.0`), residual connection, rescale.
+///
+/// In NHWC the [N, H, W, C] activation already is [N, H·W, C] tokens, so the
+/// transposes diffusers performs around the projections disappear.
+public struct Attention {
+    public let groupNorm: GroupNorm
+    public let toQ: Linear, toK: Linear, toV: Linear, toOut: Linear
+    public let heads: Int
+    public let rescaleOutputFactor: Float
+
+    public init(_ scope: ParameterScope, channels: Int, headDimension: Int, groups: Int, eps: Float,
+                rescaleOutputFactor: Float = 1, rng: inout RandomGenerator) throws {
+        guard headDimension > 0, channels % headDimension == 0 else {
+            throw ModelError.invalidConfig("attention_head_dim \(headDimension) does not divide \(channels) channels")
+        }
+        heads = channels / headDimension
+        groupNorm = try GroupNorm(scope("group_norm"), groups: groups, channels: channels, eps: eps)
+        toQ = Linear(scope("to_q"), inFeatures: channels, outFeatures: channels, rng: &rng)
+        toK = Linear(scope("to_k"), inFeatures: channels, outFeatures: channels, rng: &rng)
+        toV = Linear(scope("to_v"), inFeatures: channels, outFeatures: channels, rng: &rng)
+        toOut = Linear(scope("to_out")(0), inFeatures: channels, outFeatures: channels, rng: &rng)
+        self.rescaleOutputFactor = rescaleOutputFactor
+    }
+
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let tokens = try groupNorm(x).reshaped([n, h * w, c])
+        let attended = try scaledDotProductAttention(query: try toQ(tokens), key: try toK(tokens), value: try toV(tokens), heads: heads)
+        let out = try add(try toOut(attended).reshaped([n, h, w, c]), x)
+        return rescaleOutputFactor == 1 ? out : try scale(out, 1 / rescaleOutputFactor)
+    }
+}

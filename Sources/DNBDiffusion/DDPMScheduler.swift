@@ -1,0 +1,135 @@
+import DNBEngine
+
+/// diffusers' DDPMScheduler (0.32.2 semantics and defaults).
+///
+/// `previousTimestep(t)` is t − T / n (integer division) for the n inference
+/// steps set, exactly as diffusers computes it. With the default "leading"
+/// spacing this explains the tutorial's puzzle: `setTimesteps(1)` gives [0],
+/// so one "step" only ever asks the model about t = 0, and `setTimesteps(2)`
+/// gives [500, 0], so the first step starts from t = 500 whatever the real
+/// noise level of the input is, and adds fresh variance noise on the way.
+public final class DDPMScheduler {
+    public struct Output {
+        public let prevSample: Tensor
+        public let predOriginalSample: Tensor
+    }
+
+    public enum VarianceType: String, CaseIterable, Sendable {
+        case fixedSmall = "fixed_small"
+        case fixedLarge = "fixed_large"
+    }
+
+    public let schedule: NoiseSchedule
+    public let betaStart: Float, betaEnd: Float
+    public let betaSchedule: BetaSchedule
+    public let predictionType: PredictionType
+    public let varianceType: VarianceType
+    public let clipSample: Bool
+    public let clipSampleRange: Float
+    public let timestepSpacing: TimestepSpacing
+    public let stepsOffset: Int
+    public private(set) var timesteps: [Int]
+    public private(set) var numInferenceSteps: Int?
+
+    public init(numTrainTimesteps: Int = 1000, betaStart: Float = 0.0001, betaEnd: Float = 0.02,
+                betaSchedule: BetaSchedule = .linear, predictionType: PredictionType = .epsilon,
+                varianceType: VarianceType = .fixedSmall, clipSample: Bool = true, clipSampleRange: Float = 1,
+                timestepSpacing: TimestepSpacing = .leading, stepsOffset: Int = 0) throws {
+        schedule = try NoiseSchedule(trainTimesteps: numTrainTimesteps, betaStart: betaStart, betaEnd: betaEnd, schedule: betaSchedule)
+        (self.betaStart, self.betaEnd, self.betaSchedule) = (betaStart, betaEnd, betaSchedule)
+        self.predictionType = predictionType
+        self.varianceType = varianceType
+        self.clipSample = clipSample
+        self.clipSampleRange = clipSampleRange
+        self.timestepSpacing = timestepSpacing
+        self.stepsOffset = stepsOffset
+        timesteps = Array((0..<numTrainTimesteps).reversed())
+    }
+
+    public var numTrainTimesteps: Int { schedule.trainTimesteps }
+
+    public func setTimesteps(_ n: Int) throws {
+        timesteps = try inferenceTimesteps(count: n, trainTimesteps: numTrainTimesteps, spacing: timestepSpacing, stepsOffset: stepsOffset)
+        numInferenceSteps = n
+    }
+
+    public func previousTimestep(_ t: Int) -> Int { t - numTrainTimesteps / (numInferenceSteps ?? numTrainTimesteps) }
+
+    public func addNoise(_ original: Tensor, noise: Tensor, timesteps: [Int]) throws -> Tensor {
+        try schedule.addNoise(original, noise: noise, timesteps: timesteps)
+    }
+
+    func alphaProduct(_ t: Int) -> Float { t >= 0 ? schedule.alphasCumprod[t] : 1 }
+
+    /// The variance σ²ₜ of the step from t.
+    public func variance(at t: Int) -> Float {
+        let aT = alphaProduct(t), aPrev = alphaProduct(previousTimestep(t))
+        let currentBeta = 1 - aT / aPrev
+        let v = max((1 - aPrev) / (1 - aT) * currentBeta, 1e-20)
+        switch varianceType {
+        case .fixedSmall: return v
+        case .fixedLarge: return currentBeta
+        }
+    }
+
+    /// One reverse step from t. `noise` is the variance noise added when t > 0
+    /// (drawn from `rng` when not given); for t = 0 nothing is added.
+    public func step(modelOutput: Tensor, timestep t: Int, sample: Tensor, noise: Tensor? = nil,
+                     rng: inout RandomGenerator) throws -> Output {
+        guard modelOutput.shape == sample.shape else {
+            throw SchedulerError.invalid("step: model output \(modelOutput.shape) and sample \(sample.shape) differ")
+        }
+        guard t >= 0, t < numTrainTimesteps else { throw SchedulerError.invalid("step: timestep \(t) is outside 0..<\(numTrainTimesteps)") }
+        let prevT = previousTimestep(t)
+        let aT = alphaProduct(t), aPrev = alphaProduct(prevT)
+        let betaT = 1 - aT, betaPrev = 1 - aPrev
+        let currentAlpha = aT / aPrev, currentBeta = 1 - currentAlpha
+        let original = predictOriginal(modelOutput, sample, alphaProduct: aT)
+        let originalCoeff = aPrev.squareRoot() * currentBeta / betaT
+        let sampleCoeff = currentAlpha.squareRoot() * betaPrev / betaT
+        let prev = Tensor(uninitialized: sample.shape)
+        for i in 0..<sample.count { prev.data[i] = originalCoeff * original.data[i] + sampleCoeff * sample.data[i] }
+        if t > 0 {
+            let z = noise ?? rng.normalTensor(sample.shape)
+            guard z.shape == sample.shape else { throw SchedulerError.invalid("step: variance noise \(z.shape) vs sample \(sample.shape)") }
+            let sigma = variance(at: t).squareRoot()
+            for i in 0..<sample.count { prev.data[i] = prev.data[i] + sigma * z.data[i] }
+        }
+        return Output(prevSample: prev, predOriginalSample: original)
+    }
+
+    func predictOriginal(_ output: Tensor, _ sample: Tensor, alphaProduct aT: Float) -> Tensor {
+        let x0 = Tensor(uninitialized: sample.shape)
+        let sa = aT.squareRoot(), sb = (1 - aT).squareRoot()
+        for i in 0..<sample.count {
+            var v: Float
+            switch predictionType {
+            case .epsilon: v = (sample.data[i] - sb * output.data[i]) / sa
+            case .sample: v = output.data[i]
+            case .vPrediction: v = sa * sample.data[i] - sb * output.data[i]
+            }
+            if clipSample { v = min(max(v, -clipSampleRange), clipSampleRange) }
+            x0.data[i] = v
+        }
+        return x0
+    }
+
+    /// A plain-language account of the current inference timesteps.
+    public func explainTimesteps() -> String {
+        let n = numInferenceSteps ?? numTrainTimesteps
+        var lines = ["\(timesteps.count) timestep\(timesteps.count == 1 ? "" : "s") (\(timestepSpacing.rawValue) spacing, T = \(numTrainTimesteps)): \(summarize(timesteps))"]
+        lines.append("each step jumps from t to t − \(numTrainTimesteps / n) (T / n with integer division); a jump below 0 ends at the clean image (ᾱ = 1)")
+        if timestepSpacing == .leading, let first = timesteps.first, first < numTrainTimesteps - numTrainTimesteps / n {
+            lines.append("leading spacing starts at t = \(first), not at T − 1 = \(numTrainTimesteps - 1): the first step treats its input as only partly noisy (ᾱ = \(schedule.alphasCumprod[first])), so pure noise is never fully removed when n is small; trailing spacing starts at T − 1")
+        }
+        for t in timesteps.prefix(3) {
+            lines.append("  t = \(t): ᾱ = \(schedule.alphasCumprod[t]), signal share √ᾱ = \(schedule.alphasCumprod[t].squareRoot()), next t = \(previousTimestep(t))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+func summarize(_ ts: [Int]) -> String {
+    ts.count <= 12 ? "[" + ts.map(String.init).joined(separator: ", ") + "]"
+        : "[" + ts.prefix(5).map(String.init).joined(separator: ", ") + ", …, " + ts.suffix(3).map(String.init).joined(separator: ", ") + "]"
+}

@@ -1,2 +1,0 @@
-/// Diffusion models and schedulers built on DNBEngine.
-public enum DNBDiffusion {}

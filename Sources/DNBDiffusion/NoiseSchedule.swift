@@ -1,0 +1,101 @@
+import Foundation
+import DNBEngine
+
+/// The β schedule shared by DDPM and DDIM, computed as diffusers does in float32.
+public enum BetaSchedule: String, CaseIterable, Sendable {
+    case linear
+    case scaledLinear = "scaled_linear"
+    case squaredcosCapV2 = "squaredcos_cap_v2"
+}
+
+public enum PredictionType: String, CaseIterable, Sendable {
+    case epsilon, sample
+    case vPrediction = "v_prediction"
+}
+
+public enum TimestepSpacing: String, CaseIterable, Sendable {
+    case leading, trailing, linspace
+}
+
+public enum SchedulerError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    public var description: String {
+        switch self { case .invalid(let s): return "scheduler: \(s)" }
+    }
+}
+
+/// Training-time quantities: βₜ, αₜ = 1 − βₜ and ᾱₜ = Παₛ.
+public struct NoiseSchedule: Sendable {
+    public let betas: [Float]
+    public let alphas: [Float]
+    public let alphasCumprod: [Float]
+
+    public init(trainTimesteps n: Int, betaStart: Float, betaEnd: Float, schedule: BetaSchedule) throws {
+        guard n > 1 else { throw SchedulerError.invalid("num_train_timesteps must be at least 2, got \(n)") }
+        switch schedule {
+        case .linear: betas = torchLinspace(betaStart, betaEnd, n)
+        case .scaledLinear: betas = torchLinspace(betaStart.squareRoot(), betaEnd.squareRoot(), n).map { $0 * $0 }
+        case .squaredcosCapV2:
+            // betas_for_alpha_bar: computed in double by Python, then stored as float32.
+            func alphaBar(_ t: Double) -> Double { let c = cos((t + 0.008) / 1.008 * Double.pi / 2); return c * c }
+            betas = (0..<n).map { i in Float(min(1 - alphaBar(Double(i + 1) / Double(n)) / alphaBar(Double(i) / Double(n)), 0.999)) }
+        }
+        alphas = betas.map { 1 - $0 }
+        // torch.cumprod accumulates float32 products in double on the CPU.
+        var acc = 1.0
+        alphasCumprod = alphas.map { acc *= Double($0); return Float(acc) }
+    }
+
+    public var trainTimesteps: Int { betas.count }
+
+    /// noisy = √ᾱₜ · x + √(1 − ᾱₜ) · noise, one timestep per image (first dimension).
+    public func addNoise(_ original: Tensor, noise: Tensor, timesteps: [Int]) throws -> Tensor {
+        guard original.shape == noise.shape else {
+            throw SchedulerError.invalid("add_noise: sample \(original.shape) and noise \(noise.shape) differ")
+        }
+        let n = original.shape.first ?? 0
+        guard n > 0, timesteps.count == n else {
+            throw SchedulerError.invalid("add_noise: \(timesteps.count) timesteps for \(n) images")
+        }
+        if let bad = timesteps.first(where: { $0 < 0 || $0 >= trainTimesteps }) {
+            throw SchedulerError.invalid("add_noise: timestep \(bad) is outside 0..<\(trainTimesteps)")
+        }
+        let per = original.count / n
+        let out = Tensor(uninitialized: original.shape)
+        for (i, t) in timesteps.enumerated() {
+            let a = alphasCumprod[t].squareRoot(), b = (1 - alphasCumprod[t]).squareRoot()
+            let x = original.data + i * per, e = noise.data + i * per, o = out.data + i * per
+            for j in 0..<per { o[j] = a * x[j] + b * e[j] }
+        }
+        return out
+    }
+}
+
+/// torch.linspace in float32: the first half counts up from start, the second
+/// half down from end, with step (end − start)/(n − 1) in float32.
+func torchLinspace(_ start: Float, _ end: Float, _ n: Int) -> [Float] {
+    let step = (end - start) / Float(n - 1)
+    return (0..<n).map { i in i < n / 2 ? start + step * Float(i) : end - step * Float(n - 1 - i) }
+}
+
+/// Inference timesteps for each spacing, as diffusers computes them with numpy.
+func inferenceTimesteps(count: Int, trainTimesteps: Int, spacing: TimestepSpacing, stepsOffset: Int) throws -> [Int] {
+    guard count >= 1, count <= trainTimesteps else {
+        throw SchedulerError.invalid("num_inference_steps must be between 1 and num_train_timesteps (\(trainTimesteps)), got \(count)")
+    }
+    switch spacing {
+    case .linspace:
+        // np.linspace(0, T−1, n).round()[::-1]; numpy rounds half to even.
+        if count == 1 { return [0] }
+        let step = Double(trainTimesteps - 1) / Double(count - 1)
+        return (0..<count).map { Int((Double($0) * step).rounded(.toNearestOrEven)) }.reversed()
+    case .leading:
+        let ratio = trainTimesteps / count
+        return (0..<count).map { $0 * ratio + stepsOffset }.reversed()
+    case .trailing:
+        // np.round(np.arange(T, 0, −T/n)) − 1
+        let step = -Double(trainTimesteps) / Double(count)
+        let length = Int((-Double(trainTimesteps) / step).rounded(.up))  // numpy's arange length
+        return (0..<length).map { Int((Double(trainTimesteps) + Double($0) * step).rounded(.toNearestOrEven)) - 1 }
+    }
+}

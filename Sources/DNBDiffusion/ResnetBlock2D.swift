@@ -1,0 +1,36 @@
+import DNBEngine
+
+/// diffusers' ResnetBlock2D with the defaults UNet2DModel uses: pre-norm,
+/// SiLU, timestep projection added between the two convolutions
+/// (time_embedding_norm "default"), output scale 1, and a 1×1
+/// `conv_shortcut` when the channel count changes.
+public struct ResnetBlock2D {
+    public let norm1: GroupNorm, conv1: Conv2d, timeEmbProj: Linear
+    public let norm2: GroupNorm, conv2: Conv2d
+    public let convShortcut: Conv2d?
+    public let outputScaleFactor: Float
+
+    public init(_ scope: ParameterScope, inChannels: Int, outChannels: Int, tembChannels: Int,
+                groups: Int, eps: Float, outputScaleFactor: Float = 1, rng: inout RandomGenerator) throws {
+        norm1 = try GroupNorm(scope("norm1"), groups: groups, channels: inChannels, eps: eps)
+        conv1 = Conv2d(scope("conv1"), inChannels: inChannels, outChannels: outChannels, kernelSize: 3, padding: 1, rng: &rng)
+        timeEmbProj = Linear(scope("time_emb_proj"), inFeatures: tembChannels, outFeatures: outChannels, rng: &rng)
+        norm2 = try GroupNorm(scope("norm2"), groups: groups, channels: outChannels, eps: eps)
+        conv2 = Conv2d(scope("conv2"), inChannels: outChannels, outChannels: outChannels, kernelSize: 3, padding: 1, rng: &rng)
+        convShortcut = inChannels != outChannels
+            ? Conv2d(scope("conv_shortcut"), inChannels: inChannels, outChannels: outChannels, kernelSize: 1, rng: &rng)
+            : nil
+        self.outputScaleFactor = outputScaleFactor
+    }
+
+    /// `activatedEmbedding` is SiLU(temb), shared by every block of the model.
+    public func callAsFunction(_ x: Tensor, activatedEmbedding: Tensor) throws -> Tensor {
+        var h = try conv1(try norm1(x, thenSiLU: true))
+        let n = activatedEmbedding.shape[0], c = h.shape[3]
+        h = try add(h, try timeEmbProj(activatedEmbedding).reshaped([n, 1, 1, c]))
+        h = try conv2(try norm2(h, thenSiLU: true))
+        let shortcut = try convShortcut.map { try $0(x) } ?? x
+        let sum = try add(shortcut, h)
+        return outputScaleFactor == 1 ? sum : try scale(sum, 1 / outputScaleFactor)
+    }
+}

@@ -1,0 +1,95 @@
+import DNBEngine
+
+/// diffusers' UNet2DModel: a noise-prediction UNet conditioned on the timestep
+/// (and optionally a class label). Activations are NHWC; parameters carry
+/// diffusers' state-dict names, so checkpoints move between the two unchanged.
+public final class UNet2DModel {
+    public let config: UNet2DConfig
+    public let parameters = ParameterStore()
+    let convIn: Conv2d
+    let timeLinear1: Linear, timeLinear2: Linear
+    let classEmbedding: Embedding?
+    public let downBlocks: [DownBlock2D]
+    public let midBlock: UNetMidBlock2D
+    public let upBlocks: [UpBlock2D]
+    let convNormOut: GroupNorm
+    let convOut: Conv2d
+
+    public init(config: UNet2DConfig, seed: UInt64 = 0) throws {
+        try config.validate()
+        self.config = config
+        var rng = RandomGenerator(seed: seed)
+        let root = ParameterScope(parameters)
+        let channels = config.blockOutChannels
+        let tembChannels = channels[0] * 4
+        convIn = Conv2d(root("conv_in"), inChannels: config.inChannels, outChannels: channels[0], kernelSize: 3, padding: 1, rng: &rng)
+        timeLinear1 = Linear(root("time_embedding")("linear_1"), inFeatures: channels[0], outFeatures: tembChannels, rng: &rng)
+        timeLinear2 = Linear(root("time_embedding")("linear_2"), inFeatures: tembChannels, outFeatures: tembChannels, rng: &rng)
+        classEmbedding = config.numClassEmbeds.map { Embedding(root("class_embedding"), count: $0, dimension: tembChannels, rng: &rng) }
+
+        var downs: [DownBlock2D] = []
+        var output = channels[0]
+        for (i, type) in config.downBlockTypes.enumerated() {
+            let input = output
+            output = channels[i]
+            downs.append(try DownBlock2D(root("down_blocks")(i), typeName: type, layers: config.layersPerBlock,
+                                         inChannels: input, outChannels: output, tembChannels: tembChannels,
+                                         addDownsample: i < channels.count - 1, config: config, rng: &rng))
+        }
+        downBlocks = downs
+        midBlock = try UNetMidBlock2D(root("mid_block"), channels: channels.last!, tembChannels: tembChannels, config: config, rng: &rng)
+
+        var ups: [UpBlock2D] = []
+        let reversed = Array(channels.reversed())
+        output = reversed[0]
+        for (i, type) in config.upBlockTypes.enumerated() {
+            let previous = output
+            output = reversed[i]
+            let input = reversed[min(i + 1, channels.count - 1)]
+            ups.append(try UpBlock2D(root("up_blocks")(i), typeName: type, layers: config.layersPerBlock + 1,
+                                     inChannels: input, prevOutputChannels: previous, outChannels: output,
+                                     tembChannels: tembChannels, addUpsample: i < channels.count - 1, config: config, rng: &rng))
+        }
+        upBlocks = ups
+        convNormOut = try GroupNorm(root("conv_norm_out"), groups: config.normNumGroups, channels: channels[0], eps: Float(config.normEps))
+        convOut = Conv2d(root("conv_out"), inChannels: channels[0], outChannels: config.outChannels, kernelSize: 3, padding: 1, rng: &rng)
+    }
+
+    /// Predicts the noise in `sample` ([N, H, W, in_channels]) at `timesteps`
+    /// (one per image, or a single one for all), optionally for `classLabels`.
+    public func callAsFunction(_ sample: Tensor, timesteps: [Float], classLabels: [Int]? = nil) throws -> Tensor {
+        guard sample.rank == 4, sample.shape[3] == config.inChannels else {
+            throw ModelError.input("expected a sample of shape [N, H, W, \(config.inChannels)], got \(sample.shape)")
+        }
+        let n = sample.shape[0], downFactor = 1 << (config.blockOutChannels.count - 1)
+        guard sample.shape[1] % downFactor == 0, sample.shape[2] % downFactor == 0 else {
+            throw ModelError.input("height and width must be divisible by \(downFactor), got \(sample.shape[1])×\(sample.shape[2])")
+        }
+        guard timesteps.count == n || timesteps.count == 1 else {
+            throw ModelError.input("\(timesteps.count) timesteps for a batch of \(n)")
+        }
+        let t = timesteps.count == n ? timesteps : Array(repeating: timesteps[0], count: n)
+
+        var x = sample
+        if config.centerInputSample { x = try add(try scale(x, 2), Tensor(shape: [1], repeating: -1)) }
+        let projected = try timestepEmbedding(t, dimension: config.blockOutChannels[0], flipSinToCos: config.flipSinToCos,
+                                              downscaleFreqShift: Float(config.freqShift))
+        var emb = try timeLinear2(try silu(try timeLinear1(projected)))
+        if let classEmbedding {
+            guard let labels = classLabels, labels.count == n else {
+                throw ModelError.input("this model is class-conditional (num_class_embeds \(config.numClassEmbeds!)): give one class label per image")
+            }
+            emb = try add(emb, try classEmbedding(labels))
+        } else if classLabels != nil {
+            throw ModelError.input("class labels given, but the model has no class embedding (num_class_embeds is null)")
+        }
+        let temb = try silu(emb)
+
+        var h = try convIn(x)
+        var skips = [h]
+        for block in downBlocks { h = try block(h, temb, skips: &skips) }
+        h = try midBlock(h, temb)
+        for block in upBlocks { h = try block(h, temb, skips: &skips) }
+        return try convOut(try convNormOut(h, thenSiLU: true))
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+@testable import DNBEngine
+
+/// Forward values and gradients against PyTorch 2.15 (fixtures written by
+/// tools/make_engine_fixtures.py, which holds the exact snippets; each test
+/// repeats the one it checks).
+///
+/// Tolerance: float32 kernels that sum the same terms in a different order
+/// (im2col + OpenBLAS vs. oneDNN) differ by a few ulps of the largest partial
+/// sum; with O(1) inputs and ≤ 50-term sums that is below 1e-5, so 1e-5 abs
+/// (plus 1e-5 relative for larger values) is tight enough to catch any
+/// indexing or formula error.
+struct PyTorchFixtureTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    func fixture(_ name: String) throws -> SafetensorsFile { try SafetensorsFile.read(Self.directory.appendingPathComponent(name + ".safetensors")) }
+
+    func nhwc(_ f: SafetensorsFile, _ name: String) throws -> Tensor {
+        let e = try f.entry(name)
+        return try Layout.nhwc(fromNCHW: try e.floats(), shape: e.shape)
+    }
+    func plain(_ f: SafetensorsFile, _ name: String) throws -> Tensor {
+        let e = try f.entry(name)
+        return try Tensor(shape: e.shape, scalars: try e.floats())
+    }
+
+    func expectClose(_ actual: Tensor, _ expected: Tensor, _ what: String, tolerance: Float = 1e-5,
+                     sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(actual.shape == expected.shape, "\(what) shape", sourceLocation: sourceLocation)
+        guard actual.shape == expected.shape else { return }
+        var worst: Float = 0
+        for i in 0..<actual.count {
+            let e = expected.data[i]
+            worst = max(worst, abs(actual.data[i] - e) / (1 + abs(e)))
+        }
+        #expect(worst <= tolerance, "\(what): max error \(worst)", sourceLocation: sourceLocation)
+    }
+
+    // y = F.conv2d(x, weight, bias, stride=s, padding=p); (y * gy).sum().backward()
+    @Test(arguments: ["conv2d_k3_s1_p1", "conv2d_k3_s2_p1", "conv2d_k3_s2_p1_odd", "conv2d_k1_s1_p0"])
+    func conv2d(_ name: String) throws {
+        let f = try fixture(name)
+        let x = try nhwc(f, "x"), b = try plain(f, "bias")
+        let we = try f.entry("weight")
+        let w = try Layout.hwio(fromOIHW: try we.floats(), shape: we.shape)
+        for t in [x, w, b] { t.requiresGrad = true }
+        let y = try DNBEngine.conv2d(x, weight: w, bias: b, stride: Int(f.metadata["stride"]!)!, padding: Int(f.metadata["padding"]!)!)
+        expectClose(y, try nhwc(f, "y"), "y")
+        try y.backward(seed: try nhwc(f, "gy"))
+        expectClose(x.grad!, try nhwc(f, "dx"), "dx")
+        let dwe = try f.entry("dweight")
+        expectClose(w.grad!, try Layout.hwio(fromOIHW: try dwe.floats(), shape: dwe.shape), "dweight")
+        expectClose(b.grad!, try plain(f, "dbias"), "dbias")
+    }
+
+    // y = F.group_norm(x, groups, weight, bias, eps) (then F.silu for the fused case)
+    @Test(arguments: ["group_norm", "group_norm_silu"])
+    func groupNorm(_ name: String) throws {
+        let f = try fixture(name)
+        let x = try nhwc(f, "x"), w = try plain(f, "weight"), b = try plain(f, "bias")
+        for t in [x, w, b] { t.requiresGrad = true }
+        let y = try DNBEngine.groupNorm(x, groups: Int(f.metadata["groups"]!)!, weight: w, bias: b,
+                                        eps: Float(f.metadata["eps"]!)!, fusedSiLU: f.metadata["activation"] == "silu")
+        expectClose(y, try nhwc(f, "y"), "y")
+        try y.backward(seed: try nhwc(f, "gy"))
+        expectClose(x.grad!, try nhwc(f, "dx"), "dx")
+        expectClose(w.grad!, try plain(f, "dweight"), "dweight")
+        expectClose(b.grad!, try plain(f, "dbias"), "dbias")
+    }
+
+    // y = F.linear(x, weight, bias)
+    @Test func linear() throws {
+        let f = try fixture("linear")
+        let x = try plain(f, "x"), w = try plain(f, "weight"), b = try plain(f, "bias")
+        for t in [x, w, b] { t.requiresGrad = true }
+        let y = try DNBEngine.linear(x, weight: w, bias: b)
+        expectClose(y, try plain(f, "y"), "y")
+        try y.backward(seed: try plain(f, "gy"))
+        expectClose(x.grad!, try plain(f, "dx"), "dx")
+        expectClose(w.grad!, try plain(f, "dweight"), "dweight")
+        expectClose(b.grad!, try plain(f, "dbias"), "dbias")
+    }
+
+    // y = F.scaled_dot_product_attention(q.view(B,L,H,D).transpose(1,2), …).transpose(1,2).reshape(B,L,H*D)
+    @Test func attention() throws {
+        let f = try fixture("attention")
+        let q = try plain(f, "q"), k = try plain(f, "k"), v = try plain(f, "v")
+        for t in [q, k, v] { t.requiresGrad = true }
+        let y = try scaledDotProductAttention(query: q, key: k, value: v, heads: Int(f.metadata["heads"]!)!)
+        expectClose(y, try plain(f, "y"), "y")
+        try y.backward(seed: try plain(f, "gy"))
+        expectClose(q.grad!, try plain(f, "dq"), "dq")
+        expectClose(k.grad!, try plain(f, "dk"), "dk")
+        expectClose(v.grad!, try plain(f, "dv"), "dv")
+    }
+
+    // softmax(x, -1), F.silu(x), F.interpolate(x, scale_factor=2, mode="nearest"), torch.cat([a, b], 1), torch.bmm(a, b)
+    @Test func smallOps() throws {
+        var f = try fixture("softmax")
+        var x = try plain(f, "x"); x.requiresGrad = true
+        var y = try DNBEngine.softmax(x)
+        expectClose(y, try plain(f, "y"), "softmax")
+        try y.backward(seed: try plain(f, "gy"))
+        expectClose(x.grad!, try plain(f, "dx"), "softmax dx")
+
+        f = try fixture("silu")
+        x = try plain(f, "x"); x.requiresGrad = true
+        y = try DNBEngine.silu(x)
+        expectClose(y, try plain(f, "y"), "silu")
+        try y.backward(seed: try plain(f, "gy"))
+        expectClose(x.grad!, try plain(f, "dx"), "silu dx")
+
+        f = try fixture("upsample_nearest")
+        x = try nhwc(f, "x"); x.requiresGrad = true
+        y = try upsampleNearest2x(x)
+        expectClose(y, try nhwc(f, "y"), "upsample")
+        try y.backward(seed: try nhwc(f, "gy"))
+        expectClose(x.grad!, try nhwc(f, "dx"), "upsample dx")
+
+        f = try fixture("concat")
+        let a = try nhwc(f, "a"), b = try nhwc(f, "b")
+        a.requiresGrad = true; b.requiresGrad = true
+        y = try concatChannels(a, b)
+        expectClose(y, try nhwc(f, "y"), "concat")
+        try y.backward(seed: try nhwc(f, "gy"))
+        expectClose(a.grad!, try nhwc(f, "da"), "concat da")
+        expectClose(b.grad!, try nhwc(f, "db"), "concat db")
+
+        f = try fixture("bmm")
+        let ma = try plain(f, "a"), mb = try plain(f, "b")
+        ma.requiresGrad = true; mb.requiresGrad = true
+        y = try bmm(ma, mb)
+        expectClose(y, try plain(f, "y"), "bmm")
+        try y.backward(seed: try plain(f, "gy"))
+        expectClose(ma.grad!, try plain(f, "da"), "bmm da")
+        expectClose(mb.grad!, try plain(f, "db"), "bmm db")
+    }
+
+    // F.mse_loss(input, target)
+    @Test func mse() throws {
+        let f = try fixture("mse")
+        let p = try nhwc(f, "input"), t = try nhwc(f, "target")
+        p.requiresGrad = true; t.requiresGrad = true
+        let y = try mseLoss(p, t)
+        #expect(abs(y.item - (try f.floats("y"))[0]) < 1e-6)
+        try y.backward(seed: try Tensor(shape: [], scalars: try f.floats("gy")))
+        expectClose(p.grad!, try nhwc(f, "dinput"), "dinput")
+        expectClose(t.grad!, try nhwc(f, "dtarget"), "dtarget")
+    }
+
+    // get_timestep_embedding(t, dim, flip_sin_to_cos=True, downscale_freq_shift=0)
+    // Tolerance 1e-4: PyTorch's vectorised expf is within 1 ulp but not always correctly rounded
+    // (dnb rounds the exact value), and a 1-ulp difference in a frequency near 1 moves the
+    // argument t·f by up to 999 · 2⁻²⁴ ≈ 6e-5 rad at t = 999 (measured worst: 2.2e-5).
+    @Test func timestepEmbedding() throws {
+        let f = try fixture("timestep_embedding")
+        let ts = try f.floats("timesteps")
+        for dim in [32, 64] {
+            let e = try DNBEngine.timestepEmbedding(ts, dimension: dim)
+            expectClose(e, try plain(f, "emb\(dim)"), "emb\(dim)", tolerance: 1e-4)
+        }
+    }
+
+    // F.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False, antialias=False)
+    @Test func bilinearResize() throws {
+        let f = try fixture("resize")
+        let y = try resizeBilinear(try nhwc(f, "bilinear_x"), height: 32, width: 32)
+        expectClose(y, try nhwc(f, "bilinear_y"), "bilinear", tolerance: 1e-6)
+    }
+
+    // opt = torch.optim.Adam([p], lr, weight_decay=wd); for g in (g1, g2, g3): p.grad = g; opt.step()
+    // Tolerance 1e-7 abs: the same float32 operations in the same order; only √ and division rounding may differ.
+    @Test(arguments: [("", Float(1e-3), Float(0)), ("_wd", 1e-3, 0.01), ("_lr", 0.1, 0)])
+    func adam(suffix: String, lr: Float, weightDecay: Float) throws {
+        let f = try fixture("adam")
+        let p = try plain(f, "p0")
+        let adam = Adam(parameters: [p], lr: lr, weightDecay: weightDecay)
+        for step in 1...3 {
+            p.grad = try plain(f, "g\(step)")
+            adam.update()
+            let expected = try plain(f, "p\(step)\(suffix)")
+            for i in 0..<p.count { #expect(abs(p.data[i] - expected.data[i]) <= 1e-7, "step \(step) [\(i)]") }
+        }
+    }
+}
