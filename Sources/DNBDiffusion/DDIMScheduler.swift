@@ -20,7 +20,7 @@ public final class DDIMScheduler {
     public private(set) var timesteps: [Int]
     public private(set) var numInferenceSteps: Int?
 
-    public init(numTrainTimesteps: Int = 1000, betaStart: Float = 0.0001, betaEnd: Float = 0.02,
+    public init(numTrainTimesteps: Int = 1000, betaStart: Double = 0.0001, betaEnd: Double = 0.02,
                 betaSchedule: BetaSchedule = .linear, predictionType: PredictionType = .epsilon,
                 clipSample: Bool = true, clipSampleRange: Float = 1, setAlphaToOne: Bool = true,
                 timestepSpacing: TimestepSpacing = .leading, stepsOffset: Int = 0) throws {

@@ -2,12 +2,14 @@ import DNBEngine
 
 /// diffusers' DDPMScheduler (0.32.2 semantics and defaults).
 ///
-/// `previousTimestep(t)` is t − T / n (integer division) for the n inference
-/// steps set, exactly as diffusers computes it. With the default "leading"
-/// spacing this explains the tutorial's puzzle: `setTimesteps(1)` gives [0],
-/// so one "step" only ever asks the model about t = 0, and `setTimesteps(2)`
-/// gives [500, 0], so the first step starts from t = 500 whatever the real
-/// noise level of the input is, and adds fresh variance noise on the way.
+/// `previousTimestep(t)` is the next entry of `timesteps` once inference steps
+/// are set (−1, the clean image, after the last) and t − 1 before, exactly as
+/// diffusers computes it. With the default "leading" spacing this explains the
+/// tutorial's puzzle: `setTimesteps(1)` gives [0], so one "step" only asks the
+/// model about t = 0 (almost no noise) whatever the input's real noise level;
+/// `setTimesteps(2)` gives [500, 0], so the first step treats every input as
+/// noised to t = 500, jumps straight to t = 0 and adds fresh variance noise
+/// of that size on the way.
 public final class DDPMScheduler {
     public struct Output {
         public let prevSample: Tensor
@@ -20,7 +22,7 @@ public final class DDPMScheduler {
     }
 
     public let schedule: NoiseSchedule
-    public let betaStart: Float, betaEnd: Float
+    public let betaStart: Double, betaEnd: Double
     public let betaSchedule: BetaSchedule
     public let predictionType: PredictionType
     public let varianceType: VarianceType
@@ -31,7 +33,7 @@ public final class DDPMScheduler {
     public private(set) var timesteps: [Int]
     public private(set) var numInferenceSteps: Int?
 
-    public init(numTrainTimesteps: Int = 1000, betaStart: Float = 0.0001, betaEnd: Float = 0.02,
+    public init(numTrainTimesteps: Int = 1000, betaStart: Double = 0.0001, betaEnd: Double = 0.02,
                 betaSchedule: BetaSchedule = .linear, predictionType: PredictionType = .epsilon,
                 varianceType: VarianceType = .fixedSmall, clipSample: Bool = true, clipSampleRange: Float = 1,
                 timestepSpacing: TimestepSpacing = .leading, stepsOffset: Int = 0) throws {
@@ -53,7 +55,13 @@ public final class DDPMScheduler {
         numInferenceSteps = n
     }
 
-    public func previousTimestep(_ t: Int) -> Int { t - numTrainTimesteps / (numInferenceSteps ?? numTrainTimesteps) }
+    public func previousTimestep(_ t: Int) throws -> Int {
+        guard numInferenceSteps != nil else { return t - 1 }
+        guard let i = timesteps.firstIndex(of: t) else {
+            throw SchedulerError.invalid("timestep \(t) is not one of the \(timesteps.count) inference timesteps \(summarize(timesteps))")
+        }
+        return i == timesteps.count - 1 ? -1 : timesteps[i + 1]
+    }
 
     public func addNoise(_ original: Tensor, noise: Tensor, timesteps: [Int]) throws -> Tensor {
         try schedule.addNoise(original, noise: noise, timesteps: timesteps)
@@ -62,8 +70,8 @@ public final class DDPMScheduler {
     func alphaProduct(_ t: Int) -> Float { t >= 0 ? schedule.alphasCumprod[t] : 1 }
 
     /// The variance σ²ₜ of the step from t.
-    public func variance(at t: Int) -> Float {
-        let aT = alphaProduct(t), aPrev = alphaProduct(previousTimestep(t))
+    public func variance(at t: Int) throws -> Float {
+        let aT = alphaProduct(t), aPrev = alphaProduct(try previousTimestep(t))
         let currentBeta = 1 - aT / aPrev
         let v = max((1 - aPrev) / (1 - aT) * currentBeta, 1e-20)
         switch varianceType {
@@ -80,8 +88,7 @@ public final class DDPMScheduler {
             throw SchedulerError.invalid("step: model output \(modelOutput.shape) and sample \(sample.shape) differ")
         }
         guard t >= 0, t < numTrainTimesteps else { throw SchedulerError.invalid("step: timestep \(t) is outside 0..<\(numTrainTimesteps)") }
-        let prevT = previousTimestep(t)
-        let aT = alphaProduct(t), aPrev = alphaProduct(prevT)
+        let aT = alphaProduct(t), aPrev = alphaProduct(try previousTimestep(t))
         let betaT = 1 - aT, betaPrev = 1 - aPrev
         let currentAlpha = aT / aPrev, currentBeta = 1 - currentAlpha
         let original = predictOriginal(modelOutput, sample, alphaProduct: aT)
@@ -92,7 +99,7 @@ public final class DDPMScheduler {
         if t > 0 {
             let z = noise ?? rng.normalTensor(sample.shape)
             guard z.shape == sample.shape else { throw SchedulerError.invalid("step: variance noise \(z.shape) vs sample \(sample.shape)") }
-            let sigma = variance(at: t).squareRoot()
+            let sigma = try variance(at: t).squareRoot()
             for i in 0..<sample.count { prev.data[i] = prev.data[i] + sigma * z.data[i] }
         }
         return Output(prevSample: prev, predOriginalSample: original)
@@ -116,14 +123,14 @@ public final class DDPMScheduler {
 
     /// A plain-language account of the current inference timesteps.
     public func explainTimesteps() -> String {
-        let n = numInferenceSteps ?? numTrainTimesteps
         var lines = ["\(timesteps.count) timestep\(timesteps.count == 1 ? "" : "s") (\(timestepSpacing.rawValue) spacing, T = \(numTrainTimesteps)): \(summarize(timesteps))"]
-        lines.append("each step jumps from t to t − \(numTrainTimesteps / n) (T / n with integer division); a jump below 0 ends at the clean image (ᾱ = 1)")
-        if timestepSpacing == .leading, let first = timesteps.first, first < numTrainTimesteps - numTrainTimesteps / n {
-            lines.append("leading spacing starts at t = \(first), not at T − 1 = \(numTrainTimesteps - 1): the first step treats its input as only partly noisy (ᾱ = \(schedule.alphasCumprod[first])), so pure noise is never fully removed when n is small; trailing spacing starts at T − 1")
+        lines.append("each step goes from its t to the next t in the list; the last one lands on the clean image (ᾱ = 1)")
+        if let first = timesteps.first, first < numTrainTimesteps - 1 {
+            lines.append("the first step starts at t = \(first), not at T − 1 = \(numTrainTimesteps - 1): the model is told its input still holds √ᾱ = \(schedule.alphasCumprod[first].squareRoot()) of the signal, so pure noise or a more heavily noised image is under-denoised; with few steps \(timestepSpacing == .leading ? "(leading spacing puts them at the low-noise end) " : "")use timestep_spacing=trailing or DDIM to start at T − 1")
         }
-        for t in timesteps.prefix(3) {
-            lines.append("  t = \(t): ᾱ = \(schedule.alphasCumprod[t]), signal share √ᾱ = \(schedule.alphasCumprod[t].squareRoot()), next t = \(previousTimestep(t))")
+        for t in timesteps.prefix(4) {
+            let next = (try? previousTimestep(t)) ?? -1
+            lines.append("  t = \(t): ᾱ = \(schedule.alphasCumprod[t]), signal √ᾱ = \(schedule.alphasCumprod[t].squareRoot()), noise √(1−ᾱ) = \((1 - schedule.alphasCumprod[t]).squareRoot()), next t = \(next)")
         }
         return lines.joined(separator: "\n")
     }

@@ -30,11 +30,15 @@ public struct NoiseSchedule: Sendable {
     public let alphas: [Float]
     public let alphasCumprod: [Float]
 
-    public init(trainTimesteps n: Int, betaStart: Float, betaEnd: Float, schedule: BetaSchedule) throws {
+    /// β bounds are doubles, as the Python floats diffusers receives (√ of them is taken before rounding).
+    public init(trainTimesteps n: Int, betaStart: Double, betaEnd: Double, schedule: BetaSchedule) throws {
         guard n > 1 else { throw SchedulerError.invalid("num_train_timesteps must be at least 2, got \(n)") }
+        guard betaStart > 0, betaEnd > betaStart, betaEnd < 1 else {
+            throw SchedulerError.invalid("need 0 < beta_start < beta_end < 1, got \(betaStart) and \(betaEnd)")
+        }
         switch schedule {
-        case .linear: betas = torchLinspace(betaStart, betaEnd, n)
-        case .scaledLinear: betas = torchLinspace(betaStart.squareRoot(), betaEnd.squareRoot(), n).map { $0 * $0 }
+        case .linear: betas = torchLinspace(Float(betaStart), Float(betaEnd), n)
+        case .scaledLinear: betas = torchLinspace(Float(betaStart.squareRoot()), Float(betaEnd.squareRoot()), n).map { $0 * $0 }
         case .squaredcosCapV2:
             // betas_for_alpha_bar: computed in double by Python, then stored as float32.
             func alphaBar(_ t: Double) -> Double { let c = cos((t + 0.008) / 1.008 * Double.pi / 2); return c * c }
@@ -72,10 +76,13 @@ public struct NoiseSchedule: Sendable {
 }
 
 /// torch.linspace in float32: the first half counts up from start, the second
-/// half down from end, with step (end − start)/(n − 1) in float32.
+/// half down from end, with step (end − start)/(n − 1) in float32 and a fused
+/// multiply-add (its vectorised kernel); the double expression below rounds once, as the FMA does.
 func torchLinspace(_ start: Float, _ end: Float, _ n: Int) -> [Float] {
-    let step = (end - start) / Float(n - 1)
-    return (0..<n).map { i in i < n / 2 ? start + step * Float(i) : end - step * Float(n - 1 - i) }
+    let step = Double((end - start) / Float(n - 1))
+    return (0..<n).map { i in
+        i < n / 2 ? Float(Double(start) + step * Double(i)) : Float(Double(end) - step * Double(n - 1 - i))
+    }
 }
 
 /// Inference timesteps for each spacing, as diffusers computes them with numpy.

@@ -75,12 +75,12 @@ public struct UNet2DConfig: Equatable, Sendable {
 
     mutating func set(_ key: String, _ value: Any) throws {
         func int() throws -> Int {
-            if let n = value as? NSNumber, !(value is Bool), n.doubleValue == n.doubleValue.rounded() { return n.intValue }
+            if let n = number(value), n.doubleValue == n.doubleValue.rounded() { return n.intValue }
             throw ModelError.invalidConfig("\(key) must be an integer, got \(value)")
         }
         func optionalInt() throws -> Int? { value is NSNull ? nil : try int() }
         func double() throws -> Double {
-            if let n = value as? NSNumber, !(value is Bool) { return n.doubleValue }
+            if let n = number(value) { return n.doubleValue }
             throw ModelError.invalidConfig("\(key) must be a number, got \(value)")
         }
         func bool() throws -> Bool {
@@ -94,7 +94,7 @@ public struct UNet2DConfig: Equatable, Sendable {
         func ints() throws -> [Int] {
             guard let a = value as? [Any] else { throw ModelError.invalidConfig("\(key) must be a list of integers") }
             return try a.map { v in
-                guard let n = v as? NSNumber, !(v is Bool) else { throw ModelError.invalidConfig("\(key) must be a list of integers, got \(v)") }
+                guard let n = number(v) else { throw ModelError.invalidConfig("\(key) must be a list of integers, got \(v)") }
                 return n.intValue
             }
         }
@@ -177,6 +177,12 @@ public struct UNet2DConfig: Equatable, Sendable {
             "num_class_embeds": numClassEmbeds.map { $0 as Any } ?? NSNull(), "num_train_timesteps": NSNull(),
         ]
     }
+}
+
+/// A JSON number that is not a boolean (Foundation bridges both to NSNumber; booleans have type code "c").
+func number(_ value: Any) -> NSNumber? {
+    guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+    return n
 }
 
 /// Levenshtein distance, for "did you mean" suggestions.

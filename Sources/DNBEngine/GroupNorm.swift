@@ -63,6 +63,8 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
     }
 
     record(out, inputs: [x] + [weight, bias].compactMap { $0 }) { grad in
+        // Taken from `stats` here so the closure keeps the statistics alive until backward.
+        let st = SendablePointer(stats.data)
         let threads = max(1, min(Engine.threads, n))
         let partial = Tensor.zeros([threads, 2, c])  // per-thread dγ, dβ
         let pp = SendablePointer(partial.data), gp = SendablePointer(grad.data)

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Reference fixtures for DNBDiffusion from diffusers 0.32.2 / torch (CPU, float32).
+
+Writes Tests/DNBDiffusionTests/Fixtures/:
+  scheduler_tables.safetensors   betas / alphas_cumprod for each beta_schedule
+  scheduler_timesteps.json       set_timesteps(n) for each spacing and steps_offset (DDPM and DDIM)
+  scheduler_steps.safetensors    add_noise and step() outputs with the variance noise supplied
+  small_unet/                    a small class-conditional UNet2DModel saved by save_pretrained
+  small_unet_step.safetensors    its forward output, loss, every parameter gradient, parameters after one Adam step
+  tutorial_unet.safetensors      the tutorial config's forward output with synthetic weights (see synthetic_value)
+
+Re-run: python3 tools/make_diffusion_fixtures.py   (needs: pip install torch diffusers==0.32.2 safetensors)
+"""
+import json
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
+from diffusers.utils.torch_utils import randn_tensor
+from safetensors.torch import save_file
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "DNBDiffusionTests", "Fixtures")
+torch.set_num_threads(2)
+MASK = (1 << 64) - 1
+
+
+def synthetic_value(name, index):
+    """A uniform value in [-1, 1) from the parameter's name and flat (PyTorch-layout) index.
+
+    FNV-1a of the name, mixed with the index and finished with SplitMix64, so the
+    Swift tests build identical weights without shipping them (1.7 M parameters).
+    """
+    h = 0xCBF29CE484222325
+    for b in name.encode():
+        h = ((h ^ b) * 0x100000001B3) & MASK
+    z = (h ^ ((index * 0x9E3779B97F4A7C15) & MASK)) & MASK
+    z = (z + 0x9E3779B97F4A7C15) & MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    z ^= z >> 31
+    return (z >> 40) * 2.0 ** -24 * 2 - 1
+
+
+def fill_synthetic(model):
+    """weights: u/sqrt(fan_in); biases: 0.1u; norm scales: 1 + 0.1u; embeddings: u."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            u = torch.tensor([synthetic_value(name, i) for i in range(p.numel())], dtype=torch.float64)
+            if "norm" in name and name.endswith("weight"):
+                v = 1 + 0.1 * u
+            elif name.endswith("bias"):
+                v = 0.1 * u
+            elif p.dim() >= 2 and "class_embedding" not in name:
+                v = u / math.sqrt(p[0].numel())
+            else:
+                v = u
+            p.copy_(v.to(torch.float32).view_as(p))
+
+
+def scheduler_fixtures():
+    tables = {}
+    for sched in ["linear", "scaled_linear", "squaredcos_cap_v2"]:
+        s = DDPMScheduler(beta_schedule=sched)
+        tables[f"{sched}.betas"] = s.betas.clone()
+        tables[f"{sched}.alphas_cumprod"] = s.alphas_cumprod.clone()
+    s = DDPMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=500)
+    tables["scaled_linear_500.alphas_cumprod"] = s.alphas_cumprod.clone()
+    save_file(tables, os.path.join(OUT, "scheduler_tables.safetensors"))
+
+    timesteps = {}
+    for cls in [DDPMScheduler, DDIMScheduler]:
+        for spacing in ["leading", "trailing", "linspace"]:
+            for offset in [0, 1]:
+                # 999 steps only once per spacing: the lists are long and add nothing per offset.
+                for n in [1, 2, 3, 5, 7, 10, 50, 300] + ([999] if offset == 0 and cls is DDPMScheduler else []):
+                    s = cls(timestep_spacing=spacing, steps_offset=offset)
+                    s.set_timesteps(n)
+                    timesteps[f"{cls.__name__}.{spacing}.{offset}.{n}"] = s.timesteps.tolist()
+    with open(os.path.join(OUT, "scheduler_timesteps.json"), "w") as f:
+        json.dump(timesteps, f, sort_keys=True)
+
+    g = torch.Generator().manual_seed(0)
+    steps = {}
+    x = torch.rand(4, 1, 4, 4, generator=g)
+    noise = torch.randn(4, 1, 4, 4, generator=g)
+    t = torch.tensor([0, 10, 500, 999])
+    steps["add_noise.x"], steps["add_noise.noise"], steps["add_noise.t"] = x, noise, t
+    steps["add_noise.y"] = DDPMScheduler().add_noise(x, noise, t)
+
+    out = torch.randn(2, 1, 4, 4, generator=g) * 0.8
+    sample = torch.randn(2, 1, 4, 4, generator=g) * 1.5
+    steps["step.model_output"], steps["step.sample"] = out, sample
+    # DDPM: the variance noise is randn_tensor(shape, generator) — drawn here with the same seed.
+    steps["step.variance_noise"] = randn_tensor(out.shape, generator=torch.Generator().manual_seed(7))
+    for pred in ["epsilon", "sample", "v_prediction"]:
+        for var in ["fixed_small", "fixed_large"]:
+            for clip in [True, False]:
+                for n, t in [(10, 900), (10, 0), (None, 500), (2, 500), (1, 0), (7, 426)]:
+                    s = DDPMScheduler(prediction_type=pred, variance_type=var, clip_sample=clip)
+                    if n is not None:
+                        s.set_timesteps(n)
+                    r = s.step(out, t, sample, generator=torch.Generator().manual_seed(7))
+                    key = f"ddpm.{pred}.{var}.{int(clip)}.{n}.{t}"
+                    steps[key + ".prev"], steps[key + ".x0"] = r.prev_sample, r.pred_original_sample
+    for pred in ["epsilon", "sample", "v_prediction"]:
+        for eta in [0.0, 0.5]:
+            for clip in [True, False]:
+                for n, t in [(10, 900), (10, 0), (50, 980), (3, 333)]:
+                    s = DDIMScheduler(prediction_type=pred, clip_sample=clip)
+                    s.set_timesteps(n)
+                    r = s.step(out, t, sample, eta=eta, variance_noise=steps["step.variance_noise"])
+                    key = f"ddim.{pred}.{eta}.{int(clip)}.{n}.{t}"
+                    steps[key + ".prev"], steps[key + ".x0"] = r.prev_sample, r.pred_original_sample
+    save_file({k: v.clone().contiguous() for k, v in steps.items()}, os.path.join(OUT, "scheduler_steps.safetensors"))
+
+
+SMALL_CONFIG = dict(
+    sample_size=8, in_channels=1, out_channels=1, layers_per_block=1, block_out_channels=(4, 8, 8),
+    down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
+    up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"),
+    attention_head_dim=4, norm_num_groups=2, num_class_embeds=3,
+)
+
+TUTORIAL_CONFIG = dict(
+    sample_size=32, in_channels=1, out_channels=1, layers_per_block=2, block_out_channels=(32, 64, 64),
+    down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
+    up_block_types=("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"),
+)
+
+
+def small_unet_fixtures():
+    torch.manual_seed(0)
+    model = UNet2DModel(**SMALL_CONFIG)
+    fill_synthetic(model)
+    model.save_pretrained(os.path.join(OUT, "small_unet"))
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(2, 1, 8, 8, generator=g)
+    noise = torch.randn(2, 1, 8, 8, generator=g)
+    t = torch.tensor([3, 700])
+    labels = torch.tensor([0, 2])
+    noisy = DDPMScheduler().add_noise(x, noise, t)
+    pred = model(noisy, t, class_labels=labels, return_dict=False)[0]
+    loss = F.mse_loss(pred, noise)
+    loss.backward()
+    d = {"x": x, "noise": noise, "t": t, "labels": labels, "noisy": noisy, "pred": pred.detach(), "loss": loss.detach()}
+    for name, p in model.named_parameters():
+        d["grad." + name] = p.grad.clone()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt.step()
+    for name, p in model.named_parameters():
+        d["after." + name] = p.detach().clone()
+    save_file({k: v.contiguous() for k, v in d.items()}, os.path.join(OUT, "small_unet_step.safetensors"))
+
+
+def tutorial_unet_fixture():
+    model = UNet2DModel(**TUTORIAL_CONFIG)
+    fill_synthetic(model)
+    x = torch.tensor([synthetic_value("input", i) for i in range(2 * 32 * 32)], dtype=torch.float32).view(2, 1, 32, 32)
+    with torch.no_grad():
+        y = model(x, torch.tensor([17, 803])).sample
+    save_file({"x": x, "y": y, "t": torch.tensor([17, 803])}, os.path.join(OUT, "tutorial_unet.safetensors"),
+              metadata={"parameters": str(sum(p.numel() for p in model.parameters()))})
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    scheduler_fixtures()
+    small_unet_fixtures()
+    tutorial_unet_fixture()
+    print("wrote", OUT)
