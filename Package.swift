@@ -10,7 +10,7 @@ import PackageDescription
 //   dnb          – the executable: REPL (readline), `run`, `check`, `bench`
 let package = Package(
     name: "dnb",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "dnb", targets: ["dnb"]),
     ],
@@ -27,7 +27,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev", "libssl-dev"])]),
 
-        .target(name: "DNBEngine", dependencies: ["CBLAS"]),
+        .target(name: "CKernels"),
+        .target(name: "DNBEngine", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "DNBDiffusion", dependencies: ["DNBEngine"]),
         .target(name: "DNBData", dependencies: ["DNBEngine", "CZlib"]),
         .target(name: "DNBPlot", dependencies: ["CCairo"]),
@@ -37,8 +38,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "DNBEngineTests", dependencies: ["DNBEngine"]),
-        .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBDiffusion", "DNBEngine"]),
+        .testTarget(name: "DNBEngineTests", dependencies: ["DNBEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBDiffusion", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBDataTests", dependencies: ["DNBData", "DNBEngine"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBPlot"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBLanguage"]),

@@ -1,0 +1,69 @@
+/// One argument a command accepts. Arguments can be given by name
+/// (`epochs=5`) or by position, in the order the command declares them.
+public struct ArgumentSpec: Hashable, Sendable {
+    public enum Requirement: Hashable, Sendable {
+        case required
+        /// Optional; `default` may be `.none` for "not given".
+        case optional(default: Value)
+        /// Collects all remaining positional values into a list whose
+        /// elements have the argument's type (`print a b c`). Must be last.
+        case variadic
+    }
+
+    public var name: String
+    public var type: ValueType
+    public var requirement: Requirement
+    public var help: String
+    /// When set, the value (or each element, for list types) must be one of
+    /// these; shown in help and offered by completion.
+    public var allowedValues: [Value]?
+
+    /// `default: nil` makes the argument required.
+    public init(_ name: String, _ type: ValueType, default defaultValue: Value? = nil,
+                allowed allowedValues: [Value]? = nil, help: String)
+    {
+        self.name = name
+        self.type = type
+        self.requirement = defaultValue.map { .optional(default: $0) } ?? .required
+        self.help = help
+        self.allowedValues = allowedValues
+    }
+
+    public static func variadic(_ name: String, _ elementType: ValueType, help: String) -> ArgumentSpec {
+        var spec = ArgumentSpec(name, elementType, help: help)
+        spec.requirement = .variadic
+        return spec
+    }
+
+    public var isRequired: Bool { requirement == .required }
+    public var isVariadic: Bool { requirement == .variadic }
+
+    public var defaultValue: Value? {
+        switch requirement {
+        case .optional(let value): value
+        case .variadic: .list([])
+        case .required: nil
+        }
+    }
+
+    /// The value converted to the argument's type, or an error saying what was expected.
+    func convert(_ value: Value) throws -> Value {
+        if value.isNone, requirement == .optional(default: .none) { return value }
+        guard let converted = type.coerce(value) else {
+            throw ArgumentError(argument: name, "argument '\(name)' expects \(type), got \(value.typedLiteral)")
+        }
+        if let allowedValues {
+            let items: [Value]
+            if case .list = type, case .list(let elements) = converted { items = elements } else { items = [converted] }
+            for item in items where !allowedValues.contains(item) {
+                let choices = allowedValues.map(\.literal).joined(separator: ", ")
+                var message = "argument '\(name)' does not accept \(item.literal); expected one of: \(choices)"
+                if case .string(let text) = item, let near = Suggestions.nearest(to: text, in: allowedValues.map(\.description)) {
+                    message += " (did you mean '\(near)'?)"
+                }
+                throw ArgumentError(argument: name, message)
+            }
+        }
+        return converted
+    }
+}

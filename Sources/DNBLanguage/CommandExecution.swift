@@ -1,0 +1,45 @@
+extension Interpreter {
+    /// Resolves a call against the registry and runs its handler. Errors
+    /// about one argument point at that argument in the source.
+    func executeCommand(_ call: CommandCall, in execution: Execution) throws {
+        let command = try registry.lookup(call.name, at: call.location)
+        let selection = try VerbSelection(command: command, arguments: call.arguments, location: call.location)
+        let spec = selection.spec
+        let binding = ArgumentBinding(binding: selection.arguments, to: spec, path: selection.path, location: call.location)
+        if let problem = binding.problems.first { throw problem }
+
+        var values: [String: Value] = [:]
+        for argumentSpec in spec.arguments {
+            do {
+                if argumentSpec.isVariadic {
+                    values[argumentSpec.name] = .list(try binding.variadic.map {
+                        try argumentSpec.convert(evaluate($0.value))
+                    })
+                } else if let argument = binding.named[argumentSpec.name] {
+                    values[argumentSpec.name] = try argumentSpec.convert(evaluate(argument.value))
+                } else if let defaultValue = argumentSpec.defaultValue {
+                    values[argumentSpec.name] = defaultValue
+                }
+            } catch let error as ArgumentError {
+                throw LanguageError(error.message, at: binding.named[argumentSpec.name]?.location)
+            }
+        }
+
+        let invocation = Invocation(command: command.name, verb: selection.verb, location: call.location,
+                                    values: values, given: Set(binding.named.keys))
+        let context = CommandContext(out: execution.output, outputDirectory: outputDirectory, registry: registry,
+                                     interrupt: interrupt, variables: variables, parameters: parameters)
+        do {
+            try command.prerequisite?()
+            if selection.verb != nil { try spec.prerequisite?() }
+            guard let handler = spec.handler else {
+                throw LanguageError("'\(selection.path)' has no handler")
+            }
+            try handler(invocation, context)
+        } catch let error as ArgumentError {
+            // A handler rejecting one argument's value: point at that argument.
+            let location = error.argument.flatMap { binding.named[$0]?.location }
+            throw LanguageError(error.message, at: location)
+        }
+    }
+}

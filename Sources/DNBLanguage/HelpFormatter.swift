@@ -1,0 +1,110 @@
+/// Builds `help` text from command specs, so help never drifts from what
+/// the interpreter accepts.
+enum HelpFormatter {
+    static let statements: [(name: String, summary: String, help: String)] = [
+        ("let", "Bind a variable: let NAME = VALUE", """
+            usage: let NAME = VALUE
+
+            Binds NAME to VALUE in the current scope; refer to it as $NAME, or as {NAME}
+            inside a string. At the top level the variable stays for later lines and
+            cells; inside a block it lasts until the block ends. Parameters cannot be
+            rebound with let: use --set NAME=VALUE.
+            """),
+        ("for", "Repeat a block: for NAME in LIST { … }", """
+            usage: for NAME in LIST {
+                     STATEMENTS
+                   }
+
+            Runs the block once per element, with $NAME bound to the element. LIST may
+            be a range (1..5, both ends included), a list ([a, b] or (1, 2)) or a
+            variable holding a list. The '{' must be on the same line as 'for'.
+            """),
+        ("param", "Declare a parameter: param NAME: TYPE = DEFAULT \"help\"", """
+            usage: param NAME: TYPE = DEFAULT ["HELP"]
+
+            Declares a parameter that a run can override from the command line with
+            --set NAME=VALUE. TYPE is int, float, string, path, bool, list, list[T] or
+            any; the default must be a literal of that type. Only at the top level.
+            """),
+        ("time", "Run a command and report its wall time: time COMMAND …", """
+            usage: time COMMAND [ARGUMENTS…]
+                   time for …
+
+            Runs the command (or loop) and then prints how long it took.
+            """),
+    ]
+
+    static func overview(_ registry: CommandRegistry) -> String {
+        let commands = registry.commands.map { ($0.name, $0.summary) }
+        let statementRows = statements.map { ($0.name, $0.summary) }
+        let width = (commands + statementRows).map(\.0.count).max() ?? 0
+        var lines = ["Commands:"]
+        lines += commands.map { "  " + padded($0.0, width) + "  " + $0.1 }
+        lines += ["", "Statements:"]
+        lines += statementRows.map { "  " + padded($0.0, width) + "  " + $0.1 }
+        lines += ["", "Type `help NAME` for details, e.g. `help \(registry.commandNames.first ?? "let")`."]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func statementHelp(_ name: String) -> String? {
+        statements.first { $0.name == name }.map { $0.help + "\n" }
+    }
+
+    static func usage(of spec: CommandSpec, path: String) -> String {
+        var sections: [String] = []
+        if spec.hasVerbs {
+            sections.append("usage: \(path) <verb> [arguments…]")
+            if !spec.summary.isEmpty { sections.append(spec.summary) }
+            if !spec.help.isEmpty { sections.append(spec.help) }
+            let width = spec.verbs.map(\.name.count).max() ?? 0
+            sections.append((["verbs:"] + spec.verbs.map { "  " + padded($0.name, width) + "  " + $0.summary })
+                .joined(separator: "\n"))
+            sections.append("Type `help \(path) VERB` for a verb's arguments.")
+            return sections.joined(separator: "\n\n") + "\n"
+        }
+        sections.append("usage: " + ([path] + spec.arguments.map(usageFragment)).joined(separator: " "))
+        if !spec.summary.isEmpty { sections.append(spec.summary) }
+        if !spec.help.isEmpty { sections.append(spec.help) }
+        if !spec.arguments.isEmpty {
+            let labels = spec.arguments.map(label)
+            let width = labels.map(\.count).max() ?? 0
+            var lines = ["arguments:"]
+            for (argument, label) in zip(spec.arguments, labels) {
+                lines.append("  " + padded(label, width) + "  " + details(of: argument))
+            }
+            sections.append(lines.joined(separator: "\n"))
+            sections.append("Arguments can also be given by position, in this order.")
+        }
+        return sections.joined(separator: "\n\n") + "\n"
+    }
+
+    private static func label(_ argument: ArgumentSpec) -> String {
+        argument.isVariadic ? "\(argument.name)…" : "\(argument.name)=<\(argument.type)>"
+    }
+
+    private static func usageFragment(_ argument: ArgumentSpec) -> String {
+        switch argument.requirement {
+        case .required: label(argument)
+        case .optional: "[\(label(argument))]"
+        case .variadic: "[\(argument.name)…]"
+        }
+    }
+
+    private static func details(of argument: ArgumentSpec) -> String {
+        var parts: [String] = []
+        if !argument.help.isEmpty { parts.append(argument.help) }
+        if let allowed = argument.allowedValues {
+            parts.append("One of: " + allowed.map(\.literal).joined(separator: ", ") + ".")
+        }
+        switch argument.requirement {
+        case .required: parts.append("(required)")
+        case .optional(let value): parts.append("(default: \(value.literal))")
+        case .variadic: parts.append("(any number, by position)")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    static func padded(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(0, width - text.count))
+    }
+}

@@ -1,0 +1,155 @@
+/// Runs dnb statements against one persistent state: variables, declared
+/// parameters and the registry of commands. The REPL keeps one interpreter
+/// for the session; the runner keeps one per notebook run.
+///
+/// Scoping: top-level `let` and `param` bind globals that later entries and
+/// cells see. Each `{…}` block (a loop body, once per iteration) opens a new
+/// scope; `let` binds in the innermost scope, so names bound inside a block,
+/// including the loop variable, disappear when it ends and may shadow outer
+/// names meanwhile.
+public final class Interpreter {
+    public let registry: CommandRegistry
+    /// Passed to commands for writing figures and other files.
+    public var outputDirectory: String
+    public let interrupt: Interrupt
+    public var timeSource: TimeSource
+    /// Values from outside (`--set`) that win over `param` defaults.
+    public private(set) var overrides: [String: ParameterOverride] = [:]
+    /// Parameters in the order they were first declared.
+    public private(set) var parameters: [ParameterBinding] = []
+    /// Innermost scope last; the first is the global scope.
+    private var scopes: [[String: Value]] = [[:]]
+
+    public init(registry: CommandRegistry = CommandRegistry(), outputDirectory: String = ".",
+                overrides: [ParameterOverride] = [], interrupt: Interrupt = .shared,
+                timeSource: TimeSource = .monotonic)
+    {
+        self.registry = registry
+        self.outputDirectory = outputDirectory
+        self.interrupt = interrupt
+        self.timeSource = timeSource
+        for override in overrides { self.overrides[override.name] = override }
+    }
+
+    /// Parses and runs `text`. Throws `ParseError` for malformed text (and
+    /// then runs nothing) or `RuntimeError` for the first failing statement.
+    public func run(_ text: String, file: String? = nil, firstLine: Int = 1, output: Output) throws {
+        try execute(Parser.parse(text, file: file, firstLine: firstLine), output: output)
+    }
+
+    /// Runs parsed statements in order. Throws `RuntimeError`.
+    public func execute(_ script: Script, output: Output) throws {
+        let execution = Execution(source: SourceLines(script.source, file: script.file, firstLine: script.firstLine),
+                                  output: output)
+        try execute(script.statements, in: execution)
+    }
+
+    // MARK: - Variables
+
+    /// The visible value of a variable, innermost binding first.
+    public func variable(_ name: String) -> Value? {
+        for scope in scopes.reversed() {
+            if let value = scope[name] { return value }
+        }
+        return nil
+    }
+
+    /// Every visible variable with its innermost value.
+    public var variables: [String: Value] {
+        scopes.reduce(into: [:]) { visible, scope in visible.merge(scope) { _, inner in inner } }
+    }
+
+    /// Binds a global from outside the language, e.g. a value the executable provides.
+    public func define(_ name: String, _ value: Value) {
+        scopes[0][name] = value
+    }
+
+    /// Sets or replaces an override; it applies when the parameter is next
+    /// declared. Throws when an already declared parameter would get a
+    /// value of the wrong type.
+    public func setOverride(_ override: ParameterOverride) throws {
+        if let index = parameters.firstIndex(where: { $0.name == override.name }) {
+            let value = try override.value(for: parameters[index].type)
+            parameters[index].value = value
+            parameters[index].source = .override
+            scopes[0][override.name] = value
+        }
+        overrides[override.name] = override
+    }
+
+    // MARK: - Statements
+
+    struct Execution {
+        var source: SourceLines
+        var output: Output
+    }
+
+    func execute(_ statements: [Statement], in execution: Execution) throws {
+        for statement in statements {
+            do {
+                try interrupt.check()
+                try execute(statement, in: execution)
+            } catch {
+                throw locate(error, at: statement.location, in: execution)
+            }
+        }
+    }
+
+    private func execute(_ statement: Statement, in execution: Execution) throws {
+        switch statement.kind {
+        case .command(let call):
+            try executeCommand(call, in: execution)
+        case .assignment(let name, let expression):
+            if parameters.contains(where: { $0.name == name }) {
+                throw LanguageError("'\(name)' is a parameter; change it from outside with --set \(name)=… instead of let")
+            }
+            let value = try evaluate(expression)
+            scopes[scopes.count - 1][name] = value
+        case .loop(let variable, let sequence, let body):
+            try executeLoop(variable: variable, sequence: sequence, body: body, in: execution)
+        case .parameter(let declaration):
+            try declare(declaration)
+        case .timed(let inner):
+            let seconds = try timeSource.measure { try execute([inner], in: execution) }
+            execution.output.print("wall time: \(formatDuration(seconds))")
+        }
+    }
+
+    private func executeLoop(variable: String, sequence: Expression, body: [Statement], in execution: Execution) throws {
+        let value = try evaluate(sequence)
+        guard case .list(let elements) = value else {
+            throw LanguageError("'for' needs a list or range to loop over, got \(value.typedLiteral)", at: sequence.location)
+        }
+        for element in elements {
+            try interrupt.check()
+            scopes.append([variable: element])
+            defer { scopes.removeLast() }
+            try execute(body, in: execution)
+        }
+    }
+
+    private func declare(_ declaration: ParameterDeclaration) throws {
+        var binding = ParameterBinding(declaration: declaration, value: declaration.defaultValue, source: .defaultValue)
+        if let override = overrides[declaration.name] {
+            binding.value = try override.value(for: declaration.type)
+            binding.source = .override
+        }
+        // Declaring again (re-running a REPL line or cell) updates in place,
+        // keeping the first declaration's position for reports.
+        if let index = parameters.firstIndex(where: { $0.name == declaration.name }) {
+            parameters[index] = binding
+        } else {
+            parameters.append(binding)
+        }
+        scopes[0][declaration.name] = binding.value
+    }
+
+    /// Attaches a source position to an error, preferring the most precise
+    /// one the error knows about.
+    func locate(_ error: any Error, at location: SourceLocation, in execution: Execution) -> RuntimeError {
+        if let error = error as? RuntimeError { return error }
+        var place = location
+        if let error = error as? LanguageError, let precise = error.location { place = precise }
+        return RuntimeError(execution.source.diagnostic("\(error)", at: place), underlying: error)
+    }
+}

@@ -1,0 +1,266 @@
+/// Turns source text into tokens. Newlines end statements except inside
+/// `[…]` and `(…)`, where lists may span lines; a trailing `\` joins lines.
+struct Lexer {
+    struct Result {
+        var tokens: [Token]
+        /// Brackets still open at the end, innermost last; non-empty means the
+        /// text is an unfinished prefix of a longer statement.
+        var openBrackets: [Character]
+        var endsWithContinuation: Bool
+    }
+
+    private let characters: [Character]
+    private let source: SourceLines
+    private var index = 0
+    private var line: Int
+    private var column = 1
+    private var tokens: [Token] = []
+    private var openBrackets: [(Character, SourceLocation)] = []
+    private var endsWithContinuation = false
+
+    init(_ text: String, file: String?, firstLine: Int) {
+        characters = Array(text)
+        source = SourceLines(text, file: file, firstLine: firstLine)
+        line = firstLine
+    }
+
+    static func tokenize(_ text: String, file: String? = nil, firstLine: Int = 1) throws -> Result {
+        var lexer = Lexer(text, file: file, firstLine: firstLine)
+        return try lexer.run()
+    }
+
+    /// True for strings that read back as the same string when written bare.
+    static func isBareWord(_ text: String) -> Bool {
+        guard let first = text.first, isWordStart(first) else { return false }
+        guard text.allSatisfy(isWordPart) else { return false }
+        return !["true", "false", "none"].contains(text)
+    }
+
+    static func isWordStart(_ character: Character) -> Bool {
+        character == "_" || character.isLetter
+    }
+
+    static func isWordPart(_ character: Character) -> Bool {
+        isWordStart(character) || isDigit(character)
+    }
+
+    static func isDigit(_ character: Character) -> Bool {
+        character.isASCII && character.isWholeNumber
+    }
+
+    private var location: SourceLocation { SourceLocation(file: source.file, line: line, column: column) }
+    private var current: Character? { index < characters.count ? characters[index] : nil }
+    private func peek(_ offset: Int = 1) -> Character? {
+        index + offset < characters.count ? characters[index + offset] : nil
+    }
+
+    private static func isNewline(_ character: Character) -> Bool {
+        character == "\n" || character == "\r\n"
+    }
+
+    private mutating func advance() {
+        guard let character = current else { return }
+        index += 1
+        if Lexer.isNewline(character) {
+            line += 1
+            column = 1
+        } else {
+            column += 1
+        }
+    }
+
+    private func error(_ message: String, at location: SourceLocation) -> ParseError {
+        ParseError(source.diagnostic(message, at: location))
+    }
+
+    private mutating func emit(_ kind: Token.Kind, at location: SourceLocation) {
+        tokens.append(Token(kind: kind, location: location))
+    }
+
+    private mutating func run() throws -> Result {
+        while let character = current {
+            let start = location
+            endsWithContinuation = false
+            switch character {
+            case " ", "\t":
+                advance()
+            case "#":
+                while let next = current, !Lexer.isNewline(next) { advance() }
+            case "\\":
+                try lexContinuation(at: start)
+            case _ where Lexer.isNewline(character):
+                advance()
+                if let open = openBrackets.last?.0, open != "{" { continue }
+                emit(.separator, at: start)
+            case ";":
+                advance()
+                emit(.separator, at: start)
+            case "\"":
+                emit(.string(try lexString()), at: start)
+            case "$":
+                advance()
+                guard let next = current, Lexer.isWordStart(next) else {
+                    throw error("expected a variable name after '$'", at: start)
+                }
+                emit(.variable(lexWord()), at: start)
+            case "-" where peek().map(Lexer.isDigit) ?? false:
+                emit(try lexNumber(), at: start)
+            case _ where Lexer.isDigit(character):
+                emit(try lexNumber(), at: start)
+            case ".":
+                guard peek() == "." else { throw error("unexpected '.'", at: start) }
+                advance()
+                advance()
+                emit(.range, at: start)
+            case _ where Lexer.isWordStart(character):
+                emit(.word(lexWord()), at: start)
+            case "=", ":", ",":
+                advance()
+                emit(character == "=" ? .equals : character == ":" ? .colon : .comma, at: start)
+            case "[", "(", "{":
+                advance()
+                openBrackets.append((character, start))
+                emit(character == "[" ? .leftBracket : character == "(" ? .leftParen : .leftBrace, at: start)
+            case "]", ")", "}":
+                advance()
+                // Mismatches are left for the parser, which knows what it expected.
+                let opener: Character = character == "]" ? "[" : character == ")" ? "(" : "{"
+                if openBrackets.last?.0 == opener { openBrackets.removeLast() }
+                emit(character == "]" ? .rightBracket : character == ")" ? .rightParen : .rightBrace, at: start)
+            default:
+                throw error("unexpected character '\(character)'", at: start)
+            }
+        }
+        emit(.end, at: location)
+        return Result(tokens: tokens, openBrackets: openBrackets.map(\.0), endsWithContinuation: endsWithContinuation)
+    }
+
+    private mutating func lexContinuation(at start: SourceLocation) throws {
+        advance()
+        while current == " " || current == "\t" { advance() }
+        guard let next = current else {
+            endsWithContinuation = true
+            return
+        }
+        guard Lexer.isNewline(next) else {
+            throw error("a line continuation '\\' must be the last character on its line", at: start)
+        }
+        advance()
+        // A continuation at the very end still asks the REPL for another line.
+        if current == nil { endsWithContinuation = true }
+    }
+
+    private mutating func lexWord() -> String {
+        var word = ""
+        while let character = current, Lexer.isWordPart(character) {
+            word.append(character)
+            advance()
+        }
+        return word
+    }
+
+    private mutating func lexDigits(into text: inout String) {
+        while let character = current, Lexer.isDigit(character) || character == "_" {
+            if character != "_" { text.append(character) }
+            advance()
+        }
+    }
+
+    private mutating func lexNumber() throws -> Token.Kind {
+        let start = location
+        var text = ""
+        if current == "-" {
+            text.append("-")
+            advance()
+        }
+        lexDigits(into: &text)
+        var isFloat = false
+        // `1..5` is a range, so a dot only starts a fraction when a digit follows.
+        if current == ".", let next = peek(), Lexer.isDigit(next) {
+            isFloat = true
+            text.append(".")
+            advance()
+            lexDigits(into: &text)
+        }
+        if current == "e" || current == "E" {
+            let sign = peek()
+            let hasSign = sign == "+" || sign == "-"
+            if let digit = peek(hasSign ? 2 : 1), Lexer.isDigit(digit) {
+                isFloat = true
+                text.append("e")
+                advance()
+                if hasSign {
+                    text.append(sign!)
+                    advance()
+                }
+                lexDigits(into: &text)
+            }
+        }
+        if let next = current, Lexer.isWordPart(next) {
+            throw error("unexpected '\(next)' after number '\(text)'", at: location)
+        }
+        if isFloat {
+            guard let value = Double(text) else { throw error("invalid number '\(text)'", at: start) }
+            return .float(value)
+        }
+        guard let value = Int(text) else { throw error("integer '\(text)' is too large", at: start) }
+        return .int(value)
+    }
+
+    private mutating func lexString() throws -> [StringPart] {
+        let start = location
+        advance()
+        var parts: [StringPart] = []
+        var text = ""
+        while true {
+            guard let character = current, !Lexer.isNewline(character) else {
+                throw error("unterminated string", at: start)
+            }
+            let here = location
+            advance()
+            switch character {
+            case "\"":
+                if !text.isEmpty || parts.isEmpty { parts.append(.text(text)) }
+                return parts
+            case "\\":
+                guard let escaped = current, !Lexer.isNewline(escaped) else {
+                    throw error("unterminated string", at: start)
+                }
+                advance()
+                switch escaped {
+                case "n": text.append("\n")
+                case "t": text.append("\t")
+                case "r": text.append("\r")
+                case "\"", "\\", "{", "}", "$": text.append(escaped)
+                default: throw error("unknown escape '\\\(escaped)' in string", at: here)
+                }
+            case "{":
+                if !text.isEmpty { parts.append(.text(text)) }
+                text = ""
+                parts.append(try lexInterpolation(openedAt: here))
+            case "}":
+                throw error("unmatched '}' in string; write \\} for a literal brace", at: here)
+            default:
+                text.append(character)
+            }
+        }
+    }
+
+    /// Reads `name}` after a `{` inside a string. `{$name}` is accepted too,
+    /// since `$name` is how variables read everywhere else.
+    private mutating func lexInterpolation(openedAt open: SourceLocation) throws -> StringPart {
+        while current == " " { advance() }
+        if current == "$" { advance() }
+        let nameLocation = location
+        guard let first = current, Lexer.isWordStart(first) else {
+            throw error("expected a variable name inside '{…}'; write \\{ for a literal brace", at: nameLocation)
+        }
+        let name = lexWord()
+        while current == " " { advance() }
+        guard current == "}" else {
+            throw error("expected '}' to close the '{' of this interpolation", at: current == nil || Lexer.isNewline(current!) ? open : location)
+        }
+        advance()
+        return .variable(name, nameLocation)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// Process exit codes for `dnb run` and `dnb check` (see docs/language.md).
+public enum ExitStatus: Int32, Sendable {
+    case success = 0
+    /// A cell failed (and was not allowed to).
+    case cellFailed = 1
+    /// Bad command line: unreadable notebook, bad or unknown `--set`, unusable output directory.
+    case usage = 64
+    /// The notebook does not parse or does not pass `check`.
+    case invalidInput = 65
+    /// Stopped by Ctrl-C.
+    case interrupted = 130
+}
+
+public struct RunOptions {
+    /// Receives `report.md` and whatever commands write (figures/…).
+    public var outputDirectory: String
+    /// `name=value` strings from `--set`, read with the value grammar.
+    public var overrides: [String] = []
+    /// Run the remaining cells after a failure (an interruption still stops).
+    public var keepGoing = false
+    /// Key/value lines for the report header: versions, CPU, …
+    public var environment: [(key: String, value: String)] = []
+    /// Seeds in effect, when the caller knows them.
+    public var seeds: [(key: String, value: String)] = []
+    /// Globals bound before the first cell, e.g. values the executable provides.
+    public var predefinedVariables: [String: Value] = [:]
+    public var timeSource: TimeSource = .monotonic
+    /// The date printed in the report.
+    public var date = Date()
+    public var interrupt: Interrupt = .shared
+    /// Called when a code cell starts, e.g. to show progress.
+    public var onCellStart: ((Cell) -> Void)?
+    /// Called with each output item as it is produced, e.g. to echo it live.
+    public var onOutput: ((Cell, OutputItem) -> Void)?
+
+    public init(outputDirectory: String) {
+        self.outputDirectory = outputDirectory
+    }
+}
+
+/// What happened to one cell of a run.
+public struct CellResult {
+    public enum Status: Sendable {
+        /// Ran without error; prose cells are always completed.
+        case completed
+        case failed
+        case skipped
+    }
+
+    public var cell: Cell
+    public var status: Status
+    public var outputs: [OutputItem]
+    public var seconds: Double
+    public var error: Diagnostic?
+}
+
+/// Why a run ended before its last cell.
+public struct RunStop {
+    public var cell: Cell
+    public var error: Diagnostic
+    public var interrupted: Bool
+}
+
+public struct RunResult {
+    public var status: ExitStatus
+    /// Cells in file order up to where the run ended; empty when nothing ran.
+    public var cells: [CellResult]
+    /// Every declared parameter with the value in effect and where it came from.
+    public var parameters: [ParameterBinding]
+    public var stop: RunStop?
+    /// Set when a report was written.
+    public var reportPath: String?
+    /// Problems to show the user on stderr (check errors, usage errors, report write failures).
+    public var messages: [String]
+}

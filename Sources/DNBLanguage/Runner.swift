@@ -1,0 +1,213 @@
+import Foundation
+
+/// Runs and checks notebooks: the library side of `dnb run` and `dnb check`.
+public struct Runner {
+    public let registry: CommandRegistry
+
+    public init(registry: CommandRegistry) {
+        self.registry = registry
+    }
+
+    /// Reads and parses the file, then runs it.
+    public func run(file path: String, options: RunOptions) -> RunResult {
+        do {
+            return run(try Runner.load(path), options: options)
+        } catch let error as ParseError {
+            return RunResult(status: .invalidInput, cells: [], parameters: [], messages: ["\(error)"])
+        } catch {
+            return RunResult(status: .usage, cells: [], parameters: [], messages: ["\(error)"])
+        }
+    }
+
+    /// Reads and parses a notebook file. Throws `ParseError` or a read error.
+    public static func load(_ path: String) throws -> Notebook {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ArgumentError("cannot read \(path): \(error.localizedDescription)")
+        }
+        return try Notebook(parsing: text, file: path)
+    }
+
+    /// Runs every code cell in order with one interpreter, then writes
+    /// `report.md`, partial if the run stopped early. Nothing runs when the
+    /// notebook fails `check` or an override is invalid.
+    public func run(_ notebook: Notebook, options: RunOptions) -> RunResult {
+        let problems = check(notebook, predefinedVariables: Set(options.predefinedVariables.keys))
+        guard problems.isEmpty else {
+            return RunResult(status: .invalidInput, cells: [], parameters: [], messages: problems.map(\.description))
+        }
+        let parameters: [ParameterBinding]
+        let overrides: [ParameterOverride]
+        do {
+            overrides = try options.overrides.map(ParameterOverride.init(parsing:))
+            parameters = try Runner.bind(Runner.declarations(in: notebook), to: overrides)
+            try AtomicFile.createDirectory(options.outputDirectory)
+        } catch {
+            return RunResult(status: .usage, cells: [], parameters: [], messages: ["\(error)"])
+        }
+
+        let interpreter = Interpreter(registry: registry, outputDirectory: options.outputDirectory, overrides: overrides,
+                                      interrupt: options.interrupt, timeSource: options.timeSource)
+        for (name, value) in options.predefinedVariables { interpreter.define(name, value) }
+
+        let runStart = options.timeSource.now()
+        var results: [CellResult] = []
+        var stop: RunStop?
+        var failed = false
+        for cell in notebook.cells {
+            guard let cellOptions = cell.options else {
+                results.append(CellResult(cell: cell, status: .completed, outputs: [], seconds: 0))
+                continue
+            }
+            if cellOptions.skip {
+                results.append(CellResult(cell: cell, status: .skipped, outputs: [], seconds: 0))
+                continue
+            }
+            options.onCellStart?(cell)
+            let (result, interrupted) = execute(cell, file: notebook.file, with: interpreter, options: options)
+            results.append(result)
+            guard let error = result.error else { continue }
+            if interrupted || !(cellOptions.allowError || options.keepGoing) {
+                stop = RunStop(cell: cell, error: error, interrupted: interrupted)
+                break
+            }
+            if !cellOptions.allowError { failed = true }
+        }
+
+        var status: ExitStatus = stop.map { $0.interrupted ? .interrupted : .cellFailed } ?? (failed ? .cellFailed : .success)
+        var result = RunResult(status: status, cells: results, parameters: parameters, stop: stop, messages: [])
+        let report = Report(notebook: notebook, date: options.date, environment: options.environment,
+                            parameters: parameters, seeds: options.seeds, results: results, stop: stop,
+                            totalSeconds: options.timeSource.now() - runStart)
+        do {
+            result.reportPath = try ReportWriter.write(report, to: options.outputDirectory)
+        } catch {
+            result.messages.append("\(error)")
+            if status == .success { status = .cellFailed }
+            result.status = status
+        }
+        return result
+    }
+
+    private func execute(_ cell: Cell, file: String?, with interpreter: Interpreter, options: RunOptions) -> (CellResult, interrupted: Bool) {
+        let output = Output { item in options.onOutput?(cell, item) }
+        let start = options.timeSource.now()
+        var problem: Diagnostic?
+        var interrupted = false
+        do {
+            try interpreter.run(cell.text, file: file, firstLine: cell.startLine, output: output)
+        } catch let failure as RuntimeError {
+            problem = failure.diagnostic
+            interrupted = failure.isInterruption
+        } catch let failure as ParseError {
+            problem = failure.diagnostic
+        } catch {
+            problem = Diagnostic(message: "\(error)", location: SourceLocation(file: file, line: cell.startLine, column: 1))
+        }
+        let seconds = options.timeSource.now() - start
+        let result = CellResult(cell: cell, status: problem == nil ? .completed : .failed, outputs: output.takeItems(),
+                                seconds: seconds, error: problem)
+        return (result, interrupted || (problem != nil && options.interrupt.isRequested))
+    }
+
+    // MARK: - Checking
+
+    /// Every problem `check` can find without running: parse errors, unknown
+    /// commands, verbs, arguments and variables, missing required arguments,
+    /// and literal values of the wrong type. Cells marked `skip` are ignored;
+    /// cells marked `allow-error` are not reported on, since they may fail on purpose.
+    public func check(_ notebook: Notebook, predefinedVariables: Set<String> = []) -> [Diagnostic] {
+        var checker = Checker(registry: registry, predefinedVariables: predefinedVariables)
+        var problems: [Diagnostic] = []
+        for cell in notebook.runnableCells {
+            let allowError = cell.options?.allowError ?? false
+            do {
+                let script = try Parser.parse(cell.text, file: notebook.file, firstLine: cell.startLine)
+                problems += checker.check(script, reporting: !allowError)
+            } catch {
+                if !allowError, let error = error as? ParseError { problems.append(error.diagnostic) }
+                checker.reportsUnknownVariables = false
+            }
+        }
+        return problems
+    }
+
+    /// `dnb check FILE`: reads, parses and checks the file. The status is
+    /// `.success`, `.invalidInput` (problems found) or `.usage` (unreadable).
+    public func check(file path: String, predefinedVariables: Set<String> = []) -> (status: ExitStatus, problems: [String]) {
+        do {
+            let problems = check(try Runner.load(path), predefinedVariables: predefinedVariables)
+            return (problems.isEmpty ? .success : .invalidInput, problems.map(\.description))
+        } catch let error as ParseError {
+            return (.invalidInput, [error.description])
+        } catch {
+            return (.usage, ["\(error)"])
+        }
+    }
+
+    /// Lines describing each parameter for `dnb run FILE --help`:
+    /// `  --set epochs=<int>  Training epochs (default: 1)`.
+    public static func parameterHelp(_ declarations: [ParameterDeclaration]) -> String {
+        guard !declarations.isEmpty else { return "This notebook declares no parameters.\n" }
+        let labels = declarations.map { "--set \($0.name)=<\($0.type)>" }
+        let width = labels.map(\.count).max() ?? 0
+        var lines = ["Parameters:"]
+        for (declaration, label) in zip(declarations, labels) {
+            let help = declaration.help.map { $0 + " " } ?? ""
+            lines.append("  " + HelpFormatter.padded(label, width) + "  " + help + "(default: \(declaration.defaultValue.literal))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The parameters a notebook declares, in order, for `dnb run FILE --help`.
+    /// Cells marked `skip` do not count: they never run. Throws the first `ParseError`.
+    public static func parameters(of notebook: Notebook) throws -> [ParameterDeclaration] {
+        try declarations(in: notebook.runnableCells.map {
+            try Parser.parse($0.text, file: notebook.file, firstLine: $0.startLine)
+        })
+    }
+
+    /// Declarations from the cells that parse; `run` refuses to start when
+    /// a cell that must run does not parse, so none are missed there.
+    static func declarations(in notebook: Notebook) -> [ParameterDeclaration] {
+        declarations(in: notebook.runnableCells.compactMap {
+            try? Parser.parse($0.text, file: notebook.file, firstLine: $0.startLine)
+        })
+    }
+
+    /// Top-level `param` statements, first declaration of each name.
+    private static func declarations(in scripts: [Script]) -> [ParameterDeclaration] {
+        var declarations: [ParameterDeclaration] = []
+        for script in scripts {
+            for case .parameter(let declaration) in script.statements.map(\.kind)
+            where !declarations.contains(where: { $0.name == declaration.name }) {
+                declarations.append(declaration)
+            }
+        }
+        return declarations
+    }
+
+    /// Applies overrides to declarations; an override of an undeclared
+    /// parameter or with a value of the wrong type is an error.
+    static func bind(_ declarations: [ParameterDeclaration], to overrides: [ParameterOverride]) throws -> [ParameterBinding] {
+        let names = declarations.map(\.name)
+        for override in overrides where !names.contains(override.name) {
+            var message = "--set \(override.name)=\(override.text): the notebook declares no parameter '\(override.name)'"
+            if let near = Suggestions.nearest(to: override.name, in: names) {
+                message += "; did you mean '\(near)'?"
+            } else if !names.isEmpty {
+                message += " (it declares: \(names.joined(separator: ", ")))"
+            }
+            throw ArgumentError(argument: override.name, message)
+        }
+        return try declarations.map { declaration in
+            // The last --set of a name wins, as with most command-line tools.
+            if let override = overrides.last(where: { $0.name == declaration.name }) {
+                return ParameterBinding(declaration: declaration, value: try override.value(for: declaration.type), source: .override)
+            }
+            return ParameterBinding(declaration: declaration, value: declaration.defaultValue, source: .defaultValue)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+/// A value as written in source, evaluated against the variables in scope.
+public struct Expression: Hashable, Sendable {
+    public indirect enum Kind: Hashable, Sendable {
+        /// Numbers, booleans and `none`.
+        case literal(Value)
+        /// A bare word; evaluates to a string.
+        case word(String)
+        case string([StringPart])
+        /// `$name`
+        case variable(String)
+        /// `[a, b]` and `(a, b)`
+        case list([Expression])
+        /// `a..b`, both ends included.
+        case range(Expression, Expression)
+    }
+
+    public var kind: Kind
+    public var location: SourceLocation
+
+    /// The value when it does not depend on any variable, else nil.
+    public var constantValue: Value? {
+        switch kind {
+        case .literal(let value): return value
+        case .word(let word): return .string(word)
+        case .string(let parts):
+            var text = ""
+            for part in parts {
+                guard case .text(let piece) = part else { return nil }
+                text += piece
+            }
+            return .string(text)
+        case .variable: return nil
+        case .list(let elements):
+            var values: [Value] = []
+            for element in elements {
+                guard let value = element.constantValue else { return nil }
+                values.append(value)
+            }
+            return .list(values)
+        case .range(let low, let high):
+            guard case .int(let from)? = low.constantValue, case .int(let to)? = high.constantValue else { return nil }
+            return Expression.range(from, to)
+        }
+    }
+
+    /// Inclusive; empty when `to < from`, so `1..0` loops zero times.
+    static func range(_ from: Int, _ to: Int) -> Value {
+        guard from <= to else { return .list([]) }
+        return .list((from...to).map(Value.int))
+    }
+
+    /// The bare word, when the expression is just one.
+    var word: String? {
+        if case .word(let word) = kind { return word }
+        return nil
+    }
+}
+
+/// `name=value`, or a positional value when `name` is nil.
+public struct Argument: Hashable, Sendable {
+    public var name: String?
+    public var value: Expression
+    /// Where the argument starts: its name, or the value for positionals.
+    public var location: SourceLocation
+}
+
+public struct CommandCall: Hashable, Sendable {
+    public var name: String
+    public var arguments: [Argument]
+    public var location: SourceLocation
+}
+
+/// `param name: type = default "help"`
+public struct ParameterDeclaration: Hashable, Sendable {
+    public var name: String
+    public var type: ValueType
+    /// Already converted to `type`; defaults are literals, so they are known before running.
+    public var defaultValue: Value
+    public var help: String?
+    public var location: SourceLocation
+}
+
+public struct Statement: Hashable, Sendable {
+    public indirect enum Kind: Hashable, Sendable {
+        case command(CommandCall)
+        /// `let name = value`
+        case assignment(name: String, value: Expression)
+        /// `for name in sequence { body }`
+        case loop(variable: String, sequence: Expression, body: [Statement])
+        case parameter(ParameterDeclaration)
+        /// `time statement`
+        case timed(Statement)
+    }
+
+    public var kind: Kind
+    public var location: SourceLocation
+}
+
+/// A parsed piece of source: a REPL entry or the code of one cell.
+public struct Script: Hashable, Sendable {
+    public var statements: [Statement]
+    /// The text it came from, for showing the offending line in runtime errors.
+    public var source: String
+    public var file: String?
+    public var firstLine: Int
+}

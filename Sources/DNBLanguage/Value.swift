@@ -1,0 +1,85 @@
+/// A value in the dnb language. Bare words (`AttnDownBlock2D`) are strings;
+/// ranges and tuples evaluate to lists, so commands only ever see these cases.
+public enum Value: Hashable, Sendable {
+    case int(Int)
+    case float(Double)
+    case string(String)
+    case bool(Bool)
+    case list([Value])
+    case none
+
+    /// The name used in type errors and in `vars`.
+    public var typeName: String {
+        switch self {
+        case .int: "int"
+        case .float: "float"
+        case .string: "string"
+        case .bool: "bool"
+        case .list: "list"
+        case .none: "none"
+        }
+    }
+
+    /// How the value reads in source form: strings that are not plain words
+    /// are quoted, so the text parses back to the same value.
+    public var literal: String {
+        switch self {
+        case .int(let value): String(value)
+        case .float(let value): Value.format(value)
+        case .string(let value): Lexer.isBareWord(value) ? value : Value.quote(value)
+        case .bool(let value): value ? "true" : "false"
+        case .list(let values): "[" + values.map(\.literal).joined(separator: ", ") + "]"
+        case .none: "none"
+        }
+    }
+
+    /// Type and literal together, for error messages: `string "five"`.
+    var typedLiteral: String {
+        if case .none = self { return "none" }
+        var text = literal
+        if text.count > 40 { text = String(text.prefix(37)) + "..." }
+        return "\(typeName) \(text)"
+    }
+
+    static func format(_ value: Double) -> String {
+        // Swift's shortest round-trip form; "inf"/"nan" are not literals, but
+        // they only appear when a command computes them, never in source.
+        value.description
+    }
+
+    static func quote(_ text: String) -> String {
+        var result = "\""
+        for character in text {
+            switch character {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            case "{": result += "\\{"
+            case "}": result += "\\}"
+            default: result.append(character)
+            }
+        }
+        return result + "\""
+    }
+}
+
+extension Value: CustomStringConvertible {
+    /// The display form used by `print` and string interpolation: strings
+    /// appear without quotes, everything else as its literal.
+    public var description: String {
+        if case .string(let text) = self { return text }
+        return literal
+    }
+}
+
+extension Value: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral
+{
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .float(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: Value...) { self = .list(elements) }
+}

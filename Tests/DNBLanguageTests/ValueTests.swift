@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import DNBLanguage
+
+@Suite struct ValueTests {
+    @Test func conversionsNameTheArgumentInErrors() throws {
+        #expect(try Value.int(3).asInt(argument: "epochs") == 3)
+        #expect(try Value.int(3).asDouble() == 3.0)
+        #expect(try Value.list([1, 2]).asIntList() == [1, 2])
+        #expect(try Value.list([1, 2.5]).asDoubleList() == [1.0, 2.5])
+        #expect(try Value.list(["a", "b"]).asStringList() == ["a", "b"])
+        let error = try #require(throws: ArgumentError.self) { try Value.string("five").asInt(argument: "epochs") }
+        #expect(error.description == "argument 'epochs' expects int, got string five")
+        #expect(error.argument == "epochs")
+        let list = try #require(throws: ArgumentError.self) { try Value.list([1, "x"]).asIntList(argument: "channels") }
+        #expect(list.description == "argument 'channels' expects list[int], got list [1, x]")
+        #expect(throws: ArgumentError.self) { try Value.float(1.0).asInt() }
+        #expect(throws: ArgumentError.self) { try Value.none.asString() }
+    }
+
+    @Test func literalsReadBackAsTheSameValue() throws {
+        let values: [Value] = [5, -2, 0.001, 2.0, "word", "two words", "brace {x}", "true", true, .none, [1, ["a", "b c"]]]
+        for value in values {
+            #expect(try Value(parsing: value.literal) == value, "\(value.literal)")
+        }
+        #expect(Value.string("two words").description == "two words")
+        #expect(Value.list(["a", 1.5]).description == "[a, 1.5]")
+    }
+
+    @Test func typesWidenIntsOnly() {
+        #expect(ValueType.float.coerce(2) == .float(2))
+        #expect(ValueType.list(.float).coerce([1, 2.5]) == [1.0, 2.5])
+        #expect(ValueType.int.coerce(2.0) == nil)
+        #expect(ValueType.string.coerce(1) == nil)
+        #expect(ValueType(name: "list[int]") == .list(.int))
+        #expect(ValueType(name: "str") == .string)
+        #expect(ValueType(name: "tensor") == nil)
+        #expect(ValueType.list(.any).description == "list")
+    }
+
+    @Test func suggestionsTolerateSmallTypos() {
+        #expect(Suggestions.nearest(to: "epoch", in: ["epochs", "lr"]) == "epochs")
+        #expect(Suggestions.nearest(to: "shceduler", in: ["scheduler", "sample"]) == "scheduler")
+        #expect(Suggestions.nearest(to: "sched", in: ["scheduler", "sample"]) == "scheduler")
+        #expect(Suggestions.nearest(to: "zz", in: ["lr", "epochs"]) == nil)
+        #expect(Suggestions.editDistance("kitten", "sitting") == 3)
+        #expect(Suggestions.editDistance("ab", "ba") == 1)
+    }
+
+    @Test func durationsAndDatesFormatStably() {
+        #expect(formatDuration(0.0123) == "12 ms")
+        #expect(formatDuration(1.5) == "1.50 s")
+        #expect(formatDuration(125.25) == "2 min 5.3 s")
+        #expect(Markdown.utcTimestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01 00:00:00 UTC")
+        #expect(Markdown.utcTimestamp(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29 00:00:00 UTC")
+    }
+
+    @Test func outputMergesConsecutiveText() {
+        var seen: [OutputItem] = []
+        let output = Output { seen.append($0) }
+        output.print("a", 1)
+        output.write("b\n")
+        output.figure(path: "figures/x.png", caption: "X")
+        output.print("c")
+        #expect(output.items == [.text("a 1\nb\n"), .figure(Figure(path: "figures/x.png", caption: "X")), .text("c\n")])
+        #expect(seen.count == 4)
+        #expect(output.takeItems().count == 3)
+        #expect(output.items.isEmpty)
+    }
+
+    @Test func tablesRenderAsPlainText() {
+        let table = Table(headers: ["name", "v"], rows: [["a", "10"], ["long", "2"]])
+        #expect(table.plainText == "name  v\n----  --\na     10\nlong  2\n")
+        #expect(OutputItem.table(table).plainText == table.plainText)
+        #expect(OutputItem.figure(Figure(path: "figures/a.png", caption: "A")).plainText == "[figure] figures/a.png: A\n")
+    }
+}
