@@ -7,6 +7,7 @@ import PackageDescription
 //   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
 //   DNBPlot      – figures (cairo) written as PNG with provenance text chunks
 //   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer
+//   DNBCommands  – the commands (dataset, model, train, sample, plot …) bound to the modules above
 //   dnb          – the executable: REPL (readline), `run`, `check`, `bench`
 let package = Package(
     name: "dnb",
@@ -33,8 +34,9 @@ let package = Package(
         .target(name: "DNBData", dependencies: ["DNBEngine", "CZlib"]),
         .target(name: "DNBPlot", dependencies: ["CCairo"]),
         .target(name: "DNBLanguage", dependencies: []),
+        .target(name: "DNBCommands", dependencies: ["DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage"]),
         .executableTarget(name: "dnb", dependencies: [
-            "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "CReadline",
+            "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -43,5 +45,6 @@ let package = Package(
         .testTarget(name: "DNBDataTests", dependencies: ["DNBData", "DNBEngine"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBPlot"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBLanguage"]),
+        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),
     ]
 )

@@ -1,0 +1,107 @@
+import Testing
+@testable import DNBPlot
+
+/// Line plots read back from their pixels.
+@Suite struct LinePlotTests {
+    private func render(_ figure: Figure) throws -> (width: Int, height: Int, rgba: [UInt8]) {
+        try figure.renderRGBA()
+    }
+
+    private func count(_ colour: Color, in image: (width: Int, height: Int, rgba: [UInt8])) -> Int {
+        let target = [colour.red, colour.green, colour.blue].map { UInt8(($0 * 255).rounded()) }
+        var n = 0
+        for i in stride(from: 0, to: image.rgba.count, by: 4)
+        where image.rgba[i] == target[0] && image.rgba[i + 1] == target[1] && image.rgba[i + 2] == target[2] {
+            n += 1
+        }
+        return n
+    }
+
+    @Test func lossCurveIsDrawnInC0() throws {
+        let image = try render(Figure.lossCurve(Fixtures.lossCurve()))
+        #expect(image.width == 800 && image.height == 400)
+        #expect(count(Color(hex: "#1f77b4"), in: image) > 1000)
+        #expect(count(Color(hex: "#ff7f0e"), in: image) == 0)
+        #expect(count(Style.gridColor, in: image) > 500)
+    }
+
+    @Test func secondLineTakesC1AndExplicitColoursWin() throws {
+        let figure = Figure()
+        figure.axes(0, 0).plot(y: [0, 1, 0, 1])
+        figure.axes(0, 0).plot(y: [1, 0, 1, 0])
+        figure.axes(0, 0).plot(y: [0.5, 0.5], color: Color(hex: "#d62728"))
+        let image = try render(figure)
+        #expect(count(Color.cycle(0), in: image) > 100)
+        #expect(count(Color.cycle(1), in: image) > 100)
+        #expect(count(Color(hex: "#d62728"), in: image) > 100)
+    }
+
+    @Test func gridIsOffByDefault() throws {
+        // Anti-aliased text can hit the grid grey by chance, so compare with a gridded twin.
+        let plain = Figure()
+        plain.axes(0, 0).plot(y: [1, 2, 3])
+        let gridded = Figure()
+        gridded.axes(0, 0).plot(y: [1, 2, 3])
+        gridded.axes(0, 0).grid()
+        let without = count(Style.gridColor, in: try render(plain))
+        let with = count(Style.gridColor, in: try render(gridded))
+        #expect(without < 20)
+        #expect(with > without + 1000)
+    }
+
+    @Test func legendBoxGoesWhereTheDataIsNot() throws {
+        // A falling line leaves the upper right free; a rising one the upper left.
+        let falling = Figure()
+        falling.axes(0, 0).plot(y: (0..<100).map { 100 - Double($0) }, label: "falling")
+        falling.axes(0, 0).legend()
+        let rising = Figure()
+        rising.axes(0, 0).plot(y: (0..<100).map(Double.init), label: "rising")
+        rising.axes(0, 0).legend()
+        let edge = Style.legendEdgeColor
+        func legendSide(_ figure: Figure) throws -> String {
+            let image = try render(figure)
+            var left = 0
+            var right = 0
+            let target = UInt8((edge.red * 255).rounded())
+            for y in 0..<(image.height / 2) {
+                for x in 0..<image.width {
+                    let i = (y * image.width + x) * 4
+                    if image.rgba[i] == target && image.rgba[i + 1] == target && image.rgba[i + 2] == target {
+                        if x < image.width / 2 { left += 1 } else { right += 1 }
+                    }
+                }
+            }
+            return left > right ? "left" : "right"
+        }
+        #expect(try legendSide(falling) == "right")
+        #expect(try legendSide(rising) == "left")
+    }
+
+    @Test func nonFiniteValuesBreakTheLine() {
+        let figure = Figure()
+        let axes = figure.axes(0, 0)
+        axes.plot(y: [0, 1, .nan, 1, 0, .infinity, 2])
+        let plan = axes.plan(in: Rect(x: 0, y: 0, width: 100, height: 100),
+                             canvas: try! Canvas(width: 100, height: 100, dpi: 100))
+        #expect(axes.pixelRuns(axes.lines[0], plan: plan).map(\.count) == [2, 2, 1])
+        #expect(plan.y.low < 0 && plan.y.high > 2)  // limits from the finite values only
+    }
+
+    @Test func logScaleLeavesOutNonPositiveValues() {
+        let figure = Figure()
+        let axes = figure.axes(0, 0)
+        axes.yScale = .log
+        axes.plot(y: [1, 0, -1, 10, 100])
+        let (_, y) = axes.limits()
+        #expect(y.low > 0.5 && y.low < 1)
+        #expect(y.high > 100 && y.high < 200)
+    }
+
+    @Test func autoscaleAddsFivePercentMargins() {
+        let axes = Figure().axes(0, 0)
+        axes.plot(y: [0, 10], x: [0, 100])
+        let (x, y) = axes.limits()
+        #expect(x == AxisLimits(low: -5, high: 105, scale: .linear))
+        #expect(abs(y.low + 0.5) < 1e-12 && abs(y.high - 10.5) < 1e-12)
+    }
+}
