@@ -29,7 +29,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev", "libssl-dev"])]),
 
         .target(name: "CKernels"),
-        .target(name: "DNBEngine", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "CRowKernels"),
+        .target(name: "DNBEngine", dependencies: ["CBLAS", "CKernels", "CRowKernels"]),
         .target(name: "DNBDiffusion", dependencies: ["DNBEngine"]),
         .target(name: "DNBData", dependencies: ["DNBEngine", "CZlib"]),
         .target(name: "DNBPlot", dependencies: ["CCairo"]),

@@ -17,6 +17,8 @@ public final class DDIMScheduler {
     public let stepsOffset: Int
     /// ᾱ used past the last step: 1 (`set_alpha_to_one`) or ᾱ₀.
     public let finalAlphaCumprod: Float
+    /// Noise weight of the sampling loop (0: deterministic DDIM, 1: DDPM-like).
+    public var eta: Float = 0
     public private(set) var timesteps: [Int]
     public private(set) var numInferenceSteps: Int?
 

@@ -1,4 +1,4 @@
-import Foundation
+import CRowKernels
 
 /// Multi-head scaled dot-product attention on packed tokens:
 /// q, k, v are [B, L, heads·D] (the outputs of to_q/to_k/to_v), and so is the result,
@@ -47,9 +47,7 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                 // dP = dO · Vᵀ, then dS = scale · P ⊙ (dP − rowsum(dP ⊙ P))
                 sgemm(transB: true, m: l, n: l, k: d, a: gp.p + offset, lda: width, b: vp.p + offset, ldb: width,
                       c: ds, ldc: l)
-                for i in 0..<l {
-                    softmaxBackwardRow(p + i * l, ds + i * l, ds + i * l, l, accumulate: false)
-                }
+                dnb_softmax_backward_rows(p, ds, l, l)
                 // dQ += scale · dS · K ; dK += scale · dSᵀ · Q
                 sgemm(m: l, n: d, k: l, alpha: scale, a: ds, lda: l, b: kp.p + offset, ldb: width,
                       beta: 1, c: dq.p + offset, ldc: width)
@@ -66,5 +64,5 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
 func attentionProbabilities(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, l: Int, d: Int, ld: Int,
                             scale: Float, into p: UnsafeMutablePointer<Float>) {
     sgemm(transB: true, m: l, n: l, k: d, a: q, lda: ld, b: k, ldb: ld, c: p, ldc: l)
-    for i in 0..<l { softmaxRow(p + i * l, p + i * l, l, scale: scale) }
+    dnb_softmax_rows(p, l, l, scale)
 }

@@ -1,0 +1,30 @@
+#ifndef DNB_CROWKERNELS_H
+#define DNB_CROWKERNELS_H
+#include <stddef.h>
+
+// Row-wise and channel-innermost kernels whose Swift versions do not vectorise
+// (float reductions stay scalar without reassociation, expf is a library call).
+// Each is compiled for AVX-512, AVX2 and baseline (target_clones) and picked at load time.
+
+// In place: p[r, :] = softmax(scale · p[r, :]) for rows r < rows.
+void dnb_softmax_rows(float *p, ptrdiff_t rows, ptrdiff_t n, float scale);
+
+// In place over g: g[r, :] = p[r, :] ⊙ (g[r, :] − ⟨g[r, :], p[r, :]⟩).
+void dnb_softmax_backward_rows(const float *p, float *g, ptrdiff_t rows, ptrdiff_t n);
+
+// y = silu(x) and gx += gy · silu'(x) over n elements.
+void dnb_silu(const float *x, float *y, ptrdiff_t n);
+void dnb_silu_backward(const float *x, const float *gy, float *gx, ptrdiff_t n);
+
+// Group norm of one sample x[s, c] (S pixels, C channels, G groups of C/G channels):
+// writes y (with SiLU applied when silu != 0) and stats[2g] = mean, stats[2g+1] = 1/sqrt(var + eps).
+// gamma/beta may be NULL (1 and 0).
+void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
+                            const float *beta, float eps, int silu, float *y, float *stats);
+
+// Backward of the above for one sample: dx += …, dgamma += Σ dy·x̂, dbeta += Σ dy (dx, dgamma, dbeta may be NULL).
+// scratch holds S·C floats.
+void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
+                             const float *gamma, const float *beta, const float *stats, int silu,
+                             float *dx, float *dgamma, float *dbeta, float *scratch);
+#endif

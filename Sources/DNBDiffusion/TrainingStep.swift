@@ -1,0 +1,119 @@
+import Foundation
+import DNBEngine
+
+/// The tutorial's noise-prediction objective, one optimiser step at a time:
+/// noise ~ N(0, 1), t ~ U{0, …, T−1} per image, noisy = add_noise(x, noise, t),
+/// loss = MSE(model(noisy, t), noise), backward, Adam step.
+public final class NoisePredictionTrainer {
+    public let model: UNet2DModel
+    public let schedule: NoiseSchedule
+    public let optimizer: Adam
+    /// Learning rate as a function of the 0-based step; nil keeps the optimiser's.
+    public var learningRate: LearningRateSchedule?
+    public var ema: ExponentialMovingAverage?
+    public private(set) var step = 0
+
+    public init(model: UNet2DModel, schedule: NoiseSchedule, lr: Float = 1e-3, weightDecay: Float = 0,
+                learningRate: LearningRateSchedule? = nil, emaDecay: Float? = nil) {
+        self.model = model
+        self.schedule = schedule
+        optimizer = Adam(parameters: model.parameters.tensors, lr: lr, weightDecay: weightDecay)
+        self.learningRate = learningRate
+        ema = emaDecay.map { ExponentialMovingAverage(parameters: model.parameters, decay: $0) }
+    }
+
+    /// One step on a batch ([N, H, W, C]); returns the loss. Throws on a non-finite loss
+    /// before the parameters are touched, so the model stays at its last good state.
+    @discardableResult
+    public func trainStep(_ batch: Tensor, labels: [Int]? = nil, rng: inout RandomGenerator) throws -> Float {
+        let n = batch.shape[0]
+        let noise = rng.normalTensor(batch.shape)
+        let timesteps = (0..<n).map { _ in rng.randint(below: schedule.trainTimesteps) }
+        let noisy = try schedule.addNoise(batch, noise: noise, timesteps: timesteps)
+        let prediction = try model(noisy, timesteps: timesteps.map(Float.init), classLabels: labels)
+        let loss = try mseLoss(prediction, noise)
+        let value = loss.item
+        guard value.isFinite else {
+            throw TrainingError.nonFiniteLoss(step: step + 1, value: value)
+        }
+        optimizer.zeroGrad()
+        try loss.backward()
+        if let learningRate { optimizer.lr = learningRate.rate(at: step) }
+        optimizer.update()
+        ema?.update()
+        step += 1
+        return value
+    }
+
+    /// Restores the step counter (checkpoint resume); the optimiser's own state is restored separately.
+    public func restore(step: Int) { self.step = step }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFiniteLoss(step: Int, value: Float)
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let step, let value):
+            return "training stopped: the loss became \(value) at step \(step); the model keeps the weights of step \(step - 1) (try a lower lr)"
+        }
+    }
+}
+
+/// Linear warm-up then cosine decay to `minimum` (a fraction of the peak), the usual recipe for short runs.
+public struct LearningRateSchedule: Sendable, Equatable {
+    public var peak: Float
+    public var warmupSteps: Int
+    public var totalSteps: Int
+    public var minimumFraction: Float
+
+    public init(peak: Float, warmupSteps: Int, totalSteps: Int, minimumFraction: Float = 0) {
+        self.peak = peak
+        self.warmupSteps = warmupSteps
+        self.totalSteps = max(totalSteps, 1)
+        self.minimumFraction = minimumFraction
+    }
+
+    public func rate(at step: Int) -> Float {
+        if step < warmupSteps { return peak * Float(step + 1) / Float(warmupSteps) }
+        let progress = min(1, Float(step - warmupSteps) / Float(max(1, totalSteps - warmupSteps)))
+        let cosine = 0.5 * (1 + cos(Float.pi * progress))
+        return peak * (minimumFraction + (1 - minimumFraction) * cosine)
+    }
+}
+
+/// An exponential moving average of the weights, the copy sampled from in short runs:
+/// averaging over the last ~1/(1−decay) steps smooths out the optimiser's noise.
+public final class ExponentialMovingAverage {
+    public let decay: Float
+    public let parameters: ParameterStore
+    public private(set) var shadow: [Tensor]
+    public private(set) var updates = 0
+
+    public init(parameters: ParameterStore, decay: Float) {
+        self.decay = decay
+        self.parameters = parameters
+        shadow = parameters.tensors.map { $0.copy() }
+    }
+
+    public func update() {
+        updates += 1
+        // Warm-up as in common EMA implementations: early averages do not drag in the random initialisation.
+        let d = min(decay, Float(1 + updates) / Float(10 + updates))
+        for (s, p) in zip(shadow, parameters.tensors) {
+            for i in 0..<p.count { s.data[i] = d * s.data[i] + (1 - d) * p.data[i] }
+        }
+    }
+
+    /// Runs `body` with the averaged weights in place, then puts the trained weights back.
+    public func withAveragedWeights<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = parameters.tensors.map { $0.copy() }
+        for (s, p) in zip(shadow, parameters.tensors) { p.data.update(from: s.data, count: p.count) }
+        defer { for (s, p) in zip(saved, parameters.tensors) { p.data.update(from: s.data, count: p.count) } }
+        return try body()
+    }
+
+    public func restore(shadow values: [Tensor], updates: Int) {
+        for (s, v) in zip(shadow, values) { s.data.update(from: v.data, count: s.count) }
+        self.updates = updates
+    }
+}
