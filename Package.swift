@@ -43,7 +43,7 @@ let package = Package(
 
         .testTarget(name: "DNBEngineTests", dependencies: ["DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBDiffusion", "DNBEngine"], exclude: ["Fixtures"]),
-        .testTarget(name: "DNBDataTests", dependencies: ["DNBData", "DNBEngine"]),
+        .testTarget(name: "DNBDataTests", dependencies: ["DNBData", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBPlot"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBLanguage"]),
         .testTarget(name: "DNBCommandsTests", dependencies: ["DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),
