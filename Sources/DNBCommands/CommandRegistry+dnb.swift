@@ -4,7 +4,9 @@ extension CommandRegistry {
     /// The registry of a dnb session: the language's built-ins plus every dnb command bound to `workspace`.
     public static func dnb(workspace: Workspace) -> CommandRegistry {
         let registry = CommandRegistry()
-        for spec in EnvironmentCommand.specs(workspace) { registry.register(spec) }
+        let groups = [EnvironmentCommand.specs, DatasetCommand.specs, CorruptCommand.specs, ModelCommand.specs, SchedulerCommand.specs,
+                      TrainCommand.specs, SampleCommands.specs, DenoiseCommand.specs, PlotCommand.specs]
+        for specs in groups { for spec in specs(workspace) { registry.register(spec) } }
         return registry
     }
 }

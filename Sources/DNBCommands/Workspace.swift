@@ -1,27 +1,55 @@
+import Foundation
 import DNBEngine
 import DNBDiffusion
+import DNBData
 
 /// Everything a dnb session holds between commands: the data, the model, its
-/// scheduler and optimiser, the loss history and the random generator.
+/// scheduler and trainer, the loss history, named results and the random generator.
 /// Commands read and replace these; nothing else keeps state.
 public final class Workspace {
-    public var seed: UInt64 = 0
+    public private(set) var seed: UInt64 = 0
     public var rng = RandomGenerator(seed: 0)
+    public var data: LoadedData?
     public var model: UNet2DModel?
-    public var scheduler: SchedulerChoice?
+    public var scheduler: DenoisingScheduler?
+    /// The scheduler's training-time schedule (β, ᾱ), shared by add_noise and training.
+    public var schedule: NoiseSchedule?
+    public var training: TrainingState?
+    /// Per-step losses of every `train` so far, and the per-epoch averages.
     public var losses: [Double] = []
+    public var epochLosses: [Double] = []
+    /// Results commands leave behind for `plot` and `save tensor`, by name.
+    public var tensors: [String: Tensor] = [:]
+    var figureCounts: [String: Int] = [:]
 
     public init() {}
 
-    /// Reseeds every source of randomness the session uses.
+    /// Reseeds every source of randomness the session uses from now on.
     public func reseed(_ seed: UInt64) {
         self.seed = seed
         rng = RandomGenerator(seed: seed)
     }
 }
 
-/// The scheduler a session samples with; both share diffusers' training schedule.
-public enum SchedulerChoice {
-    case ddpm(DDPMScheduler)
-    case ddim(DDIMScheduler)
+/// The dataset a session trains and evaluates on, prepared at the model's resolution.
+public struct LoadedData {
+    public let name: String
+    public let source: String
+    public let preprocessing: Preprocessing
+    public var train: PreparedDataset?
+    public var test: PreparedDataset?
+}
+
+/// The optimiser and its bookkeeping, kept across `train` commands so a second call continues the first.
+public final class TrainingState {
+    public let trainer: NoisePredictionTrainer
+    public var loader: DataLoader
+    public var batchSize: Int
+    public var classConditional: Bool
+    public init(trainer: NoisePredictionTrainer, loader: DataLoader, batchSize: Int, classConditional: Bool) {
+        self.trainer = trainer
+        self.loader = loader
+        self.batchSize = batchSize
+        self.classConditional = classConditional
+    }
 }

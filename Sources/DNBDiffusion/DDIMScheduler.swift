@@ -46,6 +46,7 @@ public final class DDIMScheduler {
     /// diffusers uses T / n for every spacing here, even where the timesteps are not T / n apart.
     public func previousTimestep(_ t: Int) -> Int { t - numTrainTimesteps / (numInferenceSteps ?? numTrainTimesteps) }
 
+
     public func addNoise(_ original: Tensor, noise: Tensor, timesteps: [Int]) throws -> Tensor {
         try schedule.addNoise(original, noise: noise, timesteps: timesteps)
     }

@@ -120,20 +120,6 @@ public final class DDPMScheduler {
         }
         return x0
     }
-
-    /// A plain-language account of the current inference timesteps.
-    public func explainTimesteps() -> String {
-        var lines = ["\(timesteps.count) timestep\(timesteps.count == 1 ? "" : "s") (\(timestepSpacing.rawValue) spacing, T = \(numTrainTimesteps)): \(summarize(timesteps))"]
-        lines.append("each step goes from its t to the next t in the list; the last one lands on the clean image (ᾱ = 1)")
-        if let first = timesteps.first, first < numTrainTimesteps - 1 {
-            lines.append("the first step starts at t = \(first), not at T − 1 = \(numTrainTimesteps - 1): the model is told its input still holds √ᾱ = \(schedule.alphasCumprod[first].squareRoot()) of the signal, so pure noise or a more heavily noised image is under-denoised; with few steps \(timestepSpacing == .leading ? "(leading spacing puts them at the low-noise end) " : "")use timestep_spacing=trailing or DDIM to start at T − 1")
-        }
-        for t in timesteps.prefix(4) {
-            let next = (try? previousTimestep(t)) ?? -1
-            lines.append("  t = \(t): ᾱ = \(schedule.alphasCumprod[t]), signal √ᾱ = \(schedule.alphasCumprod[t].squareRoot()), noise √(1−ᾱ) = \((1 - schedule.alphasCumprod[t]).squareRoot()), next t = \(next)")
-        }
-        return lines.joined(separator: "\n")
-    }
 }
 
 func summarize(_ ts: [Int]) -> String {

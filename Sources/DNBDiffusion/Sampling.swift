@@ -4,6 +4,10 @@ import DNBEngine
 public protocol DenoisingScheduler: AnyObject {
     var timesteps: [Int] { get }
     var numTrainTimesteps: Int { get }
+    var schedule: NoiseSchedule { get }
+    var timestepSpacing: TimestepSpacing { get }
+    /// The timestep a step from t lands on (−1: the clean image).
+    func previousTimestep(_ t: Int) throws -> Int
     func setTimesteps(_ n: Int) throws
     /// One step from t; returns (previous sample, predicted clean sample).
     func denoise(modelOutput: Tensor, timestep: Int, sample: Tensor, rng: inout RandomGenerator) throws -> (prev: Tensor, original: Tensor)
@@ -39,4 +43,21 @@ public func denoiseLoop(model: UNet2DModel, scheduler: DenoisingScheduler, start
         }
     }
     return sample
+}
+
+/// A plain-language account of a scheduler's current inference timesteps, for
+/// `scheduler timesteps`: where the steps start, where each one lands, and why
+/// few leading-spaced steps under-denoise (the tutorial's puzzle).
+public func explainTimesteps(_ s: DenoisingScheduler) -> String {
+    let ts = s.timesteps, T = s.numTrainTimesteps, a = s.schedule.alphasCumprod
+    var lines = ["\(ts.count) timestep\(ts.count == 1 ? "" : "s") (\(s.timestepSpacing.rawValue) spacing, T = \(T)): \(summarize(ts))"]
+    lines.append("each step goes from its t to the next t in the list; the last one lands on the clean image (ᾱ = 1)")
+    if let first = ts.first, first < T - 1 {
+        lines.append("the first step starts at t = \(first), not at T − 1 = \(T - 1): the model is told its input still holds √ᾱ = \(a[first].squareRoot()) of the signal, so pure noise (or an image noised beyond t = \(first)) is under-denoised, and an image noised less is treated as noisier than it is; with few steps use timestep_spacing=trailing, or DDIM, to start at T − 1")
+    }
+    for t in ts.prefix(4) {
+        let next = (try? s.previousTimestep(t)) ?? -1
+        lines.append("  t = \(t): signal √ᾱ = \(a[t].squareRoot()), noise √(1−ᾱ) = \((1 - a[t]).squareRoot()), next t = \(next)")
+    }
+    return lines.joined(separator: "\n")
 }

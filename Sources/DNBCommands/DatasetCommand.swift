@@ -1,0 +1,126 @@
+import Foundation
+import DNBEngine
+import DNBDiffusion
+import DNBData
+import DNBPlot
+import DNBLanguage
+
+/// `dataset load | show`.
+enum DatasetCommand {
+    static func specs(_ ws: Workspace) -> [CommandSpec] {
+        [CommandSpec("dataset", summary: "Load MNIST, Fashion-MNIST or synthetic digits and look at them", help: """
+            Finds the data without being told (DNB_DATA, the per-user cache, a development copy, or a download \
+            whose MD5s are checked), resizes every image once to the model's size with the tutorial's exact \
+            transform (PIL bilinear on uint8, as torchvision's Resize), and keeps it in memory as bytes.
+            """, verbs: [
+            CommandSpec("load", summary: "Load and prepare a dataset", arguments: [
+                ArgumentSpec("name", .string, default: .string("mnist"), allowed: [.string("mnist"), .string("fashion-mnist"), .string("synthetic")], help: "which dataset"),
+                ArgumentSpec("data", .path, default: Value.none, help: "folder holding the four IDX files (default: search, then download)"),
+                ArgumentSpec("image_size", .int, default: .int(32), help: "resize to this height and width"),
+                ArgumentSpec("resize", .string, default: .string("pil"), allowed: [.string("pil"), .string("bilinear")], help: "pil: torchvision Resize on PIL images (uint8, exact); bilinear: float interpolation"),
+                ArgumentSpec("range", .string, default: .string("unit"), allowed: [.string("unit"), .string("symmetric")], help: "unit: [0, 1] as ToTensor (the tutorial); symmetric: [-1, 1] as diffusers' examples"),
+                ArgumentSpec("limit", .int, default: Value.none, help: "keep only the first N training images"),
+                ArgumentSpec("classes", .list(.int), default: Value.none, help: "keep only these labels"),
+                ArgumentSpec("count", .int, default: .int(2000), help: "synthetic only: how many images per split"),
+            ]) { inv, ctx in
+                let name = try inv.string("name")
+                let size = try inv.int("image_size")
+                guard size >= 4 else { throw ArgumentError(argument: "image_size", "image_size must be at least 4, got \(size)") }
+                let prep = Preprocessing(size: size, resize: try inv.string("resize") == "pil" ? .pilBilinear : .floatBilinear,
+                                         range: try inv.string("range") == "symmetric" ? .minusOneToOne : .zeroToOne)
+                var train: ImageDataset, test: ImageDataset, source: String
+                switch name {
+                case "synthetic":
+                    let count = try inv.int("count")
+                    train = SyntheticDigits.make(count: count, seed: ws.rng.next())
+                    test = SyntheticDigits.make(count: max(8, count / 6), seed: ws.rng.next())
+                    source = "drawn procedurally (seeded)"
+                default:
+                    // The locator reports its route (found where, downloaded from where) on the calling thread.
+                    let out = UncheckedSendable(ctx.out)
+                    let locator = DataLocator(explicitDirectory: try inv.optionalString("data"), status: { message in out.value.print(message) })
+                    let located = name == "mnist" ? try locator.locateMNIST() : try locator.locateFashionMNIST()
+                    train = try located.load(.train)
+                    test = try located.load(.test)
+                    source = located.source.description
+                }
+                if inv.isGiven("classes") {
+                    let keep = Set(try inv.intList("classes"))
+                    train = try train.filter(classes: keep)
+                    test = try test.filter(classes: keep)
+                }
+                if let limit = try inv.optionalInt("limit") {
+                    guard limit > 0 else { throw ArgumentError(argument: "limit", "limit must be positive") }
+                    train = try train.prefix(min(limit, train.count))
+                }
+                let prepared = LoadedData(name: name, source: source, preprocessing: prep,
+                                          train: try PreparedDataset(train, prep), test: try PreparedDataset(test, prep))
+                ws.data = prepared
+                ws.training = nil
+                ctx.out.print("""
+                    \(name): train \(grouped(train.count)) and test \(grouped(test.count)) images of \(train.height)×\(train.width) with labels
+                      prepared at \(size)×\(size) (\(prep.resize == .pilBilinear ? "PIL bilinear, as transforms.Resize" : "float bilinear")), values in \(prep.range == .zeroToOne ? "[0, 1]" : "[-1, 1]")
+                      source: \(source)
+                    """)
+            },
+            CommandSpec("show", summary: "A grid of images with their labels", arguments: [
+                ArgumentSpec("n", .int, default: .int(8), help: "how many"),
+                ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test")], help: "which split"),
+                ArgumentSpec("columns", .int, default: .int(8), help: "images per row"),
+                ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
+            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+                let data = try ws.requireData()
+                let split = try inv.string("split")
+                guard let set = split == "train" ? data.train : data.test else { throw MissingPrerequisite("no \(split) split loaded") }
+                let n = min(try SampleCommands.positive(inv, "n"), set.count)
+                let indices = Array(ws.rng.permutation(set.count).prefix(n))
+                let images = grayImages(set.images(indices))
+                let columns = max(1, min(n, try inv.int("columns")))
+                let rows = stride(from: 0, to: n, by: columns).map { Array(images[$0..<min(n, $0 + columns)]) }
+                let titles = stride(from: 0, to: n, by: columns).map { r in (r..<min(n, r + columns)).map { "label \(set.labels[indices[$0]])" } }
+                let range = ws.displayRange
+                try ws.emit(DNBPlot.Figure.imageGrid(rows, titles: titles, vmin: range.vmin, vmax: range.vmax),
+                            name: try inv.optionalString("figure"), defaultName: "dataset",
+                            caption: "\(n) \(split) images of \(data.name) after preprocessing", inv, ctx)
+            },
+        ])]
+    }
+}
+
+/// `corrupt`: the tutorial's lerp corruption, x·(1 − amount) + noise·amount.
+enum CorruptCommand {
+    static func specs(_ ws: Workspace) -> [CommandSpec] {
+        [CommandSpec("corrupt", summary: "Mix images with noise by an amount: the tutorial's corrupt(x, noise, amount)", help: """
+            corrupt(x, noise, amount) = x·(1 − amount) + noise·amount (x.lerp(noise, amount)), with the amounts \
+            spread evenly from 0 to 1 over the batch, shown as clean and corrupted rows. noise=uniform is what \
+            the earlier parts of the tutorial used (torch.rand_like).
+            """, arguments: [
+                ArgumentSpec("n", .int, default: .int(8), help: "how many images"),
+                ArgumentSpec("noise", .string, default: .string("uniform"), allowed: [.string("uniform"), .string("gaussian")], help: "the noise mixed in"),
+                ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
+            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+            let data = try ws.requireData()
+            guard let set = data.train else { throw MissingPrerequisite("no training split loaded") }
+            let n = min(try SampleCommands.positive(inv, "n"), set.count)
+            let x = set.images(Array(ws.rng.permutation(set.count).prefix(n)))
+            let noise = try inv.string("noise") == "gaussian" ? ws.rng.normalTensor(x.shape) : ws.rng.uniformTensor(x.shape)
+            let amounts = (0..<n).map { n == 1 ? Float(0) : Float($0) / Float(n - 1) }
+            let corrupted = corrupt(x, noise: noise, amount: amounts)
+            ws.tensors["corrupted"] = corrupted
+            let titles = [amounts.map { _ in "" }, amounts.map { String(format: "amount %.2f", $0) }]
+            try ws.emit(DNBPlot.Figure.imageGrid([grayImages(x), grayImages(corrupted)], titles: titles, rowTitles: ["Input data", "Corrupted data"]),
+                        name: try inv.optionalString("figure"), defaultName: "corrupt",
+                        caption: "Clean images (top) and the same images corrupted with amounts 0 to 1 (bottom)", inv, ctx)
+        }]
+    }
+
+    /// x·(1 − a) + noise·a with one amount per image.
+    static func corrupt(_ x: Tensor, noise: Tensor, amount: [Float]) -> Tensor {
+        let out = Tensor(uninitialized: x.shape)
+        let per = x.count / x.shape[0]
+        for (i, a) in amount.enumerated() {
+            for j in (i * per)..<((i + 1) * per) { out.data[j] = x.data[j] * (1 - a) + noise.data[j] * a }
+        }
+        return out
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import DNBEngine
+import DNBPlot
+import DNBLanguage
+
+extension Workspace {
+    /// Writes `figure` as figures/NAME.png under the output directory, with provenance
+    /// text chunks (command, source location, seed, arguments), and links it in the output.
+    func emit(_ figure: DNBPlot.Figure, name: String?, defaultName: String, caption: String,
+              _ invocation: Invocation, _ context: CommandContext) throws {
+        let base = sanitize(name ?? defaultName)
+        let count = (figureCounts[base] ?? 0) + 1
+        figureCounts[base] = count
+        let file = count == 1 && name != nil ? "\(base).png" : "\(base)-\(count).png"
+        let relative = "figures/" + file
+        let directory = URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("figures")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let arguments = invocation.arguments.keys.sorted().map { "\($0)=\(invocation.arguments[$0]!.literal)" }.joined(separator: " ")
+        try figure.write(png: directory.appendingPathComponent(file).path, metadata: [
+            "dnb:command": invocation.commandPath,
+            "dnb:source": invocation.location.description,
+            "dnb:seed": String(seed),
+            "dnb:arguments": arguments,
+            "Title": caption,
+        ])
+        context.out.figure(path: relative, caption: caption)
+    }
+
+    private func sanitize(_ s: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+        let cleaned = String(s.map { allowed.contains($0) ? $0 : "-" })
+        return cleaned.isEmpty ? "figure" : cleaned
+    }
+}
+
+/// Images of an NHWC batch as plot images (first channel), optionally mapped from [-1, 1] to [0, 1].
+func grayImages(_ t: Tensor, fromSymmetric: Bool = false) -> [GrayImage] {
+    let (n, h, w, c) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
+    return (0..<n).map { i in
+        var pixels = [Float](repeating: 0, count: h * w)
+        for p in 0..<(h * w) {
+            let v = t.data[(i * h * w + p) * c]
+            pixels[p] = fromSymmetric ? (v + 1) / 2 : v
+        }
+        return GrayImage(width: w, height: h, pixels: pixels)
+    }
+}
+
+/// torchvision.utils.make_grid of a batch then clipped to [0, 1], as the tutorial plots its refinement rows.
+func gridImage(_ t: Tensor, nrow: Int = 8, fromSymmetric: Bool = false) throws -> GrayImage {
+    let grid = try makeGrid(images: grayImages(t, fromSymmetric: fromSymmetric), nrow: nrow)
+    return GrayImage(width: grid.width, height: grid.height, pixels: grid.pixels.map { min(max($0, 0), 1) })
+}
+
+/// Hands a non-Sendable reference to a `@Sendable` callback that runs on the caller's thread.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,164 @@
+import DNBEngine
+import DNBDiffusion
+import DNBPlot
+import DNBLanguage
+
+/// `sample`, `progression` and `refine`: generating digits from noise.
+enum SampleCommands {
+    static let common: [ArgumentSpec] = [
+        ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/ (default: the command's name)"),
+        ArgumentSpec("ema", .bool, default: .bool(true), help: "sample with the moving average of the weights when training kept one"),
+    ]
+
+    static func specs(_ ws: Workspace) -> [CommandSpec] {
+        let needsModel: PrerequisiteCheck = { _ = try ws.requireModel(); _ = try ws.requireScheduler() }
+        return [
+            CommandSpec("sample", summary: "Generate images from pure noise with the scheduler", help: """
+                Starts from Gaussian noise and runs the scheduler's reverse process for `steps` steps. One image \
+                is shown beside its starting noise (the tutorial's figure); several are shown as a grid and kept \
+                as the tensor `samples`. A class-conditional model draws the digits in `classes` (default: 0–9 in turn).
+                """, arguments: [
+                    ArgumentSpec("n", .int, default: .int(1), help: "how many images"),
+                    ArgumentSpec("steps", .int, default: .int(50), help: "inference steps"),
+                    ArgumentSpec("classes", .list(.int), default: Value.none, help: "class label per image (class-conditional models)"),
+                    ArgumentSpec("columns", .int, default: .int(8), help: "images per row of the grid"),
+                ] + common, prerequisite: needsModel) { inv, ctx in
+                let model = try ws.requireModel(), scheduler = try ws.requireScheduler()
+                let n = try positive(inv, "n"), steps = try positive(inv, "steps")
+                let labels = try classLabels(inv, model: model, count: n)
+                let start = ws.rng.normalTensor([n, size(model), size(model), model.config.inChannels])
+                let result = try withSamplingWeights(ws, inv) {
+                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { _, _, _ in
+                        try ctx.checkInterrupt()
+                    }
+                }
+                ws.tensors["samples"] = result
+                let display = ws.displayRange
+                if n == 1 {
+                    let figure = DNBPlot.Figure.sideBySide(grayImages(start) + grayImages(result), titles: ["Noisy Image", "Model Prediction (Denoised)"],
+                                                   figsize: (8, 4))
+                    try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: "sample",
+                                caption: "Pure noise (left) and the image \(steps) \(ws.schedulerName) steps make of it (right)", inv, ctx)
+                } else {
+                    let columns = min(n, max(1, try inv.int("columns")))
+                    let images = grayImages(result)
+                    let rows = stride(from: 0, to: n, by: columns).map { Array(images[$0..<min(n, $0 + columns)]) }
+                    let titles = labels.map { l in stride(from: 0, to: n, by: columns).map { r in (r..<min(n, r + columns)).map { "class \(l[$0])" } } }
+                    let figure = DNBPlot.Figure.imageGrid(rows, titles: titles, vmin: display.vmin, vmax: display.vmax)
+                    try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: "samples",
+                                caption: "\(n) images generated from pure noise in \(steps) \(ws.schedulerName) steps", inv, ctx)
+                }
+                ctx.out.print("generated \(n) image\(n == 1 ? "" : "s") in \(steps) steps; values in [\(result.scalars.min()!), \(result.scalars.max()!)]")
+            },
+            CommandSpec("progression", summary: "Snapshots of one generation, from noise to image", help: """
+                Generates one image and shows `snapshots` of the steps evenly spaced from the starting noise to \
+                the result (numpy.linspace indices, as the tutorial), titled by step, `rows` to a figure.
+                """, arguments: [
+                    ArgumentSpec("steps", .int, default: .int(50), help: "inference steps"),
+                    ArgumentSpec("snapshots", .int, default: .int(15), help: "how many states to show"),
+                    ArgumentSpec("rows", .int, default: .int(3), help: "rows of the figure"),
+                    ArgumentSpec("class", .int, default: Value.none, help: "class label (class-conditional models)"),
+                ] + common, prerequisite: needsModel) { inv, ctx in
+                let model = try ws.requireModel(), scheduler = try ws.requireScheduler()
+                let steps = try positive(inv, "steps"), count = try positive(inv, "snapshots"), rows = try positive(inv, "rows")
+                let labels = try inv.optionalInt("class").map { [$0] } ?? (model.config.numClassEmbeds != nil ? [0] : nil)
+                let start = ws.rng.normalTensor([1, size(model), size(model), model.config.inChannels])
+                var history = [start]
+                _ = try withSamplingWeights(ws, inv) {
+                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { _, _, x in
+                        history.append(x)
+                        try ctx.checkInterrupt()
+                    }
+                }
+                let picks = (0..<count).map { count == 1 ? 0 : Int(Double($0) * Double(history.count - 1) / Double(count - 1)) }
+                let cols = (count + rows - 1) / rows
+                let images = picks.map { grayImages(history[$0])[0] }
+                let grid = (0..<rows).map { r in Array(images[min(images.count, r * cols)..<min(images.count, (r + 1) * cols)]) }
+                let titles = (0..<rows).map { r in (r * cols..<min(count, (r + 1) * cols)).map { "Step \(picks[$0])" } }
+                try ws.emit(DNBPlot.Figure.imageGrid(grid.filter { !$0.isEmpty }, titles: titles), name: try inv.optionalString("figure"),
+                            defaultName: "progression", caption: "\(count) of the \(steps + 1) states of a \(steps)-step generation", inv, ctx)
+                ws.tensors["progression"] = history.last
+            },
+            CommandSpec("refine", summary: "The tutorial's iterative refinement from pure noise", help: """
+                Repeats: run the whole reverse process on the current prediction, then move x a fraction \
+                1/(iterations − i) of the way towards it. Mirrors the tutorial's cell exactly, including its \
+                quirks: the start is uniform noise (torch.rand) unless noise=gaussian, and the prediction carries \
+                over between iterations. Shows x and the prediction side by side, one row per iteration.
+                """, arguments: [
+                    ArgumentSpec("n", .int, default: .int(8), help: "images per row"),
+                    ArgumentSpec("iterations", .int, default: .int(5), help: "refinement iterations (the tutorial's n_steps)"),
+                    ArgumentSpec("inference_steps", .int, default: Value.none, help: "scheduler steps per iteration (default: the scheduler's current timesteps, as the tutorial)"),
+                    ArgumentSpec("noise", .string, default: .string("uniform"), allowed: [.string("uniform"), .string("gaussian")], help: "the starting noise"),
+                ] + common, prerequisite: needsModel) { inv, ctx in
+                let model = try ws.requireModel(), scheduler = try ws.requireScheduler()
+                let n = try positive(inv, "n"), iterations = try positive(inv, "iterations")
+                let steps = try inv.optionalInt("inference_steps") ?? scheduler.timesteps.count
+                let shape = [n, size(model), size(model), model.config.inChannels]
+                var x = try inv.string("noise") == "gaussian" ? ws.rng.normalTensor(shape) : ws.rng.uniformTensor(shape)
+                let labels = model.config.numClassEmbeds.map { k in (0..<n).map { $0 % k } }
+                var inputs = [x], predictions: [Tensor] = []
+                var prediction = x.copy()
+                try withSamplingWeights(ws, inv) {
+                    for i in 0..<iterations {
+                        prediction = try denoiseLoop(model: model, scheduler: scheduler, start: prediction, steps: steps, classLabels: labels, rng: &ws.rng) { _, _, _ in
+                            try ctx.checkInterrupt()
+                        }
+                        predictions.append(prediction)
+                        let mix = 1 / Float(iterations - i)
+                        let next = Tensor(uninitialized: x.shape)
+                        for j in 0..<x.count { next.data[j] = x.data[j] * (1 - mix) + prediction.data[j] * mix }
+                        x = next
+                        inputs.append(x)
+                    }
+                }
+                let figure = DNBPlot.Figure(rows: iterations, cols: 2, figsize: (9, 4))
+                figure.axes(0, 0).title = "x (model input)"
+                figure.axes(0, 1).title = "model prediction"
+                for i in 0..<iterations {
+                    figure.axes(i, 0).imshow(try gridImage(inputs[i]), cmap: .greys)
+                    figure.axes(i, 1).imshow(try gridImage(predictions[i]), cmap: .greys)
+                }
+                try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: "refine",
+                            caption: "Iterative refinement: the input x (left) and the model's prediction (right) at each of \(iterations) iterations", inv, ctx)
+                ws.tensors["refined"] = x
+            },
+        ]
+    }
+
+    static func positive(_ inv: Invocation, _ name: String) throws -> Int {
+        let v = try inv.int(name)
+        guard v > 0 else { throw ArgumentError(argument: name, "\(name) must be positive, got \(v)") }
+        return v
+    }
+
+    static func size(_ model: UNet2DModel) -> Int { model.config.sampleSize ?? 32 }
+
+    static func classLabels(_ inv: Invocation, model: UNet2DModel, count: Int) throws -> [Int]? {
+        guard let k = model.config.numClassEmbeds else {
+            if inv.isGiven("classes") { throw ArgumentError(argument: "classes", "this model is unconditional (no num_class_embeds): leave classes out") }
+            return nil
+        }
+        guard inv.isGiven("classes") else { return (0..<count).map { $0 % k } }
+        let given = try inv.intList("classes")
+        if let bad = given.first(where: { $0 < 0 || $0 >= k }) {
+            throw ArgumentError(argument: "classes", "class \(bad) is outside 0..<\(k)")
+        }
+        guard !given.isEmpty else { throw ArgumentError(argument: "classes", "classes is empty") }
+        return (0..<count).map { given[$0 % given.count] }
+    }
+
+    /// Runs `body` with the EMA weights in place when training kept them and `ema=true`.
+    static func withSamplingWeights<T>(_ ws: Workspace, _ inv: Invocation, _ body: () throws -> T) throws -> T {
+        if try inv.bool("ema"), let ema = ws.training?.trainer.ema { return try ema.withAveragedWeights(body) }
+        return try body()
+    }
+}
+
+extension Workspace {
+    var schedulerName: String { scheduler is DDIMScheduler ? "DDIM" : "DDPM" }
+
+    /// Fixed [-1, 1] colour limits for data kept in [-1, 1]; matplotlib's autoscale otherwise, as the tutorial.
+    var displayRange: (vmin: Double?, vmax: Double?) {
+        data?.preprocessing.range == .minusOneToOne ? (-1, 1) : (nil, nil)
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import DNBEngine
+import DNBDiffusion
+import DNBData
+import DNBLanguage
+
+/// `train`: the tutorial's noise-prediction loop over epochs of the loaded dataset.
+enum TrainCommand {
+    static func specs(_ ws: Workspace) -> [CommandSpec] {
+        [CommandSpec("train", summary: "Train the model to predict the noise added at random timesteps", help: """
+            For each batch: noise ~ N(0, 1), t ~ U{0, …, T−1} per image, noisy = scheduler.add_noise(x, noise, t), \
+            loss = MSE(model(noisy, t), noise), Adam step. Prints each epoch's average loss as the tutorial does; \
+            the per-step losses are kept for `plot loss`. A second `train` continues with the same optimiser. \
+            Ctrl-C stops after the current step and keeps everything; with checkpoint=DIR the state is saved \
+            (atomically) every checkpoint_every steps and at the end, and resume=DIR continues a saved run \
+            exactly. A loss that becomes NaN or infinite stops training, naming the step.
+            """, arguments: [
+                ArgumentSpec("epochs", .float, default: .float(1), help: "passes over the training set (fractions allowed)"),
+                ArgumentSpec("batch_size", .int, default: .int(128), help: "images per step"),
+                ArgumentSpec("lr", .float, default: .float(1e-3), help: "Adam learning rate (the peak, with a schedule)"),
+                ArgumentSpec("weight_decay", .float, default: .float(0), help: "Adam's L2 weight decay"),
+                ArgumentSpec("lr_schedule", .string, default: .string("constant"), allowed: [.string("constant"), .string("cosine")], help: "constant, or linear warm-up then cosine decay"),
+                ArgumentSpec("warmup_steps", .int, default: .int(0), help: "warm-up steps of the cosine schedule"),
+                ArgumentSpec("schedule_steps", .int, default: Value.none, help: "steps the cosine schedule spans (default: this call's steps; set it when training in several calls)"),
+                ArgumentSpec("ema", .float, default: Value.none, help: "decay of an exponential moving average of the weights (e.g. 0.999), used for sampling"),
+                ArgumentSpec("max_steps", .int, default: Value.none, help: "stop after this many steps in total"),
+                ArgumentSpec("class_conditional", .bool, default: Value.none, help: "feed the labels to the model (default: when the model has num_class_embeds)"),
+                ArgumentSpec("shuffle", .bool, default: .bool(true), help: "reshuffle every epoch (seeded)"),
+                ArgumentSpec("drop_last", .bool, default: .bool(false), help: "skip the last incomplete batch"),
+                ArgumentSpec("checkpoint", .path, default: Value.none, help: "folder to save the training state in"),
+                ArgumentSpec("checkpoint_every", .int, default: .int(0), help: "steps between checkpoints (0: only at the end)"),
+                ArgumentSpec("resume", .path, default: Value.none, help: "continue from a checkpoint folder"),
+                ArgumentSpec("progress", .bool, default: .bool(true), help: "show progress on the terminal (stderr)"),
+            ], prerequisite: {
+                _ = try ws.requireData(); _ = try ws.requireSchedule()
+            }) { inv, ctx in
+            let schedule = try ws.requireSchedule()
+            if let resume = try inv.optionalString("resume") {
+                try TrainingCheckpoint.restore(ws, from: resume, schedule: schedule)
+                ctx.out.print("resumed from \(resume) at step \(ws.training!.trainer.step) (epoch \(ws.training!.loader.state.epoch), batch \(ws.training!.loader.state.batch))")
+            }
+            let model = try ws.requireModel(), data = try ws.requireData()
+            guard let train = data.train else { throw MissingPrerequisite("no training split loaded") }
+            let batchSize = try SampleCommands.positive(inv, "batch_size")
+            let epochs = try inv.double("epochs")
+            guard epochs > 0 else { throw ArgumentError(argument: "epochs", "epochs must be positive") }
+            let conditional = try inv.isGiven("class_conditional") ? inv.bool("class_conditional") : model.config.numClassEmbeds != nil
+            if conditional && model.config.numClassEmbeds == nil {
+                throw ArgumentError(argument: "class_conditional", "the model has no class embedding: create it with num_class_embeds=10")
+            }
+            if ws.training == nil || ws.training!.trainer.model !== model || ws.training!.batchSize != batchSize {
+                let lr = Float(try inv.double("lr"))
+                let loader = try DataLoader(train, batchSize: batchSize, shuffle: try inv.bool("shuffle"), seed: ws.rng.next(),
+                                            dropLast: try inv.bool("drop_last"))
+                let totalSteps = try inv.optionalInt("schedule_steps") ?? inv.optionalInt("max_steps") ?? Int((epochs * Double(loader.batchesPerEpoch)).rounded(.up))
+                let lrSchedule = try inv.string("lr_schedule") == "cosine"
+                    ? LearningRateSchedule(peak: lr, warmupSteps: try inv.int("warmup_steps"), totalSteps: totalSteps) : nil
+                let trainer = NoisePredictionTrainer(model: model, schedule: schedule, lr: lr, weightDecay: Float(try inv.double("weight_decay")),
+                                                     learningRate: lrSchedule, emaDecay: try inv.optionalDouble("ema").map(Float.init))
+                ws.training = TrainingState(trainer: trainer, loader: loader, batchSize: batchSize, classConditional: conditional)
+            }
+            try run(ws, inv, ctx, epochs: epochs)
+        }]
+    }
+
+    static func run(_ ws: Workspace, _ inv: Invocation, _ ctx: CommandContext, epochs: Double) throws {
+        let training = ws.training!
+        let trainer = training.trainer
+        let perEpoch = training.loader.batchesPerEpoch
+        let planned = Int((epochs * Double(perEpoch)).rounded(.up))
+        let maxSteps = try inv.optionalInt("max_steps")
+        let steps = maxSteps.map { max(0, $0 - trainer.step) } ?? planned
+        let checkpoint = try inv.optionalString("checkpoint")
+        let every = try inv.int("checkpoint_every")
+        let progress = try inv.bool("progress") ? ProgressReporter(total: steps) : nil
+        var epochSum = 0.0, epochCount = 0
+        defer { progress?.finish() }
+        for done in 0..<steps {
+            let batch = training.loader.next()
+            let loss: Float
+            do {
+                loss = try trainer.trainStep(batch.images, labels: training.classConditional ? batch.labels : nil, rng: &ws.rng)
+            } catch let error as TrainingError {
+                throw TrainingFailure(message: error.description + (checkpoint.map { "; the last checkpoint in \($0) is kept" } ?? ""))
+            }
+            ws.losses.append(Double(loss))
+            epochSum += Double(loss)
+            epochCount += 1
+            progress?.update(step: done + 1, loss: loss)
+            if training.loader.state.batch == 0 {
+                // An epoch ended: the tutorial's line, averaged over the epoch's batches.
+                let epoch = training.loader.state.epoch - 1
+                let average = epochSum / Double(epochCount)
+                ws.epochLosses.append(average)
+                progress?.clearLine()
+                ctx.out.print("Finished epoch \(epoch). Average loss: \(String(format: "%.6f", average))")
+                epochSum = 0
+                epochCount = 0
+            }
+            if let checkpoint, every > 0, trainer.step % every == 0 { try TrainingCheckpoint.save(ws, to: checkpoint) }
+            if ctx.interrupt.isRequested {
+                if let checkpoint { try TrainingCheckpoint.save(ws, to: checkpoint) }
+                progress?.clearLine()
+                ctx.out.print("stopped at step \(trainer.step) (Ctrl-C); the model and losses are kept" +
+                              (checkpoint.map { ", the state is in \($0): continue with `train resume=\($0)`" } ?? ": run `train` again to continue"))
+                try ctx.checkInterrupt()
+            }
+        }
+        if epochCount > 0 {
+            progress?.clearLine()
+            ctx.out.print("stopped \(epochCount) batches into epoch \(training.loader.state.epoch). Average loss so far: \(String(format: "%.6f", epochSum / Double(epochCount)))")
+        }
+        if let checkpoint { try TrainingCheckpoint.save(ws, to: checkpoint) }
+    }
+}
+
+struct TrainingFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// A live bar on a terminal (step/total, loss, steps/s, ETA); a plain line every 30 s otherwise. Writes to stderr only,
+/// so reports and piped output stay clean.
+final class ProgressReporter {
+    let total: Int
+    let start = Date()
+    let isTerminal = isatty(2) == 1
+    var lastPlain = Date()
+    var lastDraw = Date.distantPast
+    var smoothed: Double?
+
+    init(total: Int) { self.total = total }
+
+    func update(step: Int, loss: Float) {
+        smoothed = smoothed.map { 0.98 * $0 + 0.02 * Double(loss) } ?? Double(loss)
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = Double(step) / max(elapsed, 1e-9)
+        let eta = Double(total - step) / max(rate, 1e-9)
+        let text = String(format: "step %d/%d  loss %.4f  %.2f steps/s  ETA %@", step, total, smoothed!, rate, format(eta))
+        if isTerminal {
+            guard Date().timeIntervalSince(lastDraw) > 0.1 || step == total else { return }
+            lastDraw = Date()
+            let width = 24, filled = Int(Double(width) * Double(step) / Double(max(total, 1)))
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text)".utf8))
+        } else if Date().timeIntervalSince(lastPlain) >= 30 {
+            lastPlain = Date()
+            FileHandle.standardError.write(Data("train: \(text)\n".utf8))
+        }
+    }
+
+    func clearLine() { if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+    func finish() { clearLine() }
+
+    func format(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

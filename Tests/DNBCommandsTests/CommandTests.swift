@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import DNBLanguage
+import DNBEngine
+import DNBPlot
+@testable import DNBCommands
+
+/// Each dnb command on a tiny model and synthetic digits, through the interpreter as a user types them.
+struct CommandTests {
+    /// A model small enough for debug builds: 16×16 images, channels (8, 16), 4 groups, one attention level.
+    static let tinyModel = "model create sample_size=16 block_out_channels=[8, 16] down_block_types=[DownBlock2D, AttnDownBlock2D] up_block_types=[AttnUpBlock2D, UpBlock2D] layers_per_block=1 norm_num_groups=4 attention_head_dim=8"
+
+    func session(_ directory: URL) -> (Workspace, Interpreter) {
+        let ws = Workspace()
+        return (ws, Interpreter(registry: .dnb(workspace: ws), outputDirectory: directory.path, interrupt: Interrupt()))
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dnb-commands-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func text(_ output: Output) -> String { output.items.map(\.plainText).joined(separator: "\n") }
+
+    @Test func tutorialStoryOnATinyModel() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (ws, interpreter) = session(dir)
+        let out = Output()
+        try interpreter.run("""
+            seed 7
+            dataset load name=synthetic count=64 image_size=16
+            dataset show n=4
+            corrupt n=4
+            \(Self.tinyModel)
+            model summary
+            scheduler create
+            scheduler timesteps steps=2
+            train epochs=1 batch_size=16 progress=false
+            plot loss
+            sample steps=3
+            sample n=4 steps=2 figure=grid
+            denoise steps=2 n=4
+            refine n=4 iterations=2 inference_steps=2
+            progression steps=4 snapshots=5 rows=1
+            """, output: out)
+        let log = text(out)
+        #expect(log.contains("Finished epoch 0. Average loss:"))
+        #expect(log.contains("2 timesteps (leading spacing, T = 1000): [500, 0]"))
+        #expect(log.contains("Total params:"))
+        #expect(ws.losses.count == 4)  // 64 images / batch 16
+        #expect(ws.losses.allSatisfy { $0.isFinite && $0 > 0 })
+        let figures = out.items.compactMap { item -> DNBLanguage.Figure? in if case .figure(let f) = item { return f } else { return nil } }
+        #expect(figures.map(\.path) == ["figures/dataset-1.png", "figures/corrupt-1.png", "figures/loss-1.png", "figures/sample-1.png",
+                                        "figures/grid.png", "figures/denoise-2-steps-1.png", "figures/refine-1.png", "figures/progression-1.png"])
+        for f in figures {
+            let png = try PNGReader(path: dir.appendingPathComponent(f.path).path)
+            #expect(png.width > 100 && png.height > 100)
+            #expect(png.text["dnb:seed"] == "7")
+            #expect(png.text["dnb:command"] != nil)
+        }
+        #expect(ws.tensors["samples"]?.shape == [4, 16, 16, 1])
+    }
+
+    @Test func missingPrerequisitesSayWhatToRunFirst() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (_, interpreter) = session(dir)
+        for (line, hint) in [("train", "dataset load"), ("sample", "model create"), ("model summary", "model create"), ("plot loss", "train")] {
+            let error = #expect(throws: (any Error).self) { try interpreter.run(line, output: Output()) }
+            #expect(String(describing: error!).contains(hint), "\(line): \(error!)")
+        }
+    }
+
+    /// Training 6 steps in one go and 3 + checkpoint + resume + 3 give the same losses and weights.
+    @Test func resumeEqualsUninterrupted() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let setup = """
+            seed 11
+            dataset load name=synthetic count=40 image_size=16
+            \(Self.tinyModel)
+            scheduler create
+            """
+        let (straight, a) = session(dir)
+        try a.run(setup + "\ntrain max_steps=6 batch_size=8 ema=0.9 lr_schedule=cosine warmup_steps=2 progress=false", output: Output())
+
+        let checkpoint = dir.appendingPathComponent("ckpt").path
+        let (first, b) = session(dir)
+        try b.run(setup + "\ntrain max_steps=3 schedule_steps=6 batch_size=8 ema=0.9 lr_schedule=cosine warmup_steps=2 checkpoint=\"\(checkpoint)\" progress=false", output: Output())
+        #expect(first.losses.count == 3)
+        let (resumed, c) = session(dir)
+        // The same seed first: the synthetic digits are drawn from the session generator.
+        try c.run("""
+            seed 11
+            dataset load name=synthetic count=40 image_size=16
+            scheduler create
+            train resume="\(checkpoint)" max_steps=6 batch_size=8 progress=false
+            """, output: Output())
+        #expect(resumed.losses == straight.losses)
+        for (p, q) in zip(straight.model!.parameters.parameters, resumed.model!.parameters.parameters) {
+            #expect(p.tensor.scalars == q.tensor.scalars, "\(p.name)")
+        }
+        #expect(FileManager.default.fileExists(atPath: checkpoint + "/config.json"))
+        #expect(!((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).contains { $0.contains(".partial-") })
+    }
+
+    @Test func classConditionalSamplingUsesTheLabels() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (ws, interpreter) = session(dir)
+        try interpreter.run("""
+            dataset load name=synthetic count=32 image_size=16 range=symmetric
+            \(Self.tinyModel) num_class_embeds=10
+            scheduler create type=ddim
+            train max_steps=2 batch_size=16 progress=false
+            sample n=3 steps=2 classes=[3, 5, 9]
+            """, output: Output())
+        #expect(ws.training?.classConditional == true)
+        let error = #expect(throws: (any Error).self) { try interpreter.run("sample n=2 steps=2 classes=[12]", output: Output()) }
+        #expect(String(describing: error!).contains("outside 0..<10"))
+    }
+}
