@@ -57,3 +57,9 @@ struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+/// Where a command writes a file it was given: relative paths land in the output directory
+/// (next to the report), absolute ones where they say.
+func outputPath(_ path: String, _ context: CommandContext) -> String {
+    path.hasPrefix("/") ? path : URL(fileURLWithPath: context.outputDirectory).appendingPathComponent(path).path
+}

@@ -73,11 +73,11 @@ enum ModelCommand {
                 ctx.out.print("loaded UNet2DModel with \(grouped(model.parameters.count)) parameters from \(try inv.string("path"))")
             },
             CommandSpec("save", summary: "Save the model as a diffusers folder",
-                        arguments: [ArgumentSpec("path", .path, help: "the folder (created if needed)"),
+                        arguments: [ArgumentSpec("path", .path, help: "the folder (created if needed; relative paths are in the output directory)"),
                                     ArgumentSpec("ema", .bool, default: .bool(true), help: "save the moving average of the weights when training kept one")],
                         prerequisite: { _ = try ws.requireModel() }) { inv, ctx in
                 let model = try ws.requireModel()
-                let path = try inv.string("path")
+                let path = outputPath(try inv.string("path"), ctx)
                 let save = { try ModelFolder.save(model, to: URL(fileURLWithPath: path)) }
                 if try inv.bool("ema"), let ema = ws.training?.trainer.ema { try ema.withAveragedWeights(save) } else { try save() }
                 ctx.out.print("saved \(grouped(model.parameters.count)) parameters to \(path)")

@@ -27,15 +27,15 @@ enum TrainCommand {
                 ArgumentSpec("class_conditional", .bool, default: Value.none, help: "feed the labels to the model (default: when the model has num_class_embeds)"),
                 ArgumentSpec("shuffle", .bool, default: .bool(true), help: "reshuffle every epoch (seeded)"),
                 ArgumentSpec("drop_last", .bool, default: .bool(false), help: "skip the last incomplete batch"),
-                ArgumentSpec("checkpoint", .path, default: Value.none, help: "folder to save the training state in"),
+                ArgumentSpec("checkpoint", .path, default: Value.none, help: "folder to save the training state in (relative paths are in the output directory)"),
                 ArgumentSpec("checkpoint_every", .int, default: .int(0), help: "steps between checkpoints (0: only at the end)"),
-                ArgumentSpec("resume", .path, default: Value.none, help: "continue from a checkpoint folder"),
+                ArgumentSpec("resume", .path, default: Value.none, help: "continue from a checkpoint folder (relative paths are in the output directory, where checkpoints are written)"),
                 ArgumentSpec("progress", .bool, default: .bool(true), help: "show progress on the terminal (stderr)"),
             ], prerequisite: {
                 _ = try ws.requireData(); _ = try ws.requireSchedule()
             }) { inv, ctx in
             let schedule = try ws.requireSchedule()
-            if let resume = try inv.optionalString("resume") {
+            if let resume = try inv.optionalString("resume").map({ outputPath($0, ctx) }) {
                 try TrainingCheckpoint.restore(ws, from: resume, schedule: schedule)
                 ctx.out.print("resumed from \(resume) at step \(ws.training!.trainer.step) (epoch \(ws.training!.loader.state.epoch), batch \(ws.training!.loader.state.batch))")
             }
@@ -70,7 +70,7 @@ enum TrainCommand {
         let planned = Int((epochs * Double(perEpoch)).rounded(.up))
         let maxSteps = try inv.optionalInt("max_steps")
         let steps = maxSteps.map { max(0, $0 - trainer.step) } ?? planned
-        let checkpoint = try inv.optionalString("checkpoint")
+        let checkpoint = try inv.optionalString("checkpoint").map { outputPath($0, ctx) }
         let every = try inv.int("checkpoint_every")
         let progress = try inv.bool("progress") ? ProgressReporter(total: steps) : nil
         var epochSum = 0.0, epochCount = 0

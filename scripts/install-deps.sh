@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dnb builds against, only those that are missing.
+set -euo pipefail
+packages=(libopenblas-dev libreadline-dev libcairo2-dev libpng-dev zlib1g-dev libssl-dev fonts-dejavu-core pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
