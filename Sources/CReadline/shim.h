@@ -1,4 +1,7 @@
 #include <stdio.h>
+#include <signal.h>
+#include <pthread.h>
+#include <string.h>
 #include <readline/readline.h>
 #include <readline/history.h>
 // Swift 6 treats mutable C globals as unsafe; set them through these setters.
@@ -8,3 +11,37 @@ static inline void dnb_rl_set_completion_append(int c) { rl_completion_append_ch
 static inline void dnb_rl_set_attempted_over(int v) { rl_attempted_completion_over = v; }
 static inline void dnb_rl_set_catch_signals(int v) { rl_catch_signals = v; }
 static inline void dnb_rl_set_name(const char *name) { rl_readline_name = name; }
+// Called by readline when a read is interrupted by a signal it does not handle itself (SIGINT with catch_signals 0).
+static inline void dnb_rl_set_signal_event_hook(rl_hook_func_t *fn) { rl_signal_event_hook = fn; }
+// Keep filenames from readline's fallback completion unquoted and sorted as usual.
+static inline void dnb_rl_set_filename_completion_desired(int v) { rl_filename_completion_desired = v; }
+// Readers for readline's state, for the completion callback.
+static inline const char *dnb_rl_line_buffer(void) { return rl_line_buffer; }
+static inline int dnb_rl_point(void) { return rl_point; }
+// Multi-line history entries (a `for` block) survive a round trip through the file when each entry has a
+// timestamp line (`#1700000000`); readline only writes those when the history comment character is set.
+static inline void dnb_history_set_multiline(int v) {
+    history_write_timestamps = v;
+    history_multiline_entries = v;
+    history_comment_char = v ? '#' : '\0';
+}
+static inline int dnb_history_length(void) { return history_length; }
+
+// SIGINT through sigaction without SA_RESTART, so readline's select() sees EINTR and calls the signal event hook.
+static inline int dnb_install_sigint(void (*handler)(int)) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    if (sigaction(SIGINT, &action, NULL) != 0) return -1;
+    // A parent may have started us with signals blocked (Foundation's Process on Linux does):
+    // unblock the ones that stop a process, so Ctrl-C and kill work.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}

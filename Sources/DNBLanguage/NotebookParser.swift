@@ -114,8 +114,10 @@ private struct NotebookReader {
             }
             switch name {
             case "id":
-                guard let value, Lexer.isBareWord(value) else {
-                    throw error("cell option 'id' needs a name made of letters, digits and _, e.g. id=train", line: line, column: column)
+                // Ids name figures and anchors: letters, digits, _ and - (e.g. id=loss-curve).
+                guard let value, let first = value.first, first.isLetter || first == "_",
+                      value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                    throw error("cell option 'id' needs a name made of letters, digits, _ and -, e.g. id=loss-curve", line: line, column: column)
                 }
                 options.id = value
             case "echo": options.echo = try flag()

@@ -1,0 +1,61 @@
+import DNBLanguage
+
+/// The REPL fed from a pipe or file (`echo 'print 1' | dnb`): no prompts and
+/// no echo; lines of an unfinished block are joined; every entry runs even
+/// after a failure, and the exit status says whether any failed.
+struct PipedREPL {
+    let shell: REPLShell
+
+    /// 0, 1 if an entry failed (the first is reported as `<stdin>:LINE:COL`), 130 if interrupted.
+    func run() -> Int32 {
+        Sigint.reset()
+        Sigint.install(.batch)
+        let file = "<stdin>"
+        var lineNumber = 0
+        var pending: String?
+        var pendingStart = 1
+        var entries = 0
+        var failures: [Diagnostic] = []
+
+        func execute(_ entry: String) -> Bool {
+            entries += 1
+            switch shell.execute(entry, file: file, firstLine: pendingStart) {
+            case .success:
+                return true
+            case .failed(let diagnostic):
+                failures.append(diagnostic)
+                return true
+            case .interrupted:
+                return false
+            }
+        }
+
+        while let line = readLine(strippingNewline: true) {
+            lineNumber += 1
+            let text: String
+            if let pending {
+                text = pending + "\n" + line
+            } else {
+                pendingStart = lineNumber
+                text = line
+            }
+            if Parser.needsMoreInput(text) {
+                pending = text
+                continue
+            }
+            pending = nil
+            if text.allSatisfy(\.isWhitespace) { continue }
+            if !execute(text) {
+                Terminal.errLine("dnb: interrupted")
+                return ExitStatus.interrupted.rawValue
+            }
+        }
+        // An unfinished block at the end of input still runs, to report what is missing.
+        if let pending, !execute(pending) { return ExitStatus.interrupted.rawValue }
+
+        guard let first = failures.first else { return ExitStatus.success.rawValue }
+        let count = failures.count == 1 ? "1 of \(entries) entries" : "\(failures.count) of \(entries) entries"
+        Terminal.errLine("dnb: \(count) failed; first at \(first.location): \(first.message)")
+        return ExitStatus.cellFailed.rawValue
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+
+/// `dnb` / `dnb repl`: the interactive session, or a script read from stdin.
+struct REPLCommand: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "repl",
+            abstract: "Start the REPL (the default); reads commands from stdin when it is not a terminal.",
+            discussion: """
+                At a terminal: line editing, Tab completion and history (in $XDG_STATE_HOME/dnb/history). \
+                `save session FILE.dnb` writes the entries that ran as a notebook. Ctrl-C interrupts a running \
+                command or clears the line; Ctrl-D exits.
+                From a pipe (`echo 'print 1' | dnb`): runs each entry without prompts; the exit status is 1 if \
+                any failed (the first failure is reported as <stdin>:LINE:COL), 130 if interrupted.
+                """)
+    }
+
+    @Option(name: [.customLong("out"), .customShort("o")],
+            help: ArgumentHelp("Directory for figures and other files commands write.", valueName: "dir"))
+    var outputDirectory = "out/repl"
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        global.apply()
+        let shell = REPLShell(outputDirectory: outputDirectory)
+        let status: Int32
+        if Terminal.stdinIsTerminal {
+            status = InteractiveREPL(shell: shell).run()
+        } else {
+            status = PipedREPL(shell: shell).run()
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}

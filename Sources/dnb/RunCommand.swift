@@ -1,0 +1,70 @@
+import ArgumentParser
+import DNBCommands
+import DNBLanguage
+import Foundation
+
+/// `dnb run FILE.dnb`: runs a notebook's code cells in order, showing their
+/// output as it is produced, and writes `report.md`.
+struct RunCommand: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "run",
+            abstract: "Run a .dnb notebook and write its report.",
+            discussion: """
+                `dnb run FILE.dnb --help` lists the parameters the notebook declares.
+                Exit status: 0 success, 1 a cell failed, 64 usage error, 65 the notebook fails check, 130 interrupted.
+                Ctrl-C stops the run at the next check and writes a partial report; a second Ctrl-C quits at once.
+                """)
+    }
+
+    @ArgumentParser.Argument(help: ArgumentHelp("The notebook to run.", valueName: "file.dnb"))
+    var file: String
+
+    @Option(name: [.customLong("out"), .customShort("o")],
+            help: ArgumentHelp("Directory for report.md and figures (default: out/<notebook name>).", valueName: "dir"))
+    var outputDirectory: String?
+
+    @Option(name: .customLong("set"), parsing: .singleValue,
+            help: ArgumentHelp("Override a notebook parameter; repeatable.", valueName: "name=value"))
+    var overrides: [String] = []
+
+    @Flag(name: .long, help: "Run the remaining cells after a failing cell.")
+    var keepGoing = false
+
+    @OptionGroup var global: GlobalOptions
+
+    /// `out/<file name without extension>`.
+    static func defaultOutputDirectory(for file: String) -> String {
+        let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        return "out/" + (name.isEmpty ? "notebook" : name)
+    }
+
+    func run() throws {
+        global.apply()
+        let notebook: Notebook
+        do {
+            notebook = try Runner.load(file)
+        } catch let error as ParseError {
+            Terminal.errLine("\(error)")
+            throw ExitCode(ExitStatus.invalidInput.rawValue)
+        } catch {
+            Terminal.errLine("dnb: \(error)")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+
+        var options = RunOptions(outputDirectory: outputDirectory ?? Self.defaultOutputDirectory(for: file))
+        options.overrides = overrides
+        options.keepGoing = keepGoing
+        options.environment = EnvironmentReport.current().map { (key: $0.0, value: $0.1) }
+        let progress = RunProgress(notebook: notebook, file: file)
+        options.onCellStart = progress.cellStarted
+        options.onOutput = progress.output
+
+        Sigint.reset()
+        Sigint.install(.batch)
+        let runner = Runner(registry: CommandRegistry.dnb(workspace: Workspace()))
+        let result = runner.run(notebook, options: options)
+        progress.finish(result)
+        throw ExitCode(result.status.rawValue)
+    }
+}

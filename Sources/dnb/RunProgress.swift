@@ -1,0 +1,56 @@
+import DNBLanguage
+
+/// What `dnb run` shows while it runs: a header per code cell, each output
+/// item as it is produced, and at the end the error, the status and where the report is.
+final class RunProgress {
+    let file: String
+    let total: Int
+
+    init(notebook: Notebook, file: String) {
+        self.file = file
+        self.total = notebook.codeCells.count
+    }
+
+    /// `[3/12] train (cell at mnist.dnb:40)`
+    func cellStarted(_ cell: Cell) {
+        let place = "cell at \(file):\(cell.fenceLine)"
+        let header = cell.options?.id.map { "\($0) (\(place))" } ?? place
+        Terminal.out("[\(cell.number)/\(total)] \(header)\n")
+    }
+
+    func output(_ cell: Cell, _ item: OutputItem) {
+        Terminal.out(item.plainText)
+    }
+
+    func finish(_ result: RunResult) {
+        let prefix = result.status == .usage ? "dnb: " : ""
+        for message in result.messages { Terminal.errLine(prefix + message) }
+        if let stop = result.stop {
+            let verb = stop.interrupted ? "interrupted" : "stopped"
+            Terminal.errLine("dnb: run \(verb) at \(stop.cell.label) (\(file):\(stop.cell.fenceLine))")
+            Terminal.errLine(stop.error.description)
+        } else {
+            for cell in result.cells where cell.status == .failed {
+                let note = cell.cell.options?.allowError == true ? " (allowed)" : ""
+                Terminal.errLine("dnb: \(cell.cell.label) failed\(note)")
+                if let error = cell.error { Terminal.errLine(error.description) }
+            }
+        }
+        let ran = result.cells.filter { $0.cell.isCode && $0.status != .skipped }.count
+        if let path = result.reportPath {
+            Terminal.out("\(summary(result.status)): \(ran) of \(total) code cells run; report: \(path)\n")
+        } else if !result.cells.isEmpty {
+            Terminal.errLine("dnb: no report was written")
+        }
+    }
+
+    private func summary(_ status: ExitStatus) -> String {
+        switch status {
+        case .success: "done"
+        case .cellFailed: "failed"
+        case .interrupted: "interrupted"
+        case .usage: "usage error"
+        case .invalidInput: "invalid notebook"
+        }
+    }
+}

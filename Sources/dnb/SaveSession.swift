@@ -1,0 +1,39 @@
+import DNBLanguage
+
+/// `save session FILE.dnb`: a REPL-only command that writes the session's
+/// successful entries as a notebook that `dnb run` can replay.
+enum SaveSession {
+    static func register(in registry: CommandRegistry, shell: REPLShell) {
+        let verb = CommandSpec(
+            "session", summary: "Save this session's successful entries as a .dnb notebook",
+            help: "Writes every entry that ran without error, in order, as one code cell of a notebook that `dnb run` can replay. `save` commands themselves are left out.",
+            arguments: [
+                ArgumentSpec("path", .path, help: "The notebook to write, e.g. session.dnb."),
+                ArgumentSpec("title", .string, default: "Saved session", help: "The notebook's title."),
+            ]
+        ) { [unowned shell] invocation, context in
+            let path = try invocation.string("path")
+            try shell.session.save(to: path, title: try invocation.string("title"))
+            let count = shell.session.entries.count
+            context.out.print("saved \(count) entr\(count == 1 ? "y" : "ies") to \(path)")
+        }
+        if let existing = registry.command(named: "save"), existing.hasVerbs {
+            // Someone else registered `save` with verbs: add ours beside them.
+            guard existing.verb(named: "session") == nil else { return }
+            var extended = existing
+            extended.verbs.append(verb)
+            registry.register(extended)
+        } else if registry.command(named: "save") == nil {
+            registry.register(CommandSpec("save", summary: "Save the REPL session as a notebook", verbs: [verb]))
+        }
+    }
+
+    /// True when the entry calls `save`: such entries are not replayable and are not recorded.
+    static func isSaveCommand(_ entry: String) -> Bool {
+        guard let script = try? Parser.parse(entry) else { return false }
+        return script.statements.contains { statement in
+            if case .command(let call) = statement.kind { return call.name == "save" }
+            return false
+        }
+    }
+}
