@@ -11,7 +11,7 @@ extension Workspace {
         let base = sanitize(name ?? defaultName)
         let count = (figureCounts[base] ?? 0) + 1
         figureCounts[base] = count
-        let file = count == 1 && name != nil ? "\(base).png" : "\(base)-\(count).png"
+        let file = count == 1 ? "\(base).png" : "\(base)-\(count).png"
         let relative = "figures/" + file
         let directory = URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("figures")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

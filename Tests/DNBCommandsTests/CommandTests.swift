@@ -52,8 +52,8 @@ struct CommandTests {
         #expect(ws.losses.count == 4)  // 64 images / batch 16
         #expect(ws.losses.allSatisfy { $0.isFinite && $0 > 0 })
         let figures = out.items.compactMap { item -> DNBLanguage.Figure? in if case .figure(let f) = item { return f } else { return nil } }
-        #expect(figures.map(\.path) == ["figures/dataset-1.png", "figures/corrupt-1.png", "figures/loss-1.png", "figures/sample-1.png",
-                                        "figures/grid.png", "figures/denoise-2-steps-1.png", "figures/refine-1.png", "figures/progression-1.png"])
+        #expect(figures.map(\.path) == ["figures/dataset.png", "figures/corrupt.png", "figures/loss.png", "figures/sample.png",
+                                        "figures/grid.png", "figures/denoise-2-steps.png", "figures/refine.png", "figures/progression.png"])
         for f in figures {
             let png = try PNGReader(path: dir.appendingPathComponent(f.path).path)
             #expect(png.width > 100 && png.height > 100)
