@@ -19,15 +19,13 @@ enum PlotCommand {
                             caption: "Training loss over \(ws.losses.count) steps (last: \(String(format: "%.6f", ws.losses.last!)))", inv, ctx)
             },
             CommandSpec("images", summary: "A kept batch (samples, refined, progression, batch …) as a grid", arguments: [
-                ArgumentSpec("name", .string, default: .string("samples"), help: "which kept tensor (see `vars`-like listing with `plot images name=?`)"),
+                ArgumentSpec("name", .string, default: .string("samples"), help: "which kept batch (samples, refined, denoised, progression, corrupted, or one loaded with `load tensor`)"),
                 ArgumentSpec("columns", .int, default: .int(8), help: "images per row"),
                 ArgumentSpec("title", .string, default: Value.none, help: "figure title"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
             ]) { inv, ctx in
                 let name = try inv.string("name")
-                guard let t = ws.tensors[name] else {
-                    throw MissingPrerequisite("no kept images named '\(name)'; kept: \(ws.tensors.keys.sorted().joined(separator: ", ").isEmpty ? "none yet (run sample, refine or progression)" : ws.tensors.keys.sorted().joined(separator: ", "))")
-                }
+                guard let t = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
                 let images = grayImages(t)
                 let columns = max(1, min(images.count, try inv.int("columns")))
                 let rows = stride(from: 0, to: images.count, by: columns).map { Array(images[$0..<min(images.count, $0 + columns)]) }

@@ -107,13 +107,16 @@ struct Lexer {
                 emit(try lexNumber(), at: start)
             case _ where Lexer.isDigit(character):
                 emit(try lexNumber(), at: start)
+            case "." where peek() == "/" || (peek() == "." && peek(2) == "/"), "/", "~":
+                // A bare path (./x, ../x, /x, ~/x) is a word, as in a shell.
+                emit(.word(lexPathTail(after: "")), at: start)
             case ".":
                 guard peek() == "." else { throw error("unexpected '.'", at: start) }
                 advance()
                 advance()
                 emit(.range, at: start)
             case _ where Lexer.isWordStart(character):
-                emit(.word(lexWord()), at: start)
+                emit(.word(lexPathTail(after: lexWord())), at: start)
             case "=", ":", ",":
                 advance()
                 emit(character == "=" ? .equals : character == ":" ? .colon : .comma, at: start)
@@ -157,6 +160,18 @@ struct Lexer {
             advance()
         }
         return word
+    }
+
+    /// Continues a word with file-name characters (`model.safetensors`, `out/run-1`), stopping
+    /// at `..` unless it starts a parent directory (`../`), so `a..b` stays a range.
+    private mutating func lexPathTail(after word: String) -> String {
+        var text = word
+        while let character = current, Lexer.isWordPart(character) || "./-~".contains(character) {
+            if character == ".", peek() == ".", peek(2) != "/" { break }
+            text.append(character)
+            advance()
+        }
+        return text
     }
 
     private mutating func lexDigits(into text: inout String) {

@@ -122,3 +122,30 @@ struct CommandTests {
         #expect(String(describing: error!).contains("outside 0..<10"))
     }
 }
+
+struct SaveLoadTests {
+    @Test func tensorsRoundTripThroughNpyAndSafetensorsInNCHW() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnb-saveload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ws = Workspace()
+        var rng = RandomGenerator(seed: 3)
+        ws.tensors["samples"] = rng.normalTensor([2, 4, 3, 1])
+        let interpreter = Interpreter(registry: .dnb(workspace: ws), outputDirectory: dir.path, interrupt: Interrupt())
+        try interpreter.run("""
+            save tensor name=samples path=s.npy
+            save tensor name=samples path=s.safetensors
+            load tensor path="\(dir.path)/s.npy" name=a
+            load tensor path="\(dir.path)/s.safetensors" name=b
+            """, output: Output())
+        #expect(ws.tensors["a"]?.scalars == ws.tensors["samples"]?.scalars)
+        #expect(ws.tensors["b"]?.scalars == ws.tensors["samples"]?.scalars)
+        // The .npy header is numpy's: magic, version 1.0, shape in NCHW.
+        let bytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent("s.npy")))
+        #expect(bytes.prefix(8) == [0x93] + Array("NUMPY".utf8) + [1, 0])
+        #expect(String(decoding: bytes[10..<80], as: UTF8.self).contains("'shape': (2, 1, 4, 3)"))
+        #expect((10 + Int(bytes[8]) + Int(bytes[9]) << 8) % 64 == 0)
+        let error = #expect(throws: (any Error).self) { try interpreter.run("save tensor name=nothing path=x.npy", output: Output()) }
+        #expect(String(describing: error!).contains("kept: samples"))
+    }
+}

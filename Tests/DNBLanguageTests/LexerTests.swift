@@ -14,6 +14,15 @@ import Testing
         ])
     }
 
+    @Test func filePathsAreBareWordsButRangesStayRanges() throws {
+        #expect(try kinds("save path=out/run-1/model.safetensors") ==
+                [.word("save"), .word("path"), .equals, .word("out/run-1/model.safetensors"), .end])
+        #expect(try kinds("load ../data ./x /tmp/y ~/z") ==
+                [.word("load"), .word("../data"), .word("./x"), .word("/tmp/y"), .word("~/z"), .end])
+        #expect(try kinds("1..5") == [.int(1), .range, .int(5), .end])
+        #expect(try kinds("$a..$b") == [.variable("a"), .range, .variable("b"), .end])
+    }
+
     @Test func tokensCarryLineAndColumn() throws {
         let tokens = try Lexer.tokenize("a\n  b = 3", firstLine: 10).tokens
         #expect(tokens.map(\.location.line) == [10, 10, 11, 11, 11, 11])

@@ -1,0 +1,69 @@
+import Foundation
+import DNBEngine
+import DNBLanguage
+
+/// `save tensor | checkpoint` and `load tensor | checkpoint`. Image batches are written in
+/// PyTorch's NCHW layout, so numpy and torch read them as they read their own.
+enum SaveLoadCommands {
+    static func specs(_ ws: Workspace) -> [CommandSpec] {
+        [
+            CommandSpec("save", summary: "Save a kept batch of images or the training state", verbs: [
+                CommandSpec("tensor", summary: "A kept batch (samples, refined, denoised …) as .npy or .safetensors (NCHW)", arguments: [
+                    ArgumentSpec("name", .string, help: "which kept batch"),
+                    ArgumentSpec("path", .path, help: "FILE.npy or FILE.safetensors (relative paths are in the output directory)"),
+                ]) { inv, ctx in
+                    let name = try inv.string("name")
+                    guard let t = ws.tensors[name] else { throw MissingPrerequisite(keptMessage(ws, name)) }
+                    let path = outputPath(try inv.string("path"), ctx)
+                    let (values, shape) = t.rank == 4 ? try Layout.nchw(t) : (t.scalars, t.shape)
+                    try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+                    switch URL(fileURLWithPath: path).pathExtension {
+                    case "npy": try NumpyFile.encode(shape: shape, values: values).write(to: URL(fileURLWithPath: path), options: .atomic)
+                    case "safetensors": try SafetensorsFile.write([(name, shape, values)], metadata: ["layout": "NCHW", "seed": String(ws.seed)], to: URL(fileURLWithPath: path))
+                    default: throw ArgumentError(argument: "path", "path must end in .npy or .safetensors, got \(path)")
+                    }
+                    ctx.out.print("saved '\(name)' \(shape) to \(path)")
+                },
+                CommandSpec("checkpoint", summary: "The whole training state (model, optimiser, EMA, generator, data position, losses)", arguments: [
+                    ArgumentSpec("path", .path, help: "a folder (relative paths are in the output directory)"),
+                ], prerequisite: { if ws.training == nil { throw MissingPrerequisite("nothing to save yet: run `train` first") } }) { inv, ctx in
+                    let path = outputPath(try inv.string("path"), ctx)
+                    try TrainingCheckpoint.save(ws, to: path)
+                    ctx.out.print("saved the training state at step \(ws.training!.trainer.step) to \(path)")
+                },
+            ]),
+            CommandSpec("load", summary: "Load images into a kept batch, or a training checkpoint", verbs: [
+                CommandSpec("tensor", summary: "A .npy or .safetensors array of NCHW images, kept under a name", arguments: [
+                    ArgumentSpec("path", .path, help: "the file"),
+                    ArgumentSpec("name", .string, default: .string("loaded"), help: "the name to keep it under"),
+                ]) { inv, ctx in
+                    let path = try inv.string("path"), name = try inv.string("name")
+                    let url = URL(fileURLWithPath: path)
+                    guard let data = try? Data(contentsOf: url) else { throw NumpyFile.Error(description: "cannot read \(path)") }
+                    let shape: [Int], values: [Float]
+                    if url.pathExtension == "safetensors" {
+                        let file = try SafetensorsFile.parse(data, path: path)
+                        guard let first = file.names.first else { throw NumpyFile.Error(description: "\(path) holds no tensors") }
+                        (shape, values) = (try file.entry(first).shape, try file.floats(first))
+                    } else {
+                        (shape, values) = try NumpyFile.decode(data, path: path)
+                    }
+                    ws.tensors[name] = shape.count == 4 ? try Layout.nhwc(fromNCHW: values, shape: shape) : try Tensor(shape: shape, scalars: values)
+                    ctx.out.print("loaded \(shape) from \(path) as '\(name)'")
+                },
+                CommandSpec("checkpoint", summary: "Restore a training state saved by `train checkpoint=` or `save checkpoint`", arguments: [
+                    ArgumentSpec("path", .path, help: "the checkpoint folder (relative paths are in the output directory)"),
+                ], prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
+                    let path = outputPath(try inv.string("path"), ctx)
+                    try TrainingCheckpoint.restore(ws, from: path, schedule: try ws.requireSchedule())
+                    ctx.out.print("restored the training state of step \(ws.training!.trainer.step) from \(path); `train` continues it")
+                },
+            ]),
+        ]
+    }
+
+    static func keptMessage(_ ws: Workspace, _ name: String) -> String {
+        let kept = ws.tensors.keys.sorted()
+        return "no kept images named '\(name)'; kept: " + (kept.isEmpty ? "none yet (run sample, refine, denoise or progression)" : kept.joined(separator: ", "))
+    }
+}
