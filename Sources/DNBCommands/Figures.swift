@@ -21,6 +21,7 @@ extension Workspace {
             "dnb:source": invocation.location.description,
             "dnb:seed": String(seed),
             "dnb:arguments": arguments,
+            "dnb:parameters": context.parameters.map { "\($0.name)=\($0.value.literal)" }.joined(separator: " "),
             "Title": caption,
         ])
         context.out.figure(path: relative, caption: caption)

@@ -65,6 +65,21 @@ enum ModelCommand {
                         prerequisite: { _ = try ws.requireModel() }) { inv, ctx in
                 ctx.out.write(ModelSummary(try ws.requireModel(), depth: try inv.int("depth")).text + "\n")
             },
+            CommandSpec("predict", summary: "Apply the model once: the predicted noise for a kept batch at given timesteps", arguments: [
+                ArgumentSpec("name", .string, help: "the kept batch to feed (see `load tensor`)"),
+                ArgumentSpec("timesteps", .list(.int), help: "one timestep for all images, or one per image"),
+                ArgumentSpec("classes", .list(.int), default: Value.none, help: "class labels (class-conditional models)"),
+                ArgumentSpec("into", .string, default: .string("prediction"), help: "the name to keep the output under"),
+            ], prerequisite: { _ = try ws.requireModel() }) { inv, ctx in
+                let model = try ws.requireModel()
+                let name = try inv.string("name")
+                guard let x = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
+                let timesteps = try inv.intList("timesteps").map(Float.init)
+                let labels = inv.isGiven("classes") ? try inv.intList("classes") : nil
+                let y = try withNoGrad { try model(x, timesteps: timesteps, classLabels: labels) }
+                ws.tensors[try inv.string("into")] = y
+                ctx.out.print("kept the prediction for '\(name)' \(x.shape) as '\(try inv.string("into"))'")
+            },
             CommandSpec("load", summary: "Load a diffusers model folder (config.json + diffusion_pytorch_model.safetensors)",
                         arguments: [ArgumentSpec("path", .path, help: "the folder")]) { inv, ctx in
                 let model = try ModelFolder.load(URL(fileURLWithPath: try inv.string("path")))

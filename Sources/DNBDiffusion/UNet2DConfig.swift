@@ -168,7 +168,7 @@ public struct UNet2DConfig: Equatable, Sendable {
             "sample_size": sampleSize.map { $0 as Any } ?? NSNull(), "in_channels": inChannels, "out_channels": outChannels,
             "center_input_sample": centerInputSample, "time_embedding_type": timeEmbeddingType, "time_embedding_dim": NSNull(),
             "freq_shift": freqShift, "flip_sin_to_cos": flipSinToCos, "down_block_types": downBlockTypes,
-            "mid_block_type": "UNetMidBlock2D", "up_block_types": upBlockTypes, "block_out_channels": blockOutChannels,
+            "up_block_types": upBlockTypes, "block_out_channels": blockOutChannels,
             "layers_per_block": layersPerBlock, "mid_block_scale_factor": midBlockScaleFactor,
             "downsample_padding": downsamplePadding, "downsample_type": "conv", "upsample_type": "conv", "dropout": dropout,
             "act_fn": actFn, "attention_head_dim": attentionHeadDim.map { $0 as Any } ?? NSNull(),
