@@ -149,3 +149,32 @@ struct SaveLoadTests {
         #expect(String(describing: error!).contains("kept: a, b, samples"))
     }
 }
+
+struct NonFiniteLossTests {
+    /// An absurd learning rate blows the weights up; training must stop on the first non-finite
+    /// loss, name its step, keep the losses before it, and leave the last checkpoint in place.
+    @Test func aNonFiniteLossStopsTrainingAndNamesTheStep() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnb-nan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ws = Workspace()
+        let interpreter = Interpreter(registry: .dnb(workspace: ws), outputDirectory: dir.path, interrupt: Interrupt())
+        try interpreter.run("""
+            seed 1
+            dataset load name=synthetic count=32 image_size=16
+            \(CommandTests.tinyModel)
+            scheduler create
+            """, output: Output())
+        let error = #expect(throws: (any Error).self) {
+            try interpreter.run("train max_steps=50 batch_size=8 lr=1e30 checkpoint=ckpt checkpoint_every=1 progress=false", output: Output())
+        }
+        let message = String(describing: error!)
+        #expect(message.contains("the loss became"), "\(message)")
+        let failedStep = ws.losses.count + 1
+        #expect(message.contains("at step \(failedStep)"), "\(message)")
+        #expect(message.contains("the last checkpoint"))
+        #expect(ws.losses.allSatisfy { $0.isFinite })
+        let state = try String(contentsOf: dir.appendingPathComponent("ckpt/trainer_state.json"), encoding: .utf8)
+        #expect(state.contains("\"step\" : \(failedStep - 1)"))
+    }
+}
