@@ -1,12 +1,38 @@
 /// 2-D convolution over NHWC tensors with HWIO weights ([KH, KW, Cin, Cout]).
 ///
-/// Forward and the input gradient are im2col + sgemm with the patch matrix on
-/// the left (the faster orientation measured for 32–64 channels), processed in
-/// chunks of whole images so the patch buffer stays cache-sized and each core
-/// owns its chunks. For stride 1 'same' convolutions the input gradient is the
-/// convolution of the output gradient with the flipped kernel, which keeps the
-/// same fast GEMM shape; strided convolutions scatter their columns back.
+/// Stride-1 3×3 'same' convolutions (all but the down-sampling convolutions of
+/// the UNet) run Winograd F(2,3) in all three passes (ConvWinograd.swift;
+/// `Engine.winogradTile` selects F(4,3) or none); the others run im2col + sgemm.
+/// `conv2dReference` is the plain im2col path, kept as the reference the fast
+/// path is tested against.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+    try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, path: .fast)
+}
+
+/// The reference implementation: im2col + sgemm in all three passes.
+public func conv2dReference(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+    try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, path: .reference)
+}
+
+/// Which kernels a convolution runs. `fast` picks the best measured path per geometry;
+/// tests and benchmarks vary the Winograd tile and chunk size through the other fields.
+struct ConvPath: Sendable, Equatable {
+    /// false: im2col + sgemm everywhere (the reference).
+    var fastKernels: Bool
+    /// Winograd output tile m of F(m,3) for stride-1 3×3 convolutions: 2 or 4; 0 for im2col.
+    var winogradTile = 2
+    /// Tiles per Winograd chunk, or output rows per GEMM block of the im2col path;
+    /// nil sizes them for the cache and OpenBLAS (tests set small odd values).
+    var chunk: Int? = nil
+
+    static let reference = ConvPath(fastKernels: false)
+    /// The engine's setting (`Engine.winogradTile`, F(2,3) unless changed).
+    static var fast: ConvPath { ConvPath(fastKernels: true, winogradTile: Engine.winogradTile) }
+
+    func usesWinograd(_ g: ConvGeometry) -> Bool { fastKernels && winogradTile != 0 && g.isWinograd3x3 }
+}
+
+func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, path: ConvPath) throws -> Tensor {
     try requireNonEmpty("conv2d", x, weight)
     try requireRank("conv2d", x, 4, "input [N, H, W, C]")
     try requireRank("conv2d", weight, 4, "weight [KH, KW, Cin, Cout]")
@@ -15,13 +41,61 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
         throw EngineError.shapeMismatch(op: "conv2d", detail: "bias \(describe(bias.shape)) vs \(g.co) output channels")
     }
     let out = Tensor(uninitialized: [g.n, g.ho, g.wo, g.co])
-    convForward(g, x.data, weight.data, bias?.data, out.data)
+    convForward(g, x.data, weight.data, bias?.data, out.data, path: path)
     record(out, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
-        if let bias, bias.requiresGrad { sumRows(grad.data, rows: g.rows, cols: g.co, into: bias.gradBuffer()) }
-        if weight.requiresGrad { convWeightGradient(g, x.data, grad.data, weight.gradBuffer()) }
-        if x.requiresGrad { convInputGradient(g, weight.data, grad.data, x.gradBuffer()) }
+        if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
+        if weight.requiresGrad { convWeightGradient(g, x.data, grad.data, weight.gradBuffer(), path: path) }
+        if x.requiresGrad { convInputGradient(g, weight.data, grad.data, x.gradBuffer(), path: path) }
     }
     return out
+}
+
+/// out = conv(x, w) + bias (written, not accumulated).
+func convForward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
+                 _ bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>, path: ConvPath) {
+    if path.usesWinograd(g) {
+        let m = path.winogradTile
+        let u = winogradKernel(m: m, wt, ci: g.ci, co: g.co)
+        winogradConvolve(m: m, n: g.n, h: g.h, w: g.w, src: x, srcC: g.ci, u: u.data,
+                         bias: bias, dst: out, dstC: g.co, accumulate: false, chunkTiles: path.chunk)
+    } else if path.fastKernels {
+        im2colForward(g, x, wt, bias, out, block: path.chunk)
+    } else {
+        convForwardReference(g, x, wt, bias, out)
+    }
+}
+
+/// dw += ∂L/∂w.
+func convWeightGradient(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+                        _ dw: UnsafeMutablePointer<Float>, path: ConvPath) {
+    if path.usesWinograd(g) {
+        winogradWeightGradient(m: path.winogradTile, n: g.n, h: g.h, w: g.w, x: x, ci: g.ci, dy: grad, co: g.co, dw: dw,
+                               chunkTiles: path.chunk)
+    } else if path.fastKernels {
+        im2colWeightGradient(g, x, grad, dw, block: path.chunk)
+    } else {
+        convWeightGradientReference(g, x, grad, dw)
+    }
+}
+
+/// dx += ∂L/∂x.
+func convInputGradient(_ g: ConvGeometry, _ wt: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+                       _ dx: UnsafeMutablePointer<Float>, path: ConvPath) {
+    if path.usesWinograd(g) {
+        let m = path.winogradTile
+        let u = winogradKernel(m: m, wt, ci: g.ci, co: g.co, forInputGradient: true)
+        winogradConvolve(m: m, n: g.n, h: g.h, w: g.w, src: grad, srcC: g.co, u: u.data,
+                         bias: nil, dst: dx, dstC: g.ci, accumulate: true, chunkTiles: path.chunk)
+    } else if path.fastKernels {
+        im2colInputGradient(g, wt, grad, dx, block: path.chunk)
+    } else {
+        convInputGradientReference(g, wt, grad, dx)
+    }
+}
+
+/// db += Σ over all output pixels of the output gradient.
+func convBiasGradient(_ g: ConvGeometry, _ grad: UnsafePointer<Float>, _ db: UnsafeMutablePointer<Float>, path: ConvPath) {
+    sumRows(grad, rows: g.rows, cols: g.co, into: db)
 }
 
 struct ConvGeometry {
@@ -112,7 +186,7 @@ func col2imAdd(_ cols: UnsafePointer<Float>, h: Int, w: Int, c: Int, kh: Int, kw
     }
 }
 
-func convForward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
+func convForwardReference(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
                  _ bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
     let xp = SendablePointer(UnsafeMutablePointer(mutating: x)), wp = SendablePointer(UnsafeMutablePointer(mutating: wt))
     let op = SendablePointer(out), bp = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
@@ -139,7 +213,7 @@ func convForward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ wt: UnsafePoint
     }
 }
 
-func convWeightGradient(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+func convWeightGradientReference(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
                         _ dw: UnsafeMutablePointer<Float>) {
     let rowsPerImage = g.ho * g.wo
     let threads = max(1, min(Engine.threads, g.chunks))
@@ -170,7 +244,7 @@ func convWeightGradient(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ grad: Un
     for t in 0..<threads { let p = pp.p + t * size; for i in 0..<size { dw[i] += p[i] } }
 }
 
-func convInputGradient(_ g: ConvGeometry, _ wt: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
+func convInputGradientReference(_ g: ConvGeometry, _ wt: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
                        _ dx: UnsafeMutablePointer<Float>) {
     let rowsPerImage = g.ho * g.wo
     let gp = SendablePointer(UnsafeMutablePointer(mutating: grad)), dxp = SendablePointer(dx)

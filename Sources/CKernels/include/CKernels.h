@@ -1,0 +1,24 @@
+#ifndef DNB_CKERNELS_H
+#define DNB_CKERNELS_H
+#include <stddef.h>
+
+// Winograd F(m×m, 3×3) tile transforms over channels (NHWC: a pixel's C channels are contiguous).
+// Each function transforms one tile for every channel c in [0, C); vectorised over c, with
+// AVX-512 / AVX2 / baseline clones chosen at load time (target_clones), so the binary runs anywhere.
+// Tile elements are given as pointer tables (row-major over the tile): out-of-image input pixels
+// point at a zero buffer, out-of-image output pixels at a scratch buffer.
+
+// V[k·vs + c] = (Bᵀ d B)[k], k = i·α + j, d[r][q] = p[r·α + q][c]; α = m + 2.
+void dnb_wino2_input(const float *const *p, ptrdiff_t C, float *v, ptrdiff_t vs);
+void dnb_wino4_input(const float *const *p, ptrdiff_t C, float *v, ptrdiff_t vs);
+
+// Y[k·vs + c] = (A y Aᵀ)[k], y[r][s] = p[r·m + s][c] (the output-gradient transform of the weight gradient).
+void dnb_wino2_grad(const float *const *p, ptrdiff_t C, float *v, ptrdiff_t vs);
+void dnb_wino4_grad(const float *const *p, ptrdiff_t C, float *v, ptrdiff_t vs);
+
+// o = (Aᵀ M A) + bias, M[k] = mm[k·ms + c]; q[r·m + s][c] = o[r][s], or += o[r][s] with accumulate.
+// bias must point at C floats (zeros for none).
+void dnb_wino2_output(const float *mm, ptrdiff_t ms, ptrdiff_t C, float *const *q, const float *bias, int accumulate);
+void dnb_wino4_output(const float *mm, ptrdiff_t ms, ptrdiff_t C, float *const *q, const float *bias, int accumulate);
+
+#endif

@@ -1,0 +1,281 @@
+import CKernels
+import Synchronization
+
+/// Winograd F(m×m, 3×3) convolution for stride-1, pad-1, 3×3 convolutions (NHWC, HWIO).
+///
+/// The output is cut into m×m tiles; each tile reads an α×α input tile (α = m + 2).
+/// Per chunk of tiles:
+///   V[ξ][t][ci] = (Bᵀ d_t B)[ξ]            input transform, ξ = one of the α² positions
+///   M[ξ] = V[ξ] · U[ξ]                      α² GEMMs [tiles × Ci]·[Ci × Co] through cblas_sgemm
+///   y_t = Aᵀ M_t A (+ bias)                 output transform
+/// with U[ξ] = (G g Gᵀ)[ξ] per (ci, co), computed once per call.
+///
+/// - Input gradient: the convolution of the output gradient with the spatially
+///   flipped, transposed kernel — the same code with U of that kernel.
+/// - Weight gradient: dU[ξ] = Σ_t V[ξ][t]ᵀ · Ŷ[ξ][t] with Ŷ_t = A dy_t Aᵀ, then
+///   dg = Gᵀ dU G (the adjoint of U = G g Gᵀ).
+///
+/// m = 2 (F(2,3), α = 4) is the default: its transforms are exact in binary (±1, ½)
+/// and its error measured no larger than im2col's. F(4,3) (α = 6) does 4× fewer
+/// multiplications than direct convolution instead of 2.25× and runs ~30 % faster,
+/// but its transforms carry coefficients up to 8 and 1/24: ~10× im2col's float32
+/// error (bench/README.md). The tile transforms are C kernels (Sources/CKernels).
+struct WinogradPlan {
+    let m: Int
+    var alpha: Int { m + 2 }
+    var positions: Int { alpha * alpha }
+    let n, h, w: Int
+    let tilesH, tilesW: Int
+    var tilesPerImage: Int { tilesH * tilesW }
+    var tiles: Int { n * tilesPerImage }
+
+    init(m: Int, n: Int, h: Int, w: Int) {
+        self.m = m
+        (self.n, self.h, self.w) = (n, h, w)
+        tilesH = (h + m - 1) / m
+        tilesW = (w + m - 1) / m
+    }
+
+    /// Tiles per chunk: the chunk's transformed operands (α²·T·(cin + cout) floats)
+    /// take about `bytes`. Measured best: ~512 KB for the convolutions (GEMM K = cin),
+    /// ~256 KB for the weight gradient (GEMM K = T), a quarter and an eighth of a
+    /// core's L2; 1 MB and more ran 10–30 % slower.
+    func tilesPerChunk(cin: Int, cout: Int, bytes: Int) -> Int {
+        let perTile = positions * (cin + cout) * 4
+        return max(16, min(tiles, bytes / perTile))
+    }
+}
+
+extension Engine {
+    private static let winogradSetting = Atomic<Int>(2)
+
+    /// The Winograd tile of stride-1 3×3 convolutions: 2 = F(2,3) (the default: as accurate as
+    /// im2col), 4 = F(4,3) (about 30 % less convolution time, but ~10–20× the float32 rounding
+    /// error: ~2e-5 abs on O(1) outputs per convolution), 0 = im2col everywhere.
+    public static var winogradTile: Int {
+        get { winogradSetting.load(ordering: .relaxed) }
+        set {
+            precondition([0, 2, 4].contains(newValue), "Engine.winogradTile must be 0, 2 or 4")
+            winogradSetting.store(newValue, ordering: .relaxed)
+        }
+    }
+}
+
+extension ConvGeometry {
+    /// Geometries the Winograd path handles: 3×3, stride 1, padding 1.
+    var isWinograd3x3: Bool { kh == 3 && kw == 3 && stride == 1 && pad == 1 }
+}
+
+/// G (α × 3), the kernel transform of F(m,3): row r gives kernel-row coefficients of position r.
+func kernelTransformMatrix(m: Int) -> [[Float]] {
+    if m == 2 { return [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]] }
+    return [[0.25, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+            [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+}
+
+// MARK: - Kernel transforms (once per call; ci·co·α² values).
+
+/// U[ξ][ci][co] = (G g Gᵀ)[ξ] of the HWIO kernel `wt` ([3][3][ci][co]). With `forInputGradient`,
+/// the kernel of the input gradient instead: the spatially flipped kernel
+/// g'[ky][kx] = g[2 − ky][2 − kx], transposed to U[ξ][co][ci] so its GEMMs need no transposed operand.
+func winogradKernel(m: Int, _ wt: UnsafePointer<Float>, ci: Int, co: Int, forInputGradient: Bool = false) -> Tensor {
+    let a = m + 2, gm = kernelTransformMatrix(m: m)
+    let u = Tensor.zeros([a * a, ci, co])
+    let plane = ci * co
+    let up = SendablePointer(u.data), wp = SendablePointer(UnsafeMutablePointer(mutating: wt))
+    parallelChunks(ci) { _, range in
+        for i in range {
+            for p in 0..<(a * a) {
+                let (r, s) = (p / a, p % a)
+                let dst = up.p + p * plane + i * co
+                for ky in 0..<3 {
+                    for kx in 0..<3 {
+                        let coef = gm[r][ky] * gm[s][kx]
+                        if coef == 0 { continue }
+                        let (sy, sx) = forInputGradient ? (2 - ky, 2 - kx) : (ky, kx)
+                        let src = wp.p + ((sy * 3 + sx) * ci + i) * co
+                        for o in 0..<co { dst[o] += coef * src[o] }
+                    }
+                }
+            }
+        }
+    }
+    guard forInputGradient else { return u }
+    let t = Tensor(uninitialized: [a * a, co, ci])
+    for p in 0..<(a * a) {
+        let src = u.data + p * plane, dst = t.data + p * plane
+        for i in 0..<ci { for o in 0..<co { dst[o * ci + i] = src[i * co + o] } }
+    }
+    return t
+}
+
+// MARK: - Drivers.
+
+/// Per-worker scratch of the tile transforms: pointer tables and the zero / discard pixels they point at.
+final class WinogradScratch {
+    let plan: WinogradPlan
+    let zeros: Tensor, discard: Tensor
+    let inPtrs: UnsafeMutablePointer<UnsafePointer<Float>?>
+    let outPtrs: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+
+    init(plan: WinogradPlan, channels: Int) {
+        self.plan = plan
+        zeros = Tensor.zeros([channels])
+        discard = Tensor.zeros([channels])
+        inPtrs = .allocate(capacity: 36)
+        outPtrs = .allocate(capacity: 16)
+    }
+
+    deinit {
+        inPtrs.deallocate()
+        outPtrs.deallocate()
+    }
+
+    /// Pointers to the size×size pixels at (iy, ix) of `image` (c channels), the zero pixel outside it.
+    @inline(__always)
+    func gather(_ image: UnsafePointer<Float>, c: Int, iy: Int, ix: Int, size: Int) {
+        let zero = UnsafePointer(zeros.data)
+        for r in 0..<size {
+            let y = iy + r
+            for q in 0..<size {
+                let x = ix + q
+                inPtrs[r * size + q] = (y >= 0 && y < plan.h && x >= 0 && x < plan.w) ? image + (y * plan.w + x) * c : zero
+            }
+        }
+    }
+
+    /// Pointers to the m×m output pixels at (y0, x0) of `image`, the discard pixel outside it.
+    @inline(__always)
+    func scatter(_ image: UnsafeMutablePointer<Float>, c: Int, y0: Int, x0: Int) {
+        let m = plan.m
+        for r in 0..<m {
+            for q in 0..<m {
+                let y = y0 + r, x = x0 + q
+                outPtrs[r * m + q] = (y < plan.h && x < plan.w) ? image + (y * plan.w + x) * c : discard.data
+            }
+        }
+    }
+
+    /// V[ξ·vs + c] = (Bᵀ d B)[ξ] of the α×α input tile at (iy, ix).
+    @inline(__always)
+    func inputTransform(_ image: UnsafePointer<Float>, c: Int, iy: Int, ix: Int, into v: UnsafeMutablePointer<Float>, vs: Int) {
+        gather(image, c: c, iy: iy, ix: ix, size: plan.alpha)
+        if plan.m == 2 { dnb_wino2_input(inPtrs, c, v, vs) } else { dnb_wino4_input(inPtrs, c, v, vs) }
+    }
+
+    /// Ŷ[ξ·vs + c] = (A y Aᵀ)[ξ] of the m×m output-gradient tile at (y0, x0).
+    @inline(__always)
+    func gradTransform(_ image: UnsafePointer<Float>, c: Int, y0: Int, x0: Int, into v: UnsafeMutablePointer<Float>, vs: Int) {
+        gather(image, c: c, iy: y0, ix: x0, size: plan.m)
+        if plan.m == 2 { dnb_wino2_grad(inPtrs, c, v, vs) } else { dnb_wino4_grad(inPtrs, c, v, vs) }
+    }
+
+    /// The output tile at (y0, x0) = Aᵀ M A + bias, written or added.
+    @inline(__always)
+    func outputTransform(_ mm: UnsafePointer<Float>, ms: Int, c: Int, image: UnsafeMutablePointer<Float>, y0: Int, x0: Int,
+                         bias: UnsafePointer<Float>, accumulate: Bool) {
+        scatter(image, c: c, y0: y0, x0: x0)
+        if plan.m == 2 { dnb_wino2_output(mm, ms, c, outPtrs, bias, accumulate ? 1 : 0) }
+        else { dnb_wino4_output(mm, ms, c, outPtrs, bias, accumulate ? 1 : 0) }
+    }
+}
+
+/// dst (= or +=) conv3×3(src, kernel) (+ bias): `u` is the transformed kernel, [α²][srcC][dstC].
+func winogradConvolve(m: Int, n: Int, h: Int, w: Int, src: UnsafePointer<Float>, srcC: Int,
+                      u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                      dst: UnsafeMutablePointer<Float>, dstC: Int, accumulate: Bool, chunkTiles: Int? = nil) {
+    let plan = WinogradPlan(m: m, n: n, h: h, w: w)
+    let chunk = chunkTiles.map { min($0, plan.tiles) } ?? plan.tilesPerChunk(cin: srcC, cout: dstC, bytes: 512 << 10)
+    let chunks = (plan.tiles + chunk - 1) / chunk
+    let pos = plan.positions
+    let sp = SendablePointer(UnsafeMutablePointer(mutating: src)), dp = SendablePointer(dst)
+    let upp = SendablePointer(UnsafeMutablePointer(mutating: u))
+    let noBias = Tensor.zeros([dstC])
+    let bp = SendablePointer(UnsafeMutablePointer(mutating: bias ?? UnsafePointer(noBias.data)))
+    parallelChunks(chunks) { _, range in
+        guard !range.isEmpty else { return }
+        let vBuf = Tensor(uninitialized: [pos, chunk, srcC]), mBuf = Tensor(uninitialized: [pos, chunk, dstC])
+        let scratch = WinogradScratch(plan: plan, channels: max(srcC, dstC))
+        let v = vBuf.data, mm = mBuf.data
+        for ch in range {
+            let t0 = ch * chunk, count = min(chunk, plan.tiles - t0)
+            for t in 0..<count {
+                let (img, y0, x0) = plan.origin(t0 + t)
+                scratch.inputTransform(sp.p + img * h * w * srcC, c: srcC, iy: y0 - 1, ix: x0 - 1,
+                                       into: v + t * srcC, vs: chunk * srcC)
+            }
+            for p in 0..<pos {
+                sgemm(m: count, n: dstC, k: srcC, a: v + p * chunk * srcC, lda: srcC,
+                      b: upp.p + p * srcC * dstC, ldb: dstC, c: mm + p * chunk * dstC, ldc: dstC)
+            }
+            for t in 0..<count {
+                let (img, y0, x0) = plan.origin(t0 + t)
+                scratch.outputTransform(mm + t * dstC, ms: chunk * dstC, c: dstC, image: dp.p + img * h * w * dstC,
+                                        y0: y0, x0: x0, bias: bp.p, accumulate: accumulate)
+            }
+        }
+    }
+}
+
+/// dw += ∂L/∂w for a 3×3 stride-1 pad-1 convolution of x [n,h,w,ci] with output gradient dy [n,h,w,co].
+func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Float>, ci: Int,
+                            dy: UnsafePointer<Float>, co: Int, dw: UnsafeMutablePointer<Float>, chunkTiles: Int? = nil) {
+    let plan = WinogradPlan(m: m, n: n, h: h, w: w)
+    let chunk = chunkTiles.map { min($0, plan.tiles) } ?? plan.tilesPerChunk(cin: ci, cout: co, bytes: 256 << 10)
+    let chunks = (plan.tiles + chunk - 1) / chunk
+    let a = plan.alpha, pos = plan.positions
+    let threads = max(1, min(Engine.threads, chunks))
+    // One partial dU per thread, summed in thread order: deterministic for a given thread count.
+    let partials = Tensor.zeros([threads, pos, ci, co])
+    let pp = SendablePointer(partials.data)
+    let xp = SendablePointer(UnsafeMutablePointer(mutating: x)), gp = SendablePointer(UnsafeMutablePointer(mutating: dy))
+    parallelFor(threads) { th in
+        let lo = chunks * th / threads, hi = chunks * (th + 1) / threads
+        guard lo < hi else { return }
+        let vBuf = Tensor(uninitialized: [pos, chunk, ci]), yBuf = Tensor(uninitialized: [pos, chunk, co])
+        let scratch = WinogradScratch(plan: plan, channels: max(ci, co))
+        let v = vBuf.data, yh = yBuf.data, du = pp.p + th * pos * ci * co
+        for ch in lo..<hi {
+            let t0 = ch * chunk, count = min(chunk, plan.tiles - t0)
+            for t in 0..<count {
+                let (img, y0, x0) = plan.origin(t0 + t)
+                scratch.inputTransform(xp.p + img * h * w * ci, c: ci, iy: y0 - 1, ix: x0 - 1, into: v + t * ci, vs: chunk * ci)
+                scratch.gradTransform(gp.p + img * h * w * co, c: co, y0: y0, x0: x0, into: yh + t * co, vs: chunk * co)
+            }
+            for p in 0..<pos {
+                sgemm(transA: true, m: ci, n: co, k: count, a: v + p * chunk * ci, lda: ci,
+                      b: yh + p * chunk * co, ldb: co, beta: 1, c: du + p * ci * co, ldc: co)
+            }
+        }
+    }
+    // Sum the partials, then dg[ky][kx] = Σ_{r,s} G[r][ky] G[s][kx] dU[r·α+s].
+    let plane = ci * co
+    for th in 1..<threads {
+        let src = pp.p + th * pos * plane
+        for i in 0..<(pos * plane) { pp.p[i] += src[i] }
+    }
+    let gm = kernelTransformMatrix(m: m)
+    let dwp = SendablePointer(dw)
+    parallelChunks(9) { _, taps in
+        for tap in taps {
+            let (ky, kx) = (tap / 3, tap % 3)
+            let dst = dwp.p + tap * plane
+            for p in 0..<pos {
+                let coef = gm[p / a][ky] * gm[p % a][kx]
+                if coef == 0 { continue }
+                let src = pp.p + p * plane
+                for i in 0..<plane { dst[i] += coef * src[i] }
+            }
+        }
+    }
+}
+
+extension WinogradPlan {
+    /// Image index and the top-left output pixel of global tile `t`.
+    @inline(__always)
+    func origin(_ t: Int) -> (Int, Int, Int) {
+        let img = t / tilesPerImage, r = t - img * tilesPerImage
+        let ty = r / tilesW
+        return (img, ty * m, (r - ty * tilesW) * m)
+    }
+}
