@@ -14,38 +14,100 @@ func binary(_ name: String, _ a: Tensor, _ b: Tensor, _ op: BinaryOp) throws -> 
     if a.shape == b.shape { return sameShape(a, b, op) }
     let bc = try Broadcast(name, a.shape, b.shape)
     let out = Tensor(uninitialized: bc.outShape)
-    let o = out.data, x = a.data, y = b.data
-    bc.forEachRun { oo, ao, bo, n, sa, sb in
-        switch op {
-        case .add: for i in 0..<n { o[oo + i] = x[ao + i * sa] + y[bo + i * sb] }
-        case .sub: for i in 0..<n { o[oo + i] = x[ao + i * sa] - y[bo + i * sb] }
-        case .mul: for i in 0..<n { o[oo + i] = x[ao + i * sa] * y[bo + i * sb] }
+    let o = SendablePointer(out.data), x = SendablePointer(a.data), y = SendablePointer(b.data)
+    let n = bc.inner, sa = bc.aStep, sb = bc.bStep
+    let rowsPerThread = max(1, (1 << 15) / n)
+    parallelChunks(bc.rows, minimumPerThread: rowsPerThread) { _, range in
+        bc.forEachRow(range) { oo, ao, bo in
+            switch op {
+            case .add: broadcastRow(o.p + oo, x.p + ao, sa, y.p + bo, sb, n) { $0 + $1 }
+            case .sub: broadcastRow(o.p + oo, x.p + ao, sa, y.p + bo, sb, n) { $0 - $1 }
+            case .mul: broadcastRow(o.p + oo, x.p + ao, sa, y.p + bo, sb, n) { $0 * $1 }
+            }
         }
     }
     record(out, inputs: [a, b]) { g in
-        let gp = g.data
-        // Gradients of a broadcast operand sum over the repeated positions.
+        let gp = SendablePointer(g.data)
+        // ∂/∂a: g (add, sub) or g·b (mul); ∂/∂b: g, −g or g·a. A broadcast operand sums
+        // its gradient over the repeated positions.
         if a.requiresGrad {
-            let ga = a.gradBuffer()
-            bc.forEachRun { oo, ao, bo, n, sa, sb in
-                switch op {
-                case .add, .sub: for i in 0..<n { ga[ao + i * sa] += gp[oo + i] }
-                case .mul: for i in 0..<n { ga[ao + i * sa] += gp[oo + i] * y[bo + i * sb] }
-                }
-            }
+            broadcastGradient(bc, into: a, reduced: a.count < bc.count, step: sa, offset: { _, ao, _ in ao }, g: gp,
+                              other: op == .mul ? y : nil, otherStep: sb, otherOffset: { _, _, bo in bo }, sign: 1)
         }
         if b.requiresGrad {
-            let gb = b.gradBuffer()
-            bc.forEachRun { oo, ao, bo, n, sa, sb in
-                switch op {
-                case .add: for i in 0..<n { gb[bo + i * sb] += gp[oo + i] }
-                case .sub: for i in 0..<n { gb[bo + i * sb] -= gp[oo + i] }
-                case .mul: for i in 0..<n { gb[bo + i * sb] += gp[oo + i] * x[ao + i * sa] }
-                }
-            }
+            broadcastGradient(bc, into: b, reduced: b.count < bc.count, step: sb, offset: { _, _, bo in bo }, g: gp,
+                              other: op == .mul ? x : nil, otherStep: sa, otherOffset: { _, ao, _ in ao }, sign: op == .sub ? -1 : 1)
         }
     }
     return out
+}
+
+/// o[i] = f(x[i·sx], y[i·sy]) for i < n, with steps 0 or 1 (loops specialised so they vectorise).
+@inline(__always)
+private func broadcastRow(_ o: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ sx: Int,
+                          _ y: UnsafePointer<Float>, _ sy: Int, _ n: Int, _ f: (Float, Float) -> Float) {
+    if sx == 1 && sy == 1 {
+        for i in 0..<n { o[i] = f(x[i], y[i]) }
+    } else if sx == 1 {
+        let v = y[0]
+        for i in 0..<n { o[i] = f(x[i], v) }
+    } else if sy == 1 {
+        let v = x[0]
+        for i in 0..<n { o[i] = f(v, y[i]) }
+    } else {
+        let v = f(x[0], y[0])
+        for i in 0..<n { o[i] = v }
+    }
+}
+
+/// Adds sign · g (times the other operand when `other` is given, for mul) into `target`'s
+/// gradient. `offset` / `otherOffset` pick the operand's row offset from forEachRow's
+/// (out, a, b) triple. Rows are split across threads; a broadcast (`reduced`) target is
+/// summed per thread and the partials added in thread order, so results do not depend on scheduling.
+@inline(__always)
+private func broadcastGradient(_ bc: Broadcast, into target: Tensor, reduced: Bool, step: Int,
+                               offset: (Int, Int, Int) -> Int, g: SendablePointer<Float>,
+                               other: SendablePointer<Float>?, otherStep: Int, otherOffset: (Int, Int, Int) -> Int,
+                               sign: Float) {
+    let n = bc.inner, rows = bc.rows
+    let rowsPerThread = max(1, (1 << 15) / n)
+    let threads = max(1, min(Engine.threads, rows / rowsPerThread))
+    let dst = SendablePointer(target.gradBuffer())
+    // Per-thread sums for a broadcast target (thread 0 accumulates straight into the gradient).
+    let partial = reduced && threads > 1 ? Tensor.zeros([threads - 1, target.count]) : nil
+    let pp = partial.map { SendablePointer($0.data) }
+    let tc = target.count
+    parallelFor(threads) { t in
+        let acc = t == 0 || pp == nil ? dst.p : pp!.p + (t - 1) * tc
+        bc.forEachRow((rows * t / threads)..<(rows * (t + 1) / threads)) { oo, ao, bo in
+            let d = acc + offset(oo, ao, bo), gr = g.p + oo
+            if let other {
+                let y = other.p + otherOffset(oo, ao, bo)
+                if step == 1 {
+                    if otherStep == 1 { for i in 0..<n { d[i] += sign * gr[i] * y[i] } }
+                    else { let v = sign * y[0]; for i in 0..<n { d[i] += v * gr[i] } }
+                } else {
+                    var s: Float = 0
+                    if otherStep == 1 { for i in 0..<n { s += gr[i] * y[i] } }
+                    else { for i in 0..<n { s += gr[i] }; s *= y[0] }
+                    d[0] += sign * s
+                }
+            } else if step == 1 {
+                if sign == 1 { for i in 0..<n { d[i] += gr[i] } } else { for i in 0..<n { d[i] -= gr[i] } }
+            } else {
+                var s: Float = 0
+                for i in 0..<n { s += gr[i] }
+                d[0] += sign * s
+            }
+        }
+    }
+    if let pp {
+        for t in 0..<(threads - 1) {
+            let part = pp.p + t * tc
+            for i in 0..<tc { dst.p[i] += part[i] }
+        }
+    }
+    withExtendedLifetime(partial) {}
 }
 
 private func sameShape(_ a: Tensor, _ b: Tensor, _ op: BinaryOp) -> Tensor {

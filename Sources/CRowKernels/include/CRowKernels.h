@@ -27,4 +27,17 @@ void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t 
 void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
                              const float *gamma, const float *beta, const float *stats, int silu,
                              float *dx, float *dgamma, float *dbeta, float *scratch);
+
+// Fused attention for one (batch, head), small head dimension D (attention.c). q, k, v, o and the
+// gradients are [L, D] with rows ld floats apart (one head's columns of packed [L, heads·D] tokens).
+// Forward writes o = softmax(scale · q kᵀ) v and lse[i] = log2 Σ_j exp(scale · q_i·k_j) (for backward).
+// Backward adds into dq, dk, dv (accumulate != 0) or overwrites them, recomputing each row of the
+// probabilities from lse; o is the forward output, dout its gradient.
+// scratch: dnb_attention_scratch_floats(L, D) floats, 64-byte aligned.
+ptrdiff_t dnb_attention_scratch_floats(ptrdiff_t L, ptrdiff_t D);
+void dnb_attention_forward(const float *q, const float *k, const float *v, float *o, float *lse,
+                           ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch);
+void dnb_attention_backward(const float *q, const float *k, const float *v, const float *o,
+                            const float *dout, const float *lse, float *dq, float *dk, float *dv,
+                            ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch, int accumulate);
 #endif

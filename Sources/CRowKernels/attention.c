@@ -1,0 +1,270 @@
+#include "CRowKernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+// Fused scaled dot-product attention for one (batch, head) with small head dimensions.
+//
+// Keys and values are transposed into scratch (Kᵀ, Vᵀ: D rows of Lp = L rounded up to 16
+// floats, zero padded), so every inner step works on 16 consecutive keys: s = Σ_d q_d·Kᵀ[d],
+// the softmax, and P·V as D dot products over the keys. Query rows go in blocks of 4 that share
+// every load of Kᵀ/Vᵀ; their score rows live in L1 and the [L, L] probability matrix is never
+// formed. Backward recomputes each row of P from the log-sum-exp saved by the forward pass (no
+// max/sum pass), buffers P and dS for the 4 rows, and updates dKᵀ/dVᵀ once per block.
+//
+// Measured on Zen 4 (1 thread, B·heads = 256, L = 256, D = 8): forward 10.2 ms, backward 19 ms,
+// against 13.6 and 27 ms for the per-head sgemm + softmax path; both are close to the FMA
+// bound (7·L²·D multiply-adds and 2·L² exponentials per head, forward + backward).
+//
+// The vector code uses clang's generic vectors (16 floats): one zmm under the avx512f clone,
+// two ymm under avx2, four xmm under the baseline.
+
+// All vector helpers are always inlined: no v16 crosses a call boundary, so the ABI note is moot.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define INLINE static inline __attribute__((always_inline))
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v4 __attribute__((vector_size(16)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+#define V(p) (*(v16 *)(p))
+
+INLINE v16 splat(float x) { return (v16){0} + x; }
+
+// max/min through a compare and select, which maps to vmaxps/vminps (the elementwise builtins
+// add NaN handling on top).
+INLINE v16 vmax(v16 a, v16 b) { v16i m = a > b; return (v16)((m & (v16i)a) | (~m & (v16i)b)); }
+
+#define LOG2E 1.44269504088896341f
+
+// 2^x for x ≤ 127: x = n + r with n = round(x), |r| ≤ ½, 2^r by a degree-6 polynomial fitted for
+// relative error (1.9e-9 in exact arithmetic, ≤ 2 ulp in float32), then n added to the exponent
+// field. Arguments below −125 give 2^−125·2^r (≈ 2e-38, still normal) instead of underflowing to 0.
+INLINE v16 vexp2(v16 x) {
+    x = vmax(x, splat(-125.0f));
+    v16 n = __builtin_elementwise_roundeven(x);
+    v16 r = x - n;
+    v16 y = splat(1.5345649444498122e-4f);
+    y = y * r + 1.3399876188486814e-3f;
+    y = y * r + 9.618489071726799e-3f;
+    y = y * r + 5.550329014658928e-2f;
+    y = y * r + 2.4022646248340607e-1f;
+    y = y * r + 6.931471824645996e-1f;
+    y = y * r + 1.0f;
+    return (v16)((v16i)y + (__builtin_convertvector(n, v16i) << 23));
+}
+
+INLINE float hsum(v16 v) {
+    v8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+           __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    v4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+    return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+INLINE float hmax(v16 v) {
+    float m = v[0];
+    for (int l = 1; l < 16; l++) m = m > v[l] ? m : v[l];
+    return m;
+}
+
+static inline ptrdiff_t padded(ptrdiff_t L) { return (L + 15) & ~(ptrdiff_t)15; }
+
+// Query rows handled together (they share every load of Kᵀ, Vᵀ and every read-modify-write of
+// dKᵀ, dVᵀ); rows per block buffer one score row each in scratch.
+#define MAX_ROWS 4
+
+ptrdiff_t dnb_attention_scratch_floats(ptrdiff_t L, ptrdiff_t D) {
+    return 4 * D * padded(L) + 2 * MAX_ROWS * padded(L);
+}
+
+// dst[d·Lp + j] = src[j·ld + d] for j < L, zero for L ≤ j < Lp.
+INLINE void transpose_in(const float *src, float *dst, ptrdiff_t L, ptrdiff_t Lp, ptrdiff_t D, ptrdiff_t ld) {
+    for (ptrdiff_t j = 0; j < L; j++) {
+        const float *row = src + j * ld;
+        for (ptrdiff_t d = 0; d < D; d++) dst[d * Lp + j] = row[d];
+    }
+    for (ptrdiff_t d = 0; d < D; d++)
+        for (ptrdiff_t j = L; j < Lp; j++) dst[d * Lp + j] = 0;
+}
+
+// dst[j·ld + d] (+)= src[d·Lp + j] for j < L.
+INLINE void transpose_out(const float *src, float *dst, ptrdiff_t L, ptrdiff_t Lp, ptrdiff_t D, ptrdiff_t ld,
+                          int accumulate) {
+    for (ptrdiff_t j = 0; j < L; j++) {
+        float *row = dst + j * ld;
+        if (accumulate) for (ptrdiff_t d = 0; d < D; d++) row[d] += src[d * Lp + j];
+        else for (ptrdiff_t d = 0; d < D; d++) row[d] = src[d * Lp + j];
+    }
+}
+
+// out[d] = Σ_j a[j]·bt[d·Lp + j] over the padded row (D dot products, accumulators in registers).
+INLINE void dots(const float *a, const float *bt, ptrdiff_t Lp, const ptrdiff_t D, float *out) {
+    v16 acc[D];
+    for (ptrdiff_t d = 0; d < D; d++) acc[d] = splat(0);
+    for (ptrdiff_t c = 0; c < Lp; c += 16) {
+        v16 x = V(a + c);
+        for (ptrdiff_t d = 0; d < D; d++) acc[d] += x * V(bt + d * Lp + c);
+    }
+    for (ptrdiff_t d = 0; d < D; d++) out[d] = hsum(acc[d]);
+}
+
+// Softmax is taken in base 2: with q pre-multiplied by scale·log2(e), 2^(s − max) equals
+// exp(scale·(q·k) − max). lse holds log2 Σ_j 2^(s_j) per query row.
+INLINE void forward_rows(const float *q, float *o, float *lse, const float *kt, const float *vt, float *e,
+                         v16 tail, ptrdiff_t i0, const int R, ptrdiff_t Lp, const ptrdiff_t D, ptrdiff_t ld,
+                         float scale) {
+    const ptrdiff_t last = Lp - 16;
+    float q2[R][D];
+    for (int r = 0; r < R; r++)
+        for (ptrdiff_t d = 0; d < D; d++) q2[r][d] = q[(i0 + r) * ld + d] * (scale * LOG2E);
+    v16 vm[R];
+    for (int r = 0; r < R; r++) vm[r] = splat(-INFINITY);
+    for (ptrdiff_t c = 0; c < Lp; c += 16) {
+        v16 s[R];
+        for (int r = 0; r < R; r++) s[r] = splat(0);
+        for (ptrdiff_t d = 0; d < D; d++) {
+            v16 kd = V(kt + d * Lp + c);
+            for (int r = 0; r < R; r++) s[r] += kd * q2[r][d];
+        }
+        for (int r = 0; r < R; r++) {
+            if (c == last) s[r] += tail;  // −∞ on the padding keys
+            V(e + r * Lp + c) = s[r];
+            vm[r] = vmax(vm[r], s[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        float *er = e + r * Lp;
+        const float m = hmax(vm[r]);
+        // 2^(s − m): the padding lanes become ~1e-38, which neither changes a sum ≥ 1 nor,
+        // against zero-padded Vᵀ, the output.
+        v16 vs = splat(0);
+        for (ptrdiff_t c = 0; c < Lp; c += 16) {
+            v16 x = vexp2(V(er + c) - m);
+            V(er + c) = x;
+            vs += x;
+        }
+        const float sum = hsum(vs), inv = 1.0f / sum;
+        lse[i0 + r] = m + log2f(sum);
+        float out[D];
+        dots(er, vt, Lp, D, out);
+        float *oi = o + (i0 + r) * ld;
+        for (ptrdiff_t d = 0; d < D; d++) oi[d] = out[d] * inv;
+    }
+}
+
+// D is a compile-time constant in the specialised instances below (the accumulators then
+// live in registers) and a run-time value in the generic one.
+INLINE void forward_impl(const float *q, const float *k, const float *v, float *o, float *lse,
+                         ptrdiff_t L, const ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch, const int R) {
+    const ptrdiff_t Lp = padded(L);
+    float *kt = scratch, *vt = kt + D * Lp, *e = vt + D * Lp;
+    transpose_in(k, kt, L, Lp, D, ld);
+    transpose_in(v, vt, L, Lp, D, ld);
+    v16 tail = splat(0);
+    for (ptrdiff_t j = L; j < Lp; j++) tail[j - (Lp - 16)] = -INFINITY;
+    ptrdiff_t i = 0;
+    for (; i + R <= L; i += R) forward_rows(q, o, lse, kt, vt, e, tail, i, R, Lp, D, ld, scale);
+    for (; i < L; i++) forward_rows(q, o, lse, kt, vt, e, tail, i, 1, Lp, D, ld, scale);
+}
+
+// Backward for R query rows from i0, in three sweeps over the keys:
+// (a) p = 2^(s − lse) and dS = p ⊙ (dO·Vᵀ − dO·O) for the R rows, buffered;
+// (b) dQ_r = scale · dS_r · K (D dot products per row);
+// (c) dKᵀ += scale · Qᵀ dS and dVᵀ += dOᵀ P, one load and store of dKᵀ/dVᵀ per R rows.
+INLINE void backward_rows(const float *q, const float *o, const float *dout, const float *lse, float *dq,
+                          const float *kt, const float *vt, float *dkt, float *dvt, float *pbuf, float *dsbuf,
+                          ptrdiff_t i0, const int R, ptrdiff_t Lp, const ptrdiff_t D, ptrdiff_t ld, float scale,
+                          int accumulate) {
+    float q2[R][D], qs[R][D], g[R][D], di[R], l[R];
+    for (int r = 0; r < R; r++) {
+        const float *qi = q + (i0 + r) * ld, *oi = o + (i0 + r) * ld, *gi = dout + (i0 + r) * ld;
+        di[r] = 0;
+        for (ptrdiff_t d = 0; d < D; d++) {
+            q2[r][d] = qi[d] * (scale * LOG2E);
+            qs[r][d] = qi[d] * scale;
+            g[r][d] = gi[d];
+            di[r] += g[r][d] * oi[d];
+        }
+        l[r] = lse[i0 + r];
+    }
+    // (a) Padding keys get p ≠ 0 here, but they meet zero Kᵀ in dQ and their dK, dV columns are dropped.
+    for (ptrdiff_t c = 0; c < Lp; c += 16) {
+        v16 s[R], dp[R];
+        for (int r = 0; r < R; r++) { s[r] = splat(0); dp[r] = splat(0); }
+        for (ptrdiff_t d = 0; d < D; d++) {
+            v16 kd = V(kt + d * Lp + c), vd = V(vt + d * Lp + c);
+            for (int r = 0; r < R; r++) { s[r] += kd * q2[r][d]; dp[r] += vd * g[r][d]; }
+        }
+        for (int r = 0; r < R; r++) {
+            v16 p = vexp2(s[r] - l[r]);
+            V(pbuf + r * Lp + c) = p;
+            V(dsbuf + r * Lp + c) = p * (dp[r] - di[r]);
+        }
+    }
+    // (b)
+    for (int r = 0; r < R; r++) {
+        float acc[D];
+        dots(dsbuf + r * Lp, kt, Lp, D, acc);
+        float *dqi = dq + (i0 + r) * ld;
+        if (accumulate) for (ptrdiff_t d = 0; d < D; d++) dqi[d] += acc[d] * scale;
+        else for (ptrdiff_t d = 0; d < D; d++) dqi[d] = acc[d] * scale;
+    }
+    // (c)
+    for (ptrdiff_t c = 0; c < Lp; c += 16) {
+        v16 ds[R], p[R];
+        for (int r = 0; r < R; r++) { ds[r] = V(dsbuf + r * Lp + c); p[r] = V(pbuf + r * Lp + c); }
+        for (ptrdiff_t d = 0; d < D; d++) {
+            v16 dk = V(dkt + d * Lp + c), dv = V(dvt + d * Lp + c);
+            for (int r = 0; r < R; r++) {
+                dk += ds[r] * qs[r][d];
+                dv += p[r] * g[r][d];
+            }
+            V(dkt + d * Lp + c) = dk;
+            V(dvt + d * Lp + c) = dv;
+        }
+    }
+}
+
+INLINE void backward_impl(const float *q, const float *k, const float *v, const float *o, const float *dout,
+                          const float *lse, float *dq, float *dk, float *dv,
+                          ptrdiff_t L, const ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch, const int R,
+                          int accumulate) {
+    const ptrdiff_t Lp = padded(L);
+    float *kt = scratch, *vt = kt + D * Lp, *dkt = vt + D * Lp, *dvt = dkt + D * Lp;
+    float *pbuf = dvt + D * Lp, *dsbuf = pbuf + MAX_ROWS * Lp;
+    transpose_in(k, kt, L, Lp, D, ld);
+    transpose_in(v, vt, L, Lp, D, ld);
+    memset(dkt, 0, (size_t)(2 * D * Lp) * sizeof(float));
+    ptrdiff_t i = 0;
+    for (; i + R <= L; i += R)
+        backward_rows(q, o, dout, lse, dq, kt, vt, dkt, dvt, pbuf, dsbuf, i, R, Lp, D, ld, scale, accumulate);
+    for (; i < L; i++)
+        backward_rows(q, o, dout, lse, dq, kt, vt, dkt, dvt, pbuf, dsbuf, i, 1, Lp, D, ld, scale, accumulate);
+    transpose_out(dkt, dk, L, Lp, D, ld, accumulate);
+    transpose_out(dvt, dv, L, Lp, D, ld, accumulate);
+}
+
+CLONES void dnb_attention_forward(const float *q, const float *k, const float *v, float *o, float *lse,
+                                  ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch) {
+    switch (D) {
+    case 4: forward_impl(q, k, v, o, lse, L, 4, ld, scale, scratch, MAX_ROWS); break;
+    case 8: forward_impl(q, k, v, o, lse, L, 8, ld, scale, scratch, MAX_ROWS); break;
+    case 16: forward_impl(q, k, v, o, lse, L, 16, ld, scale, scratch, MAX_ROWS); break;
+    default: forward_impl(q, k, v, o, lse, L, D, ld, scale, scratch, MAX_ROWS); break;
+    }
+}
+
+CLONES void dnb_attention_backward(const float *q, const float *k, const float *v, const float *o,
+                                   const float *dout, const float *lse, float *dq, float *dk, float *dv,
+                                   ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch,
+                                   int accumulate) {
+    switch (D) {
+    case 4: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, 4, ld, scale, scratch, MAX_ROWS, accumulate); break;
+    case 8: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, 8, ld, scale, scratch, MAX_ROWS, accumulate); break;
+    case 16: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, 16, ld, scale, scratch, MAX_ROWS, accumulate); break;
+    default: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, D, ld, scale, scratch, MAX_ROWS, accumulate); break;
+    }
+}
