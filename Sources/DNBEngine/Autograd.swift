@@ -1,12 +1,34 @@
-/// The recorded producer of a tensor: its inputs and how to push an output
-/// gradient back to them. Backward closures capture exactly what they need
-/// (inputs, cached statistics) and accumulate into the inputs' `grad`.
+/// The recorded producer of a tensor: its inputs' autograd state and how to push
+/// an output gradient back to them. Backward closures capture exactly what they
+/// read (an input tensor only when its values are needed, cached statistics) and
+/// accumulate into the inputs' gradients.
 final class Node {
-    let inputs: [Tensor]
+    let inputs: [AutogradMeta]
     let backward: (Tensor) throws -> Void
-    init(inputs: [Tensor], backward: @escaping (Tensor) throws -> Void) {
+    init(inputs: [AutogradMeta], backward: @escaping (Tensor) throws -> Void) {
         self.inputs = inputs
         self.backward = backward
+    }
+}
+
+/// A tensor's autograd state, separate from its values (PyTorch's AutogradMeta):
+/// the graph links these, so holding the graph does not hold activations.
+final class AutogradMeta {
+    let shape: [Int]
+    var grad: Tensor?
+    var requiresGrad = false
+    var node: Node?
+
+    init(shape: [Int]) { self.shape = shape }
+
+    var count: Int { shape.reduce(1, *) }
+
+    /// The gradient buffer, allocated zeroed on first use, for kernels that accumulate.
+    func gradBuffer() -> UnsafeMutablePointer<Float> {
+        if let g = grad { return g.data }
+        let g = Tensor.zeros(shape)
+        grad = g
+        return g.data
     }
 }
 
@@ -25,7 +47,7 @@ public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
 func record(_ out: Tensor, inputs: [Tensor], backward: @escaping (Tensor) throws -> Void) {
     guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return }
     out.requiresGrad = true
-    out.node = Node(inputs: inputs, backward: backward)
+    out.node = Node(inputs: inputs.map(\.autograd), backward: backward)
 }
 
 extension Tensor {
@@ -43,10 +65,10 @@ extension Tensor {
     /// Reverse-mode pass with an explicit output gradient.
     public func backward(seed: Tensor) throws {
         try requireSameShape("backward", self, seed)
-        var order: [Tensor] = []
+        var order: [AutogradMeta] = []
         var visited = Set<ObjectIdentifier>()
         // Iterative post-order DFS: the UNet graph is deep enough to make recursion risky.
-        var stack: [(Tensor, Bool)] = [(self, false)]
+        var stack: [(AutogradMeta, Bool)] = [(autograd, false)]
         while let (t, expanded) = stack.popLast() {
             if expanded { order.append(t); continue }
             if !visited.insert(ObjectIdentifier(t)).inserted { continue }

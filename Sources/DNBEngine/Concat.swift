@@ -15,10 +15,11 @@ public func concatChannels(_ a: Tensor, _ b: Tensor) throws -> Tensor {
             (op.p + i * c + ca).update(from: bp.p + i * cb, count: cb)
         }
     }
+    let am = a.autograd, bm = b.autograd  // the values are not needed for backward
     record(out, inputs: [a, b]) { g in
         let gp = SendablePointer(g.data)
-        let ga = a.requiresGrad ? SendablePointer(a.gradBuffer()) : nil
-        let gb = b.requiresGrad ? SendablePointer(b.gradBuffer()) : nil
+        let ga = am.requiresGrad ? SendablePointer(am.gradBuffer()) : nil
+        let gb = bm.requiresGrad ? SendablePointer(bm.gradBuffer()) : nil
         parallelChunks(rows, minimumPerThread: 512) { _, r in
             for i in r {
                 if let ga { for j in 0..<ca { ga.p[i * ca + j] += gp.p[i * c + j] } }

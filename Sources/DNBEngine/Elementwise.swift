@@ -26,17 +26,21 @@ func binary(_ name: String, _ a: Tensor, _ b: Tensor, _ op: BinaryOp) throws -> 
             }
         }
     }
+    // Only mul reads its operands in backward; add and sub let them be freed.
+    let am = a.autograd, bm = b.autograd, kept: [Tensor] = op == .mul ? [a, b] : []
     record(out, inputs: [a, b]) { g in
         let gp = SendablePointer(g.data)
         // ∂/∂a: g (add, sub) or g·b (mul); ∂/∂b: g, −g or g·a. A broadcast operand sums
         // its gradient over the repeated positions.
-        if a.requiresGrad {
-            broadcastGradient(bc, into: a, reduced: a.count < bc.count, step: sa, offset: { _, ao, _ in ao }, g: gp,
-                              other: op == .mul ? y : nil, otherStep: sb, otherOffset: { _, _, bo in bo }, sign: 1)
-        }
-        if b.requiresGrad {
-            broadcastGradient(bc, into: b, reduced: b.count < bc.count, step: sb, offset: { _, _, bo in bo }, g: gp,
-                              other: op == .mul ? x : nil, otherStep: sa, otherOffset: { _, ao, _ in ao }, sign: op == .sub ? -1 : 1)
+        withExtendedLifetime(kept) {
+            if am.requiresGrad {
+                broadcastGradient(bc, into: am, reduced: am.count < bc.count, step: sa, offset: { _, ao, _ in ao }, g: gp,
+                                  other: op == .mul ? y : nil, otherStep: sb, otherOffset: { _, _, bo in bo }, sign: 1)
+            }
+            if bm.requiresGrad {
+                broadcastGradient(bc, into: bm, reduced: bm.count < bc.count, step: sb, offset: { _, _, bo in bo }, g: gp,
+                                  other: op == .mul ? x : nil, otherStep: sa, otherOffset: { _, ao, _ in ao }, sign: op == .sub ? -1 : 1)
+            }
         }
     }
     return out
@@ -65,7 +69,7 @@ private func broadcastRow(_ o: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
 /// (out, a, b) triple. Rows are split across threads; a broadcast (`reduced`) target is
 /// summed per thread and the partials added in thread order, so results do not depend on scheduling.
 @inline(__always)
-private func broadcastGradient(_ bc: Broadcast, into target: Tensor, reduced: Bool, step: Int,
+private func broadcastGradient(_ bc: Broadcast, into target: AutogradMeta, reduced: Bool, step: Int,
                                offset: (Int, Int, Int) -> Int, g: SendablePointer<Float>,
                                other: SendablePointer<Float>?, otherStep: Int, otherOffset: (Int, Int, Int) -> Int,
                                sign: Float) {
@@ -120,24 +124,27 @@ private func sameShape(_ a: Tensor, _ b: Tensor, _ op: BinaryOp) -> Tensor {
         case .mul: for i in r { o.p[i] = x.p[i] * y.p[i] }
         }
     }
+    let am = a.autograd, bm = b.autograd, count = a.count, kept: [Tensor] = op == .mul ? [a, b] : []
     record(out, inputs: [a, b]) { g in
         let gp = SendablePointer(g.data)
-        if a.requiresGrad {
-            let ga = SendablePointer(a.gradBuffer())
-            parallelChunks(a.count, minimumPerThread: 1 << 16) { _, r in
-                switch op {
-                case .add, .sub: for i in r { ga.p[i] += gp.p[i] }
-                case .mul: for i in r { ga.p[i] += gp.p[i] * y.p[i] }
+        withExtendedLifetime(kept) {
+            if am.requiresGrad {
+                let ga = SendablePointer(am.gradBuffer())
+                parallelChunks(count, minimumPerThread: 1 << 16) { _, r in
+                    switch op {
+                    case .add, .sub: for i in r { ga.p[i] += gp.p[i] }
+                    case .mul: for i in r { ga.p[i] += gp.p[i] * y.p[i] }
+                    }
                 }
             }
-        }
-        if b.requiresGrad {
-            let gb = SendablePointer(b.gradBuffer())
-            parallelChunks(b.count, minimumPerThread: 1 << 16) { _, r in
-                switch op {
-                case .add: for i in r { gb.p[i] += gp.p[i] }
-                case .sub: for i in r { gb.p[i] -= gp.p[i] }
-                case .mul: for i in r { gb.p[i] += gp.p[i] * x.p[i] }
+            if bm.requiresGrad {
+                let gb = SendablePointer(bm.gradBuffer())
+                parallelChunks(count, minimumPerThread: 1 << 16) { _, r in
+                    switch op {
+                    case .add: for i in r { gb.p[i] += gp.p[i] }
+                    case .sub: for i in r { gb.p[i] -= gp.p[i] }
+                    case .mul: for i in r { gb.p[i] += gp.p[i] * x.p[i] }
+                    }
                 }
             }
         }
@@ -151,9 +158,10 @@ public func scale(_ x: Tensor, _ s: Float) throws -> Tensor {
     let out = Tensor(uninitialized: x.shape)
     let o = SendablePointer(out.data), xp = SendablePointer(x.data)
     parallelChunks(x.count, minimumPerThread: 1 << 16) { _, r in for i in r { o.p[i] = xp.p[i] * s } }
+    let xm = x.autograd, count = x.count
     record(out, inputs: [x]) { g in
-        let gx = SendablePointer(x.gradBuffer()), gp = SendablePointer(g.data)
-        parallelChunks(x.count, minimumPerThread: 1 << 16) { _, r in for i in r { gx.p[i] += gp.p[i] * s } }
+        let gx = SendablePointer(xm.gradBuffer()), gp = SendablePointer(g.data)
+        parallelChunks(count, minimumPerThread: 1 << 16) { _, r in for i in r { gx.p[i] += gp.p[i] * s } }
     }
     return out
 }

@@ -9,8 +9,9 @@ public func embedding(_ indices: [Int], weight: Tensor) throws -> Tensor {
     }
     let out = Tensor(uninitialized: [indices.count, dim])
     for (i, r) in indices.enumerated() { (out.data + i * dim).update(from: weight.data + r * dim, count: dim) }
+    let wm = weight.autograd
     record(out, inputs: [weight]) { g in
-        let gw = weight.gradBuffer()
+        let gw = wm.gradBuffer()
         for (i, r) in indices.enumerated() { for j in 0..<dim { gw[r * dim + j] += g.data[i * dim + j] } }
     }
     return out

@@ -5,8 +5,9 @@ public func mean(_ x: Tensor) throws -> Tensor {
     var s = 0.0
     for i in 0..<n { s += Double(x.data[i]) }
     let out = try Tensor(shape: [], scalars: [Float(s / Double(n))])
+    let xm = x.autograd
     record(out, inputs: [x]) { g in
-        let gx = x.gradBuffer(), v = g.data[0] / Float(n)
+        let gx = xm.gradBuffer(), v = g.data[0] / Float(n)
         for i in 0..<n { gx[i] += v }
     }
     return out

@@ -9,14 +9,17 @@ public func softmax(_ x: Tensor) throws -> Tensor {
     parallelChunks(rows, minimumPerThread: 64) { _, r in
         dnb_softmax_rows(op.p + r.lowerBound * n, r.count, n, 1)
     }
+    // Backward reads the output, not the input; holding the storage (not the tensor) avoids a cycle through out's node.
+    let xm = x.autograd, saved = out.storage
     record(out, inputs: [x]) { g in
+        let op = SendablePointer(saved.pointer)
         let scratch = g.copy()
         let sp = SendablePointer(scratch.data)
         parallelChunks(rows, minimumPerThread: 64) { _, r in
             dnb_softmax_backward_rows(op.p + r.lowerBound * n, sp.p + r.lowerBound * n, r.count, n)
         }
-        let gx = x.gradBuffer()
-        for i in 0..<x.count { gx[i] += scratch.data[i] }
+        let gx = xm.gradBuffer()
+        for i in 0..<scratch.count { gx[i] += scratch.data[i] }
     }
     return out
 }

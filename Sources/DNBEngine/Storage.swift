@@ -24,7 +24,9 @@ public final class BufferPool: @unchecked Sendable {
     private var pooledBytes = 0
     private let lock = NSLock()
     /// Buffers are dropped instead of pooled beyond this many bytes, bounding what an idle pool holds.
-    public var capacityBytes = 1 << 30
+    /// Large enough for a batch-128 training step's turnover: below it, dropped buffers come back
+    /// as fresh pages and each step pays ~170,000 page faults (measured: 0.2–0.3 s per step).
+    public var capacityBytes = 4 << 30
 
     func take(count: Int) -> UnsafeMutablePointer<Float> {
         let n = max(count, 1)

@@ -7,12 +7,26 @@
 public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let storage: Storage
+    /// Gradient, producer and flags. The graph holds these, not the tensor, so a tensor's
+    /// values are freed as soon as no backward pass needs them (add, concat, reshape, upsample …
+    /// never read their inputs).
+    let autograd: AutogradMeta
+
     /// Accumulated gradient; allocated (zeroed) on first accumulation.
-    public var grad: Tensor?
+    public var grad: Tensor? {
+        get { autograd.grad }
+        set { autograd.grad = newValue }
+    }
     /// Leaves that want gradients (parameters). Outputs of recorded ops get it automatically.
-    public var requiresGrad: Bool
+    public var requiresGrad: Bool {
+        get { autograd.requiresGrad }
+        set { autograd.requiresGrad = newValue }
+    }
     /// The op that produced this tensor, when it was recorded for backward.
-    var node: Node?
+    var node: Node? {
+        get { autograd.node }
+        set { autograd.node = newValue }
+    }
     /// Whether this tensor was recorded for backward (false for everything made under `withNoGrad`).
     public var isRecorded: Bool { node != nil }
 
@@ -25,13 +39,13 @@ public final class Tensor: @unchecked Sendable {
     public init(uninitialized shape: [Int]) {
         self.shape = shape
         self.storage = Storage(count: shape.reduce(1, *))
-        self.requiresGrad = false
+        self.autograd = AutogradMeta(shape: shape)
     }
 
     init(shape: [Int], storage: Storage) {
         self.shape = shape
         self.storage = storage
-        self.requiresGrad = false
+        self.autograd = AutogradMeta(shape: shape)
     }
 
     public convenience init(shape: [Int], repeating value: Float) {
@@ -76,8 +90,9 @@ public final class Tensor: @unchecked Sendable {
             throw EngineError.shapeMismatch(op: "reshape", detail: "cannot view \(describe(shape)) as \(describe(newShape))")
         }
         let out = Tensor(shape: dims, storage: storage)
+        let meta = autograd
         record(out, inputs: [self]) { g in
-            let gx = self.gradBuffer()
+            let gx = meta.gradBuffer()
             for i in 0..<g.count { gx[i] += g.data[i] }
         }
         return out
@@ -87,12 +102,7 @@ public final class Tensor: @unchecked Sendable {
     public func zeroGrad() { grad = nil }
 
     /// The gradient buffer, allocated zeroed on first use, for kernels that accumulate.
-    func gradBuffer() -> UnsafeMutablePointer<Float> {
-        if let g = grad { return g.data }
-        let g = Tensor.zeros(shape)
-        grad = g
-        return g.data
-    }
+    func gradBuffer() -> UnsafeMutablePointer<Float> { autograd.gradBuffer() }
 
     /// Stops gradient flow: the same storage, no node.
     public func detached() -> Tensor { Tensor(shape: shape, storage: storage) }

@@ -16,8 +16,9 @@ public func upsampleNearest2x(_ x: Tensor) throws -> Tensor {
         }
         dst1.update(from: dst0, count: 2 * w * c)
     }
+    let xm = x.autograd  // the values are not needed for backward
     record(out, inputs: [x]) { g in
-        let gx = SendablePointer(x.gradBuffer()), gp = SendablePointer(g.data)
+        let gx = SendablePointer(xm.gradBuffer()), gp = SendablePointer(g.data)
         parallelFor(n * h) { row in
             let dst = gx.p + row * w * c
             let src0 = gp.p + row * 4 * w * c, src1 = src0 + 2 * w * c
