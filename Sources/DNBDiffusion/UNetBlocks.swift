@@ -12,20 +12,9 @@ public struct DownBlock2D {
     init(_ scope: ParameterScope, typeName: String, layers: Int, inChannels: Int, outChannels: Int,
          tembChannels: Int, addDownsample: Bool, config: UNet2DConfig, rng: inout RandomGenerator) throws {
         self.typeName = typeName
-        var resnets: [ResnetBlock2D] = [], attentions: [Attention] = []
-        let eps = Float(config.normEps)
-        for i in 0..<layers {
-            resnets.append(try ResnetBlock2D(scope("resnets")(i), inChannels: i == 0 ? inChannels : outChannels,
-                                             outChannels: outChannels, tembChannels: tembChannels,
-                                             groups: config.normNumGroups, eps: eps, rng: &rng))
-            if typeName == "AttnDownBlock2D" {
-                attentions.append(try Attention(scope("attentions")(i), channels: outChannels,
-                                                headDimension: config.attentionHeadDim ?? outChannels,
-                                                groups: config.normNumGroups, eps: eps, rng: &rng))
-            }
-        }
-        self.resnets = resnets
-        self.attentions = attentions
+        (resnets, attentions) = try resnetStack(scope, layers: layers, inChannels: { i in i == 0 ? inChannels : outChannels },
+                                                outChannels: outChannels, tembChannels: tembChannels,
+                                                attention: typeName == "AttnDownBlock2D", config: config, rng: &rng)
         downsampler = addDownsample ? Downsample2D(scope("downsamplers")(0), channels: outChannels, rng: &rng) : nil
     }
 
@@ -55,22 +44,11 @@ public struct UpBlock2D {
     init(_ scope: ParameterScope, typeName: String, layers: Int, inChannels: Int, prevOutputChannels: Int,
          outChannels: Int, tembChannels: Int, addUpsample: Bool, config: UNet2DConfig, rng: inout RandomGenerator) throws {
         self.typeName = typeName
-        var resnets: [ResnetBlock2D] = [], attentions: [Attention] = []
-        let eps = Float(config.normEps)
-        for i in 0..<layers {
-            let skipChannels = i == layers - 1 ? inChannels : outChannels
-            let resnetIn = i == 0 ? prevOutputChannels : outChannels
-            resnets.append(try ResnetBlock2D(scope("resnets")(i), inChannels: resnetIn + skipChannels,
-                                             outChannels: outChannels, tembChannels: tembChannels,
-                                             groups: config.normNumGroups, eps: eps, rng: &rng))
-            if typeName == "AttnUpBlock2D" {
-                attentions.append(try Attention(scope("attentions")(i), channels: outChannels,
-                                                headDimension: config.attentionHeadDim ?? outChannels,
-                                                groups: config.normNumGroups, eps: eps, rng: &rng))
-            }
-        }
-        self.resnets = resnets
-        self.attentions = attentions
+        // Resnet i sees the previous output (or the block below's, for i = 0) concatenated with a skip:
+        // the last one's skip comes from the level's input, the others from this level.
+        (resnets, attentions) = try resnetStack(scope, layers: layers, inChannels: { i in
+            (i == 0 ? prevOutputChannels : outChannels) + (i == layers - 1 ? inChannels : outChannels)
+        }, outChannels: outChannels, tembChannels: tembChannels, attention: typeName == "AttnUpBlock2D", config: config, rng: &rng)
         upsampler = addUpsample ? Upsample2D(scope("upsamplers")(0), channels: outChannels, rng: &rng) : nil
     }
 
@@ -108,4 +86,22 @@ public struct UNetMidBlock2D {
         if let attention { h = try attention(h) }
         return try resnets[1](h, activatedEmbedding: temb)
     }
+}
+
+/// The ResNet blocks of a UNet block (input channels of block i from `inChannels(i)`), each
+/// followed by an attention layer when `attention` is set, under diffusers' names.
+func resnetStack(_ scope: ParameterScope, layers: Int, inChannels: (Int) -> Int, outChannels: Int, tembChannels: Int,
+                 attention: Bool, config: UNet2DConfig, rng: inout RandomGenerator) throws -> ([ResnetBlock2D], [Attention]) {
+    var resnets: [ResnetBlock2D] = [], attentions: [Attention] = []
+    let eps = Float(config.normEps)
+    for i in 0..<layers {
+        resnets.append(try ResnetBlock2D(scope("resnets")(i), inChannels: inChannels(i), outChannels: outChannels,
+                                         tembChannels: tembChannels, groups: config.normNumGroups, eps: eps, rng: &rng))
+        if attention {
+            attentions.append(try Attention(scope("attentions")(i), channels: outChannels,
+                                            headDimension: config.attentionHeadDim ?? outChannels,
+                                            groups: config.normNumGroups, eps: eps, rng: &rng))
+        }
+    }
+    return (resnets, attentions)
 }
