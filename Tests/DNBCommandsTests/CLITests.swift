@@ -24,6 +24,46 @@ struct CLITests {
         #expect(!report.contains("Run stopped"))
     }
 
+    /// The diffusion commands end to end: a tiny model on synthetic digits, trained, sampled and plotted.
+    @Test func diffusionNotebookWritesFiguresWithProvenance() throws {
+        let dir = try CLITempDir()
+        try dir.write("mini.dnb", """
+            # Mini
+
+            ```dnb id=setup
+            param steps: int = 2 "training steps"
+            seed 3
+            dataset load name=synthetic count=32 image_size=16
+            model create sample_size=16 block_out_channels=[8, 16] down_block_types=[DownBlock2D, DownBlock2D] up_block_types=[UpBlock2D, UpBlock2D] layers_per_block=1 norm_num_groups=4
+            scheduler create type=ddim
+            ```
+
+            Train, then look.
+
+            ```dnb id=train-and-sample
+            train max_steps=$steps batch_size=16
+            plot loss
+            sample n=4 steps=3
+            save tensor name=samples path=samples.npy
+            ```
+            """)
+        let result = try CLIBinary.run(["run", "mini.dnb"], in: dir)
+        #expect(result.status == 0, "\(result)")
+        let report = try dir.read("out/mini/report.md")
+        #expect(report.contains("![Training loss over 2 steps"))
+        #expect(report.contains("(figures/loss.png)"))
+        #expect(report.contains("(figures/samples.png)"))
+        #expect(report.contains("Train, then look."))
+        for figure in ["loss", "samples"] {
+            let png = try Data(contentsOf: URL(fileURLWithPath: dir.path("out/mini/figures/\(figure).png")))
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(figure).png is a PNG")
+            // Provenance text chunks: the command, the seed and the notebook's parameters.
+            let text = String(decoding: png.prefix(4096), as: UTF8.self)
+            #expect(text.contains("dnb:seed") && text.contains("steps=2"), "\(figure).png provenance")
+        }
+        #expect(FileManager.default.fileExists(atPath: dir.path("out/mini/samples.npy")))
+    }
+
     @Test func setOverridesAParameter() throws {
         let dir = try CLITempDir()
         try dir.write("tiny.dnb", Notebooks.tiny)
