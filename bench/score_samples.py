@@ -2,8 +2,9 @@
 """Scores generated digits with an MNIST classifier: the share labelled with confidence >= 0.9.
 
 The same measure as ../shared/notes/platform.md's table (where real test digits score ~98%).
-The classifier (a small CNN on 32x32 PIL-resized MNIST in [0, 1]) is trained once, ~1 minute on
-2 cores, and cached in bench/.cache/. Samples: an .npy of NCHW images as `dnb save tensor` writes.
+The classifier (a small CNN on 32x32 PIL-resized MNIST in [0, 1]) is trained once, ~3 minutes on
+2 cores, and cached in bench/.cache/; on the 10,000 real test digits it is 99% accurate and 98%
+confident, like the notes' classifier, so shares compare with the notes' table. Samples: an .npy of NCHW images as `dnb save tensor` writes.
 
   python3 bench/score_samples.py out/quickstart/samples.npy --range symmetric [--labels 0 1 2 ...]
 Prints JSON: confident share, mean confidence, class histogram, and (with --labels) the share
@@ -65,22 +66,25 @@ class Classifier(nn.Module):
 
 
 def classifier():
-    path = os.path.join(CACHE, "mnist_classifier.pt")
+    path = os.path.join(CACHE, "mnist_classifier_v2.pt")
     model = Classifier()
     if os.path.exists(path):
         model.load_state_dict(torch.load(path))
         return model.eval()
     torch.manual_seed(0)
     x, y = load("train")
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    for epoch in range(2):
+    epochs, batch = 4, 128
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=epochs * ((len(x) + batch - 1) // batch))
+    for epoch in range(epochs):
         perm = torch.randperm(len(x))
-        for i in range(0, len(x), 256):
-            idx = perm[i:i + 256]
+        for i in range(0, len(x), batch):
+            idx = perm[i:i + batch]
             loss = F.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
+            sched.step()
     os.makedirs(CACHE, exist_ok=True)
     torch.save(model.state_dict(), path)
     return model.eval()
@@ -108,7 +112,9 @@ def main():
     model = classifier()
     if a.samples is None:
         x, y = load("test")
-        print(json.dumps({"real_test_digits": score(model, x[:2000]), "accuracy": float((model(x[:2000]).argmax(1) == y[:2000]).float().mean())}))
+        with torch.no_grad():
+            accuracy = float((model(x).argmax(1) == y).float().mean())
+        print(json.dumps({"real_test_digits": score(model, x), "accuracy": accuracy}))
         return
     x = torch.tensor(np.load(a.samples), dtype=torch.float32)
     if a.range == "symmetric":

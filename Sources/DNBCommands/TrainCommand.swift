@@ -127,16 +127,19 @@ final class ProgressReporter {
     let isTerminal = isatty(2) == 1
     var lastPlain = Date()
     var lastDraw = Date.distantPast
-    var smoothed: Double?
+    /// An exponential moving average of the loss over ~50 steps, divided by its total weight so that the
+    /// first steps are not pulled towards the very first loss (as tqdm and TensorBoard debias theirs).
+    var smoothedSum = 0.0, smoothedWeight = 0.0
 
     init(total: Int) { self.total = total }
 
     func update(step: Int, loss: Float) {
-        smoothed = smoothed.map { 0.98 * $0 + 0.02 * Double(loss) } ?? Double(loss)
+        smoothedSum = 0.98 * smoothedSum + 0.02 * Double(loss)
+        smoothedWeight = 0.98 * smoothedWeight + 0.02
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(step) / max(elapsed, 1e-9)
         let eta = Double(total - step) / max(rate, 1e-9)
-        let text = String(format: "step %d/%d  loss %.4f  %.2f steps/s  ETA %@", step, total, smoothed!, rate, format(eta))
+        let text = String(format: "step %d/%d  loss %.4f  %.2f steps/s  ETA %@", step, total, smoothedSum / smoothedWeight, rate, format(eta))
         if isTerminal {
             guard Date().timeIntervalSince(lastDraw) > 0.1 || step == total else { return }
             lastDraw = Date()

@@ -98,7 +98,9 @@ enum HelpFormatter {
         }
         switch argument.requirement {
         case .required: parts.append("(required)")
-        case .optional(let value): parts.append("(default: \(value.literal))")
+        case .optional(let value):
+            // Help that explains its own default ("the command's name") says it better than `none`.
+            if !argument.help.contains("(default:") { parts.append("(default: \(value.literal))") }
         case .variadic: parts.append("(any number, by position)")
         }
         return parts.joined(separator: " ")

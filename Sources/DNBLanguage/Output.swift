@@ -58,12 +58,15 @@ public enum OutputItem: Hashable, Sendable {
 }
 
 extension OutputItem {
-    /// How the item reads in a terminal, e.g. for the REPL's live echo.
-    public var plainText: String {
+    /// How the item reads in a terminal, e.g. for the REPL's live echo. Figures are named by their path
+    /// under `outputDirectory` when given, so that the user can open the file from where they are.
+    public func plainText(outputDirectory: String? = nil) -> String {
         switch self {
-        case .text(let text): text
-        case .table(let table): table.plainText
-        case .figure(let figure): "[figure] \(figure.path)" + (figure.caption.isEmpty ? "" : ": \(figure.caption)") + "\n"
+        case .text(let text): return text
+        case .table(let table): return table.plainText
+        case .figure(let figure):
+            let path = outputDirectory.map { $0.hasSuffix("/") ? $0 + figure.path : $0 + "/" + figure.path } ?? figure.path
+            return "[figure] \(path)" + (figure.caption.isEmpty ? "" : ": \(figure.caption)") + "\n"
         }
     }
 }

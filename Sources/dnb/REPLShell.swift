@@ -26,7 +26,8 @@ final class REPLShell {
     /// comes and printing any error with its diagnostic. Successful entries
     /// are recorded for `save session`, except the `save` commands themselves.
     func execute(_ entry: String, file: String? = nil, firstLine: Int = 1) -> Outcome {
-        let output = Output { item in Terminal.out(item.plainText) }
+        let directory = interpreter.outputDirectory
+        let output = Output { item in Terminal.out(item.plainText(outputDirectory: directory)) }
         let outcome: Outcome
         do {
             try interpreter.run(entry, file: file, firstLine: firstLine, output: output)

@@ -56,7 +56,7 @@ struct RunCommand: ParsableCommand {
         options.overrides = overrides
         options.keepGoing = keepGoing
         options.environment = EnvironmentReport.current().map { (key: $0.0, value: $0.1) }
-        let progress = RunProgress(notebook: notebook, file: file)
+        let progress = RunProgress(notebook: notebook, file: file, outputDirectory: options.outputDirectory)
         options.onCellStart = progress.cellStarted
         options.onOutput = progress.output
 

@@ -4,10 +4,12 @@ import DNBLanguage
 /// item as it is produced, and at the end the error, the status and where the report is.
 final class RunProgress {
     let file: String
+    let outputDirectory: String
     let total: Int
 
-    init(notebook: Notebook, file: String) {
+    init(notebook: Notebook, file: String, outputDirectory: String) {
         self.file = file
+        self.outputDirectory = outputDirectory
         self.total = notebook.codeCells.count
     }
 
@@ -19,7 +21,7 @@ final class RunProgress {
     }
 
     func output(_ cell: Cell, _ item: OutputItem) {
-        Terminal.out(item.plainText)
+        Terminal.out(item.plainText(outputDirectory: outputDirectory))
     }
 
     func finish(_ result: RunResult) {

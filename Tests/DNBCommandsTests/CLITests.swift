@@ -278,14 +278,14 @@ private enum Notebooks {
 
 // MARK: - Running the binary
 
-private struct CLIResult: CustomStringConvertible {
+struct CLIResult: CustomStringConvertible {
     var status: Int32
     var stdout: String
     var stderr: String
     var description: String { "status \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
 }
 
-private enum CLIBinary {
+enum CLIBinary {
     /// `DNB_BINARY`, or `dnb` beside the running test bundle.
     static let url: URL? = {
         if let explicit = ProcessInfo.processInfo.environment["DNB_BINARY"] {
@@ -345,7 +345,7 @@ private enum CLIBinary {
 }
 
 /// A fresh directory under the system's temporary directory, removed when released.
-private final class CLITempDir {
+final class CLITempDir {
     let url: URL
 
     init() throws {

@@ -21,7 +21,7 @@ struct CommandTests {
         return url
     }
 
-    func text(_ output: Output) -> String { output.items.map(\.plainText).joined(separator: "\n") }
+    func text(_ output: Output) -> String { output.items.map { $0.plainText() }.joined(separator: "\n") }
 
     @Test func tutorialStoryOnATinyModel() throws {
         let dir = try temporaryDirectory()

@@ -71,7 +71,8 @@ import Testing
     @Test func tablesRenderAsPlainText() {
         let table = Table(headers: ["name", "v"], rows: [["a", "10"], ["long", "2"]])
         #expect(table.plainText == "name  v\n----  --\na     10\nlong  2\n")
-        #expect(OutputItem.table(table).plainText == table.plainText)
-        #expect(OutputItem.figure(Figure(path: "figures/a.png", caption: "A")).plainText == "[figure] figures/a.png: A\n")
+        #expect(OutputItem.table(table).plainText() == table.plainText)
+        #expect(OutputItem.figure(Figure(path: "figures/a.png", caption: "A")).plainText() == "[figure] figures/a.png: A\n")
+        #expect(OutputItem.figure(Figure(path: "figures/a.png", caption: "")).plainText(outputDirectory: "out/run") == "[figure] out/run/figures/a.png\n")
     }
 }

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+/// The REPL as a person at a terminal meets it: keystrokes go through a pseudo-terminal, so readline
+/// runs for real (completion, history, line editing) and Ctrl-C reaches dnb as SIGINT from the terminal.
+/// util-linux `script` provides the pseudo-terminal and makes it dnb's controlling terminal.
+@Suite("REPL at a pseudo-terminal", .enabled(if: CLIBinary.url != nil && TerminalSession.scriptAvailable, CLIBinary.missingMessage))
+struct REPLTerminalTests {
+    @Test func tabCompletesCommandsArgumentNamesValuesAndFiles() throws {
+        let dir = try CLITempDir()
+        try dir.write("my-weights.safetensors", "")
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        // "hel⇥" → "help ", "sampl⇥" → "sample ": the help of `sample` proves both completed.
+        repl.type("hel\t")
+        try repl.waitFor("help ")
+        repl.type("sampl\t\r")
+        try repl.waitFor("usage: sample [n=<int>]")
+        // Argument name ("typ⇥" → "type=") then one of its allowed values ("ddi⇥" → "ddim").
+        repl.type("scheduler create typ\t")
+        try repl.waitFor("type=")
+        repl.type("ddi\t\r")
+        try repl.waitFor("DDIMScheduler: T = 1000")
+        // File names for path arguments: the error names the whole file, so the completion happened.
+        repl.type("load tensor name=w path=my-w\t")
+        try repl.waitFor("my-weights.safetensors")
+        repl.type("\r")
+        try repl.waitFor("safetensors my-weights.safetensors: file is 0 bytes")
+        #expect(try repl.finish() == 0)
+    }
+
+    @Test func historyPersistsAcrossSessionsAndIsSharedByConcurrentOnes() throws {
+        let dir = try CLITempDir()
+        let first = try TerminalSession(in: dir), second = try TerminalSession(in: dir)
+        try first.waitFor("dnb> ")
+        try second.waitFor("dnb> ")
+        first.type("print \"from-first\"\r")
+        try first.waitFor("\nfrom-first\n")
+        second.type("print \"from-second\"\r")
+        try second.waitFor("\nfrom-second\n")
+        #expect(try first.finish() == 0)
+        #expect(try second.finish() == 0)
+        let file = try dir.read("state/dnb/history")
+        #expect(file.contains("print \"from-first\"") && file.contains("print \"from-second\""), "history file: \(file)")
+
+        // A new session recalls the latest entry with the Up arrow, and the one before with another.
+        let third = try TerminalSession(in: dir)
+        try third.waitFor("dnb> ")
+        third.type("\u{1B}[A\u{1B}[A\r")
+        try third.waitFor("\nfrom-first\n")
+        #expect(try third.finish() == 0)
+    }
+
+    @Test func multiLineBlocksUseTheContinuationPrompt() throws {
+        let dir = try CLITempDir()
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        repl.type("for i in 1..3 {\r")
+        try repl.waitFor("...> ")
+        repl.type("print \"round\" $i\r}\r")
+        try repl.waitFor("round 3\n")
+        #expect(repl.screen.contains("round 1\n") && repl.screen.contains("round 2\n"))
+        #expect(try repl.finish() == 0)
+    }
+
+    @Test func ctrlCStopsTrainingKeepsTheStateAndClearsAHalfTypedLine() throws {
+        let dir = try CLITempDir()
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        repl.type("""
+            dataset load name=synthetic count=64 image_size=16\r\
+            model create sample_size=16 block_out_channels=[8, 16] down_block_types=[DownBlock2D, DownBlock2D] \
+            up_block_types=[UpBlock2D, UpBlock2D] layers_per_block=1 norm_num_groups=4\r\
+            scheduler create\r\
+            train max_steps=1000000 batch_size=8\r
+            """)
+        try repl.waitFor("Finished epoch 1.")  // two epochs of 8 steps: training is under way
+        repl.type("\u{3}")
+        try repl.waitFor("the model and losses are kept")
+        try repl.waitFor("dnb> ", after: "interrupted")
+        // The losses of the interrupted run are still there to plot.
+        repl.type("plot loss\r")
+        try repl.waitFor("[figure] out/repl/figures/loss.png: Training loss over ")
+        #expect(FileManager.default.fileExists(atPath: dir.path("out/repl/figures/loss.png")))
+        // Ctrl-C at the prompt abandons the typed line: the Enter after it runs nothing.
+        repl.type("print \"never\"")
+        try repl.waitFor("print \"never\"")
+        repl.type("\u{3}")
+        try repl.waitFor("dnb> ", after: "never\"^C")
+        repl.type("\rprint \"alive\"\r")
+        try repl.waitFor("\nalive\n")
+        #expect(!repl.screen.contains("never\n"))
+        #expect(try repl.finish() == 0)
+    }
+}
+
+/// dnb's REPL on a pseudo-terminal, driven by keystrokes; everything it draws is collected.
+final class TerminalSession: @unchecked Sendable {
+    static let script = "/usr/bin/script"
+    static var scriptAvailable: Bool { FileManager.default.isExecutableFile(atPath: script) }
+
+    private let process = Process()
+    private let keys = Pipe(), output = Pipe()
+    private let lock = NSLock()
+    private var received = Data()
+
+    init(in dir: CLITempDir) throws {
+        process.executableURL = URL(fileURLWithPath: Self.script)
+        // -q: no banner; -e: dnb's exit status; -f: flush at once; the log goes nowhere.
+        process.arguments = ["-q", "-e", "-f", "-c", "exec '\(CLIBinary.url!.path)'", "/dev/null"]
+        process.currentDirectoryURL = dir.url
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_STATE_HOME"] = dir.path("state")
+        environment["DNB_THREADS"] = "1"
+        environment["TERM"] = "xterm"
+        environment["INPUTRC"] = "/dev/null"  // the user's key bindings must not change what the keys do
+        process.environment = environment
+        process.standardInput = keys
+        process.standardOutput = output
+        process.standardError = output
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.received.append(data) }
+        }
+        try process.run()
+    }
+
+    func type(_ text: String) {
+        keys.fileHandleForWriting.write(Data(text.utf8))
+    }
+
+    /// What a person would read: the output without terminal control sequences, line ends as "\n".
+    var screen: String {
+        let raw = lock.withLock { String(decoding: received, as: UTF8.self) }
+        return raw.replacingOccurrences(of: "\u{1B}\\[[0-9;?]*[A-Za-z]", with: "", options: .regularExpression)
+            .replacingOccurrences(of: "\r\n", with: "\n")
+            .replacingOccurrences(of: "\r", with: "")
+    }
+
+    /// Waits until `text` appears (after the last occurrence of `marker`, when given).
+    func waitFor(_ text: String, after marker: String? = nil, timeout: TimeInterval = 60,
+                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var visible = screen[...]
+            if let marker {
+                guard let range = visible.range(of: marker, options: .backwards) else { Thread.sleep(forTimeInterval: 0.02); continue }
+                visible = visible[range.upperBound...]
+            }
+            if visible.contains(text) { return }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        Issue.record("no \(text.debugDescription) within \(Int(timeout)) s; the terminal shows:\n\(screen)", sourceLocation: sourceLocation)
+        throw TerminalSessionError.timeout
+    }
+
+    /// Ctrl-D at an empty prompt, then dnb's exit status.
+    func finish(timeout: TimeInterval = 30) throws -> Int32 {
+        type("\u{4}")
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning {
+            process.terminate()
+            Issue.record("dnb did not exit on Ctrl-D; the terminal shows:\n\(screen)")
+            throw TerminalSessionError.timeout
+        }
+        output.fileHandleForReading.readabilityHandler = nil
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+enum TerminalSessionError: Error { case timeout }
