@@ -20,6 +20,8 @@ struct TrainingCheckpoint: Codable {
     var schedule: ScheduleRecord?
     var emaDecay: Float?
     var emaUpdates: Int
+    /// Absent in checkpoints written before min-SNR weighting existed (decoded as nil: the plain MSE).
+    var snrGamma: Float?
     var rng: RandomGenerator
     var seed: UInt64
     var classConditional: Bool
@@ -55,7 +57,7 @@ struct TrainingCheckpoint: Codable {
             batchSize: training.batchSize, shuffle: training.loader.shuffle, dropLast: training.loader.dropLast,
             lr: trainer.optimizer.lr, weightDecay: trainer.optimizer.weightDecay,
             schedule: trainer.learningRate.map { ScheduleRecord(peak: $0.peak, warmupSteps: $0.warmupSteps, totalSteps: $0.totalSteps, minimumFraction: $0.minimumFraction) },
-            emaDecay: trainer.ema?.decay, emaUpdates: trainer.ema?.updates ?? 0, rng: ws.rng, seed: ws.seed,
+            emaDecay: trainer.ema?.decay, emaUpdates: trainer.ema?.updates ?? 0, snrGamma: trainer.snrGamma, rng: ws.rng, seed: ws.seed,
             classConditional: training.classConditional, dataset: data.name, losses: ws.losses, epochLosses: ws.epochLosses)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -95,6 +97,7 @@ struct TrainingCheckpoint: Codable {
                         updates: state.emaUpdates)
         }
         trainer.restore(step: state.step)
+        trainer.snrGamma = state.snrGamma
         let loader = try DataLoader(train, batchSize: state.batchSize, shuffle: state.shuffle, seed: state.loaderSeed,
                                     dropLast: state.dropLast, state: state.loader)
         ws.model = model

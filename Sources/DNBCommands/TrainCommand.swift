@@ -9,7 +9,9 @@ enum TrainCommand {
     static func specs(_ ws: Workspace) -> [CommandSpec] {
         [CommandSpec("train", summary: "Train the model to predict the noise added at random timesteps", help: """
             For each batch: noise ~ N(0, 1), t ~ U{0, …, T−1} per image, noisy = scheduler.add_noise(x, noise, t), \
-            loss = MSE(model(noisy, t), noise), Adam step. Prints each epoch's average loss as the tutorial does; \
+            loss = MSE(model(noisy, t), noise), Adam step; with a scheduler created with prediction_type=sample or \
+            v_prediction the model learns that target instead, and snr_gamma weights the loss by timestep \
+            (min-SNR-γ, diffusers' --snr_gamma). Prints each epoch's average loss as the tutorial does; \
             the per-step losses are kept for `plot loss`. A second `train` continues with the same optimiser. \
             Ctrl-C stops after the current step and keeps everything; with checkpoint=DIR the state is saved \
             (atomically) every checkpoint_every steps and at the end, and resume=DIR continues a saved run \
@@ -23,6 +25,7 @@ enum TrainCommand {
                 ArgumentSpec("warmup_steps", .int, default: .int(0), help: "warm-up steps of the cosine schedule"),
                 ArgumentSpec("schedule_steps", .int, default: Value.none, help: "steps the cosine schedule spans (default: this call's steps; set it when training in several calls)"),
                 ArgumentSpec("ema", .float, default: Value.none, help: "decay of an exponential moving average of the weights (e.g. 0.999), used for sampling"),
+                ArgumentSpec("snr_gamma", .float, default: Value.none, help: "min-SNR-γ loss weighting, e.g. 5 (default: the plain MSE, or what the run being continued used)"),
                 ArgumentSpec("max_steps", .int, default: Value.none, help: "stop after this many steps in total"),
                 ArgumentSpec("class_conditional", .bool, default: Value.none, help: "feed the labels to the model (default: when the model has num_class_embeds)"),
                 ArgumentSpec("shuffle", .bool, default: .bool(true), help: "reshuffle every epoch (seeded)"),
@@ -58,6 +61,12 @@ enum TrainCommand {
                 let trainer = NoisePredictionTrainer(model: model, schedule: schedule, lr: lr, weightDecay: Float(try inv.double("weight_decay")),
                                                      learningRate: lrSchedule, emaDecay: try inv.optionalDouble("ema").map(Float.init))
                 ws.training = TrainingState(trainer: trainer, loader: loader, batchSize: batchSize, classConditional: conditional)
+            }
+            let trainer = ws.training!.trainer
+            if let scheduler = ws.scheduler { trainer.predictionType = scheduler.predictionType }
+            if let gamma = try inv.optionalDouble("snr_gamma") {
+                guard gamma > 0 else { throw ArgumentError(argument: "snr_gamma", "snr_gamma must be positive (5 is usual)") }
+                trainer.snrGamma = Float(gamma)
             }
             try run(ws, inv, ctx, epochs: epochs)
         }]

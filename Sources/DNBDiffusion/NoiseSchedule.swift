@@ -75,6 +75,40 @@ public struct NoiseSchedule: Sendable {
     }
 }
 
+extension NoiseSchedule {
+    /// v = √ᾱₜ · noise − √(1 − ᾱₜ) · x, the v-prediction target (diffusers' `get_velocity`), one timestep per image.
+    public func velocity(_ original: Tensor, noise: Tensor, timesteps: [Int]) throws -> Tensor {
+        // add_noise's checks and loop with the roles of the two coefficients swapped.
+        let n = original.shape.first ?? 0
+        guard original.shape == noise.shape, n > 0, timesteps.count == n,
+              timesteps.allSatisfy({ $0 >= 0 && $0 < trainTimesteps }) else {
+            throw SchedulerError.invalid("get_velocity: sample \(original.shape), noise \(noise.shape) and \(timesteps.count) timesteps in 0..<\(trainTimesteps) do not fit")
+        }
+        let per = original.count / n
+        let out = Tensor(uninitialized: original.shape)
+        for (i, t) in timesteps.enumerated() {
+            let a = alphasCumprod[t].squareRoot(), b = (1 - alphasCumprod[t]).squareRoot()
+            let x = original.data + i * per, e = noise.data + i * per, o = out.data + i * per
+            for j in 0..<per { o[j] = a * e[j] - b * x[j] }
+        }
+        return out
+    }
+
+    /// Signal-to-noise ratio ᾱₜ / (1 − ᾱₜ) (diffusers' `compute_snr`).
+    public func signalToNoise(_ t: Int) -> Float { alphasCumprod[t] / (1 - alphasCumprod[t]) }
+
+    /// Min-SNR-γ loss weight of timestep t (Hang et al. 2023; diffusers' `--snr_gamma`): min(SNR, γ) divided by
+    /// what the prediction type's MSE already weights by (SNR for ε, SNR + 1 for v, 1 for the clean sample).
+    public func minSNRWeight(_ t: Int, gamma: Float, predictionType: PredictionType) -> Float {
+        let snr = signalToNoise(t), clipped = min(snr, gamma)
+        switch predictionType {
+        case .epsilon: return clipped / snr
+        case .vPrediction: return clipped / (snr + 1)
+        case .sample: return clipped
+        }
+    }
+}
+
 /// torch.linspace in float32: the first half counts up from start, the second
 /// half down from end, with step (end − start)/(n − 1) in float32 and a fused
 /// multiply-add (its vectorised kernel); the double expression below rounds once, as the FMA does.

@@ -6,6 +6,8 @@ public protocol DenoisingScheduler: AnyObject {
     var numTrainTimesteps: Int { get }
     var schedule: NoiseSchedule { get }
     var timestepSpacing: TimestepSpacing { get }
+    /// What the model's output means (ε, x₀ or v); training must use the same.
+    var predictionType: PredictionType { get }
     /// The timestep a step from t lands on (−1: the clean image).
     func previousTimestep(_ t: Int) throws -> Int
     func setTimesteps(_ n: Int) throws

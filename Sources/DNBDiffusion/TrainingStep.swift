@@ -3,7 +3,9 @@ import DNBEngine
 
 /// The tutorial's noise-prediction objective, one optimiser step at a time:
 /// noise ~ N(0, 1), t ~ U{0, …, T−1} per image, noisy = add_noise(x, noise, t),
-/// loss = MSE(model(noisy, t), noise), backward, Adam step.
+/// loss = MSE(model(noisy, t), noise), backward, Adam step. As diffusers' training scripts, the target
+/// follows the scheduler's prediction type (noise, clean sample or velocity) and the loss can be
+/// weighted per timestep by min-SNR-γ.
 public final class NoisePredictionTrainer {
     public let model: UNet2DModel
     public let schedule: NoiseSchedule
@@ -11,6 +13,10 @@ public final class NoisePredictionTrainer {
     /// Learning rate as a function of the 0-based step; nil keeps the optimiser's.
     public var learningRate: LearningRateSchedule?
     public var ema: ExponentialMovingAverage?
+    /// What the model learns to output; must match the scheduler that samples from it.
+    public var predictionType: PredictionType = .epsilon
+    /// γ of min-SNR-γ weighting (5 in the paper); nil: the plain MSE.
+    public var snrGamma: Float?
     public private(set) var step = 0
 
     public init(model: UNet2DModel, schedule: NoiseSchedule, lr: Float = 1e-3, weightDecay: Float = 0,
@@ -31,7 +37,18 @@ public final class NoisePredictionTrainer {
         let timesteps = (0..<n).map { _ in rng.randint(below: schedule.trainTimesteps) }
         let noisy = try schedule.addNoise(batch, noise: noise, timesteps: timesteps)
         let prediction = try model(noisy, timesteps: timesteps.map(Float.init), classLabels: labels)
-        let loss = try mseLoss(prediction, noise)
+        let target = switch predictionType {
+        case .epsilon: noise
+        case .sample: batch
+        case .vPrediction: try schedule.velocity(batch, noise: noise, timesteps: timesteps)
+        }
+        let loss = if let snrGamma {
+            try mseLoss(prediction, target, sampleWeights: timesteps.map {
+                schedule.minSNRWeight($0, gamma: snrGamma, predictionType: predictionType)
+            })
+        } else {
+            try mseLoss(prediction, target)
+        }
         let value = loss.item
         guard value.isFinite else {
             throw TrainingError.nonFiniteLoss(step: step + 1, value: value)

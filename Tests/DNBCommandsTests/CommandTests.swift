@@ -81,24 +81,27 @@ struct CommandTests {
             seed 11
             dataset load name=synthetic count=40 image_size=16
             \(Self.tinyModel)
-            scheduler create
+            scheduler create prediction_type=v_prediction
             """
         let (straight, a) = session(dir)
-        try a.run(setup + "\ntrain max_steps=6 batch_size=8 ema=0.9 lr_schedule=cosine warmup_steps=2 progress=false", output: Output())
+        try a.run(setup + "\ntrain max_steps=6 batch_size=8 ema=0.9 lr_schedule=cosine warmup_steps=2 snr_gamma=5 progress=false", output: Output())
 
         let checkpoint = dir.appendingPathComponent("ckpt").path
         let (first, b) = session(dir)
-        try b.run(setup + "\ntrain max_steps=3 schedule_steps=6 batch_size=8 ema=0.9 lr_schedule=cosine warmup_steps=2 checkpoint=\"\(checkpoint)\" progress=false", output: Output())
+        try b.run(setup + "\ntrain max_steps=3 schedule_steps=6 batch_size=8 ema=0.9 lr_schedule=cosine warmup_steps=2 snr_gamma=5 checkpoint=\"\(checkpoint)\" progress=false", output: Output())
         #expect(first.losses.count == 3)
         let (resumed, c) = session(dir)
-        // The same seed first: the synthetic digits are drawn from the session generator.
+        // The same seed first: the synthetic digits are drawn from the session generator. The
+        // checkpoint brings back snr_gamma; the prediction type comes from the scheduler.
         try c.run("""
             seed 11
             dataset load name=synthetic count=40 image_size=16
-            scheduler create
+            scheduler create prediction_type=v_prediction
             train resume="\(checkpoint)" max_steps=6 batch_size=8 progress=false
             """, output: Output())
         #expect(resumed.losses == straight.losses)
+        #expect(resumed.training?.trainer.snrGamma == 5 && resumed.training?.trainer.predictionType == .vPrediction)
+        #expect(throws: (any Error).self) { try c.run("train max_steps=7 batch_size=8 snr_gamma=0 progress=false", output: Output()) }
         for (p, q) in zip(straight.model!.parameters.parameters, resumed.model!.parameters.parameters) {
             #expect(p.tensor.scalars == q.tensor.scalars, "\(p.name)")
         }

@@ -70,6 +70,17 @@ struct GradientCheckTests {
     @Test func reductions() throws {
         try check([randn([3, 4], seed: 24)]) { try mean($0[0]) }
         try check([randn([3, 4], seed: 25), randn([3, 4], seed: 26)]) { try mseLoss($0[0], $0[1]) }
+        try check([randn([3, 2, 2], seed: 30), randn([3, 2, 2], seed: 31)]) { try mseLoss($0[0], $0[1], sampleWeights: [0.5, 2, 0]) }
+    }
+
+    /// (F.mse_loss(p, t, reduction="none").mean((1, 2)) * w).mean(), as diffusers' scripts weight by timestep;
+    /// equal weights give the plain MSE. Both sums are small and exact enough in float32 for 1e-6.
+    @Test func sampleWeightedMSE() throws {
+        let p = try Tensor(shape: [2, 1, 2], scalars: [1, 2, 3, 4]), t = try Tensor(shape: [2, 1, 2], scalars: [0, 0, 1, 1])
+        // per-sample means: (1 + 4) / 2 = 2.5 and (4 + 9) / 2 = 6.5; weighted: (0.5·2.5 + 2·6.5) / 2 = 7.125
+        #expect(abs(try mseLoss(p, t, sampleWeights: [0.5, 2]).item - 7.125) < 1e-6)
+        #expect(abs(try mseLoss(p, t, sampleWeights: [1, 1]).item - (try mseLoss(p, t)).item) < 1e-6)
+        #expect(throws: EngineError.self) { try mseLoss(p, t, sampleWeights: [1]) }
     }
 
     @Test func reshape() throws {
