@@ -24,10 +24,7 @@ enum DatasetCommand {
                 ArgumentSpec("count", .int, default: .int(2000), help: "synthetic only: how many images per split"),
             ]) { inv, ctx in
                 let name = try inv.string("name")
-                let size = try inv.int("image_size")
-                guard size >= 4 else { throw ArgumentError(argument: "image_size", "image_size must be at least 4, got \(size)") }
-                let prep = Preprocessing(size: size, resize: try inv.string("resize") == "pil" ? .pilBilinear : .floatBilinear,
-                                         range: try inv.string("range") == "symmetric" ? .minusOneToOne : .zeroToOne)
+                let prep = try preprocessing(inv, changing: nil)
                 var train: ImageDataset, test: ImageDataset, source: String
                 switch name {
                 case "synthetic":
@@ -53,15 +50,63 @@ enum DatasetCommand {
                     guard limit > 0 else { throw ArgumentError(argument: "limit", "limit must be positive") }
                     train = try train.prefix(min(limit, train.count))
                 }
-                let prepared = LoadedData(name: name, source: source, preprocessing: prep,
-                                          train: try PreparedDataset(train, prep), test: try PreparedDataset(test, prep))
-                ws.data = prepared
+                ws.data = try LoadedData(name: name, source: source, preprocessing: prep, train: train, test: test)
                 ws.training = nil
-                ctx.out.print("""
-                    \(name): train \(grouped(train.count)) and test \(grouped(test.count)) images of \(train.height)×\(train.width) with labels
-                      prepared at \(size)×\(size) (\(prep.resize == .pilBilinear ? "PIL bilinear, as transforms.Resize" : "float bilinear")), values in \(prep.range == .zeroToOne ? "[0, 1]" : "[-1, 1]")
-                      source: \(source)
-                    """)
+                ctx.out.print(describe(ws.data!) + "\n  source: \(source)")
+            },
+            CommandSpec("subset", summary: "Keep some of the loaded images: the first n, or those of some classes", arguments: [
+                ArgumentSpec("n", .int, default: Value.none, help: "how many images to keep"),
+                ArgumentSpec("classes", .list(.int), default: Value.none, help: "keep only these labels"),
+                ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test"), .string("both")], help: "which split to cut"),
+                ArgumentSpec("shuffle", .bool, default: .bool(false), help: "a random n (from the session generator) instead of the first n"),
+            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+                var data = try ws.requireData()
+                let classes = try inv.isGiven("classes") ? Set(try inv.intList("classes")) : nil
+                let n = try inv.optionalInt("n")
+                guard classes != nil || n != nil else { throw ArgumentError(argument: "n", "give n, classes or both") }
+                if let n, n <= 0 { throw ArgumentError(argument: "n", "n must be positive, got \(n)") }
+                let shuffle = try inv.bool("shuffle")
+                func cut(_ set: ImageDataset) throws -> ImageDataset {
+                    var kept = try classes.map { try set.filter(classes: $0) } ?? set
+                    guard kept.count > 0 else { throw ArgumentError(argument: "classes", "no \(set.name) image has one of the labels \(classes!.sorted())") }
+                    if let n, n < kept.count {
+                        kept = shuffle ? try kept.subset(indices: Array(ws.rng.permutation(kept.count).prefix(n)).sorted()) : try kept.prefix(n)
+                    }
+                    return kept
+                }
+                let split = try inv.string("split")
+                try data.replace(train: split == "test" ? nil : try cut(data.rawTrain), test: split == "train" ? nil : try cut(data.rawTest))
+                ws.data = data
+                ws.training = nil
+                ctx.out.print(describe(data))
+            },
+            CommandSpec("split", summary: "Hold out n random training images as the test split", help: """
+                For datasets whose test split you do not want to touch, or to measure on images drawn from the \
+                same pool: n training images chosen by the session generator become the test split (the old test \
+                split is dropped) and the rest stay for training.
+                """, arguments: [
+                ArgumentSpec("test", .int, help: "how many training images to hold out"),
+            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+                var data = try ws.requireData()
+                let n = try inv.int("test"), total = data.rawTrain.count
+                guard n > 0, n < total else { throw ArgumentError(argument: "test", "test must be between 1 and \(total - 1) (the training images), got \(n)") }
+                let order = ws.rng.permutation(total)
+                try data.replace(train: try data.rawTrain.subset(indices: Array(order[n...]).sorted()),
+                                 test: try data.rawTrain.subset(indices: Array(order[..<n]).sorted()))
+                ws.data = data
+                ws.training = nil
+                ctx.out.print(describe(data))
+            },
+            CommandSpec("transform", summary: "Prepare the loaded images again: another size, resize or value range", arguments: [
+                ArgumentSpec("image_size", .int, default: Value.none, help: "resize to this height and width (default: unchanged)"),
+                ArgumentSpec("resize", .string, default: Value.none, allowed: [.string("pil"), .string("bilinear")], help: "pil or bilinear (default: unchanged)"),
+                ArgumentSpec("range", .string, default: Value.none, allowed: [.string("unit"), .string("symmetric")], help: "unit [0, 1] or symmetric [-1, 1] (default: unchanged)"),
+            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+                var data = try ws.requireData()
+                try data.replace(preprocessing: try preprocessing(inv, changing: data.preprocessing))
+                ws.data = data
+                ws.training = nil
+                ctx.out.print(describe(data))
             },
             CommandSpec("show", summary: "A grid of images with their labels", arguments: [
                 ArgumentSpec("n", .int, default: .int(8), help: "how many"),
@@ -85,6 +130,25 @@ enum DatasetCommand {
             },
         ])]
     }
+}
+
+/// The preprocessing an invocation asks for: `load`'s arguments with their defaults, or `transform`'s
+/// changes to `current`.
+private func preprocessing(_ inv: Invocation, changing current: Preprocessing?) throws -> Preprocessing {
+    let size = try inv.optionalInt("image_size") ?? current?.height ?? 32
+    guard size >= 4 else { throw ArgumentError(argument: "image_size", "image_size must be at least 4, got \(size)") }
+    let resize = try inv.optionalString("resize").map { $0 == "pil" ? ResizeMethod.pilBilinear : .floatBilinear } ?? current?.resize ?? .pilBilinear
+    let range = try inv.optionalString("range").map { $0 == "symmetric" ? PixelRange.minusOneToOne : .zeroToOne } ?? current?.range ?? .zeroToOne
+    return Preprocessing(size: size, resize: resize, range: range)
+}
+
+/// `mnist: train 60,000 and test 10,000 images of 28×28 with labels, prepared at 32×32 (…), values in [0, 1]`
+private func describe(_ data: LoadedData) -> String {
+    let p = data.preprocessing, train = data.rawTrain, test = data.rawTest
+    return """
+        \(data.name): train \(grouped(train.count)) and test \(grouped(test.count)) images of \(train.height)×\(train.width) with labels
+          prepared at \(p.height)×\(p.width) (\(p.resize == .pilBilinear ? "PIL bilinear, as transforms.Resize" : "float bilinear")), values in \(p.range == .zeroToOne ? "[0, 1]" : "[-1, 1]")
+        """
 }
 
 /// `corrupt`: the tutorial's lerp corruption, x·(1 − amount) + noise·amount.

@@ -1,8 +1,10 @@
 import DNBEngine
 import DNBDiffusion
 import DNBLanguage
+import DNBPlot
+import Foundation
 
-/// `scheduler create | timesteps`.
+/// `scheduler create | timesteps | add_noise`.
 enum SchedulerCommand {
     static func specs(_ ws: Workspace) -> [CommandSpec] {
         [CommandSpec("scheduler", summary: "Create the noise scheduler and look at its timesteps", help: """
@@ -52,6 +54,47 @@ enum SchedulerCommand {
                 let s = try ws.requireScheduler()
                 try s.setTimesteps(try inv.int("steps"))
                 ctx.out.print(explainTimesteps(s))
+            },
+            CommandSpec("add_noise", summary: "The same images noised at chosen timesteps: what training feeds the model", help: """
+                Takes `n` random images and noises each with one draw of Gaussian noise at every timestep in \
+                `timesteps` (scheduler.add_noise: √ᾱₜ·x + √(1 − ᾱₜ)·noise), one row per image and one column per \
+                timestep, and prints how much signal and noise each timestep keeps. The results are kept as `noisy`.
+                """, arguments: [
+                ArgumentSpec("timesteps", .list(.int), default: .list([0, 50, 100, 200, 400, 600, 800, 999].map { .int($0) }), help: "the timesteps to show"),
+                ArgumentSpec("n", .int, default: .int(3), help: "how many images"),
+                ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test")], help: "where the images come from"),
+                ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/ (default: add_noise)"),
+            ], prerequisite: { _ = try ws.requireScheduler(); _ = try ws.requireData() }) { inv, ctx in
+                let scheduler = try ws.requireScheduler(), data = try ws.requireData()
+                let timesteps = try inv.intList("timesteps")
+                guard !timesteps.isEmpty else { throw ArgumentError(argument: "timesteps", "give at least one timestep") }
+                if let bad = timesteps.first(where: { $0 < 0 || $0 >= scheduler.numTrainTimesteps }) {
+                    throw ArgumentError(argument: "timesteps", "timestep \(bad) is outside 0…\(scheduler.numTrainTimesteps - 1)")
+                }
+                let split = try inv.string("split")
+                guard let set = split == "train" ? data.train : data.test else { throw MissingPrerequisite("no \(split) split loaded") }
+                let n = min(try SampleCommands.positive(inv, "n"), set.count)
+                let clean = set.images(Array(ws.rng.permutation(set.count).prefix(n)))
+                let noise = ws.rng.normalTensor(clean.shape)
+                let columns = try timesteps.map { t in try scheduler.schedule.addNoise(clean, noise: noise, timesteps: Array(repeating: t, count: n)) }
+                // Row-major (image, timestep), as the figure shows them.
+                let per = clean.count / n
+                var kept = [Float]()
+                kept.reserveCapacity(n * timesteps.count * per)
+                for i in 0..<n { for column in columns { kept += column.scalars[i * per..<(i + 1) * per] } }
+                ws.tensors["noisy"] = try Tensor(shape: [n * timesteps.count] + Array(clean.shape.dropFirst()), scalars: kept)
+
+                let images = columns.map { grayImages($0) }
+                let rows = (0..<n).map { i in images.map { $0[i] } }
+                let titles = [timesteps.map { "t = \($0)" }] + Array(repeating: timesteps.map { _ in "" }, count: n - 1)
+                let range = ws.displayRange
+                try ws.emit(DNBPlot.Figure.imageGrid(rows, titles: titles, vmin: range.vmin, vmax: range.vmax),
+                            name: try inv.optionalString("figure"), defaultName: "add_noise",
+                            caption: "\(n) \(split) image\(n == 1 ? "" : "s") noised at timesteps \(timesteps.map(String.init).joined(separator: ", "))", inv, ctx)
+                let ab = scheduler.schedule.alphasCumprod
+                ctx.out.table(Table(headers: ["t", "√ᾱₜ (signal)", "√(1 − ᾱₜ) (noise)"], rows: timesteps.map { t in
+                    [String(t), String(format: "%.4f", ab[t].squareRoot()), String(format: "%.4f", (1 - ab[t]).squareRoot())]
+                }))
             },
         ])]
     }

@@ -35,9 +35,34 @@ public final class Workspace {
 public struct LoadedData {
     public let name: String
     public let source: String
-    public let preprocessing: Preprocessing
-    public var train: PreparedDataset?
-    public var test: PreparedDataset?
+    public private(set) var preprocessing: Preprocessing
+    /// The images as read (uint8, original size), so that `dataset transform`, `subset` and `split` can prepare again.
+    public private(set) var rawTrain: ImageDataset
+    public private(set) var rawTest: ImageDataset
+    public private(set) var train: PreparedDataset?
+    public private(set) var test: PreparedDataset?
+
+    public init(name: String, source: String, preprocessing: Preprocessing, train: ImageDataset, test: ImageDataset) throws {
+        self.name = name
+        self.source = source
+        self.preprocessing = preprocessing
+        rawTrain = train
+        rawTest = test
+        try prepare()
+    }
+
+    /// New raw splits and/or preprocessing; both splits are prepared again.
+    public mutating func replace(train: ImageDataset? = nil, test: ImageDataset? = nil, preprocessing: Preprocessing? = nil) throws {
+        if let train { rawTrain = train }
+        if let test { rawTest = test }
+        if let preprocessing { self.preprocessing = preprocessing }
+        try prepare()
+    }
+
+    private mutating func prepare() throws {
+        train = try PreparedDataset(rawTrain, preprocessing)
+        test = try PreparedDataset(rawTest, preprocessing)
+    }
 }
 
 /// The optimiser and its bookkeeping, kept across `train` commands so a second call continues the first.

@@ -63,6 +63,60 @@ struct CommandTests {
         #expect(ws.tensors["samples"]?.shape == [4, 16, 16, 1])
     }
 
+    @Test func datasetSubsetSplitAndTransformPrepareAgain() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (ws, interpreter) = session(dir)
+        try interpreter.run("seed 5\ndataset load name=synthetic count=60 image_size=16", output: Output())
+        let testCount = ws.data!.test!.count
+
+        try interpreter.run("dataset subset classes=[1, 7] n=8", output: Output())
+        #expect(ws.data!.train!.count == 8 && ws.data!.train!.labels.allSatisfy { [1, 7].contains($0) })
+        #expect(ws.data!.test!.count == testCount)  // split=train by default
+
+        try interpreter.run("dataset split test=3", output: Output())
+        #expect(ws.data!.train!.count == 5 && ws.data!.test!.count == 3)
+        #expect(ws.data!.test!.labels.allSatisfy { [1, 7].contains($0) })
+
+        let out = Output()
+        try interpreter.run("dataset transform image_size=8 range=symmetric", output: out)
+        #expect(text(out).contains("prepared at 8×8") && text(out).contains("values in [-1, 1]"))
+        let images = ws.data!.train!.images(Array(0..<5))
+        #expect(images.shape == [5, 8, 8, 1])
+        #expect(images.scalars.min()! >= -1 && images.scalars.max()! <= 1 && images.scalars.min()! < 0)
+        #expect(ws.data!.preprocessing.resize == .pilBilinear)  // unchanged: not given
+
+        for (line, argument) in [("dataset subset", "n"), ("dataset subset n=0", "n"), ("dataset split test=5", "test"),
+                                 ("dataset subset classes=[3]", "classes")] {
+            let error = #expect(throws: (any Error).self, "\(line)") { try interpreter.run(line, output: Output()) }
+            #expect(String(describing: error!).contains(argument), "\(line): \(error!)")
+        }
+        #expect(ws.data!.train!.count == 5)  // failed commands change nothing
+    }
+
+    @Test func schedulerAddNoiseShowsOneImagePerTimestep() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (ws, interpreter) = session(dir)
+        let out = Output()
+        try interpreter.run("""
+            seed 2
+            dataset load name=synthetic count=20 image_size=16 range=symmetric
+            scheduler create
+            scheduler add_noise timesteps=[0, 500, 999] n=2
+            """, output: out)
+        let noisy = try #require(ws.tensors["noisy"])
+        #expect(noisy.shape == [6, 16, 16, 1])
+        // At t = 0, √ᾱ = 0.99995 and √(1 − ᾱ) = 0.01: the image is still in [-1, 1] up to a little noise;
+        // at t = 999 it is almost pure N(0, 1) noise, whose values leave that range.
+        let per = 16 * 16
+        #expect(noisy.scalars[0..<per].allSatisfy { abs($0) < 1.1 })
+        #expect(noisy.scalars[2 * per..<3 * per].contains { abs($0) > 1.5 })
+        #expect(text(out).contains("999  0.0064"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("figures/add_noise.png").path))
+        #expect(throws: (any Error).self) { try interpreter.run("scheduler add_noise timesteps=[1000]", output: Output()) }
+    }
+
     @Test func missingPrerequisitesSayWhatToRunFirst() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
