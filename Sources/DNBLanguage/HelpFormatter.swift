@@ -90,20 +90,21 @@ enum HelpFormatter {
         }
     }
 
+    /// `the help text (one of: a, b; default: a)`
     private static func details(of argument: ArgumentSpec) -> String {
-        var parts: [String] = []
-        if !argument.help.isEmpty { parts.append(argument.help) }
+        var notes: [String] = []
         if let allowed = argument.allowedValues {
-            parts.append("One of: " + allowed.map(\.literal).joined(separator: ", ") + ".")
+            notes.append("one of: " + allowed.map(\.literal).joined(separator: ", "))
         }
         switch argument.requirement {
-        case .required: parts.append("(required)")
+        case .required: notes.append("required")
         case .optional(let value):
             // Help that explains its own default ("the command's name") says it better than `none`.
-            if !argument.help.contains("(default:") { parts.append("(default: \(value.literal))") }
-        case .variadic: parts.append("(any number, by position)")
+            if !argument.help.contains("(default:") { notes.append("default: \(value.literal)") }
+        case .variadic: notes.append("any number, by position")
         }
-        return parts.joined(separator: " ")
+        let parenthesis = notes.isEmpty ? "" : "(" + notes.joined(separator: "; ") + ")"
+        return [argument.help, parenthesis].filter { !$0.isEmpty }.joined(separator: " ")
     }
 
     static func padded(_ text: String, _ width: Int) -> String {

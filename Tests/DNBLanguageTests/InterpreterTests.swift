@@ -159,7 +159,7 @@ import Testing
             arguments:
               epochs=<int>       Number of epochs. (required)
               lr=<float>         Learning rate. (default: 0.001)
-              schedule=<string>  LR schedule. One of: linear, cosine. (default: linear)
+              schedule=<string>  LR schedule. (one of: linear, cosine; default: linear)
               out=<path>         Checkpoint file. (default: none)
 
             Arguments can also be given by position, in this order.
