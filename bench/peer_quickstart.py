@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The quickstart recipe in PyTorch + diffusers, trained for a fixed wall-clock budget, for a fair comparison.
 
-The recipe is the best one in ../shared/notes/platform.md's 480-second table and the one
-notebooks/quickstart.dnb uses: UNet (16, 32, 32) without attention, 1 layer per block, GroupNorm 8,
+The recipe is the best one in ../shared/notes/platform.md's 480-second table: UNet (16, 32, 32) (or
+--block-out-channels, e.g. the quickstart's) without attention, 1 layer per block, GroupNorm 8,
 data in [-1, 1], batch 32, Adam lr 2e-3 with 200 warm-up steps and cosine decay to zero, EMA 0.999
 (diffusers' EMAModel warm-up of the decay), 50-step DDIM (trailing) from the EMA weights.
 
@@ -33,6 +33,8 @@ def main():
     p.add_argument("--steps", type=int, help="training steps (instead of --seconds)")
     p.add_argument("--samples", type=int, default=512)
     p.add_argument("--class-conditional", action="store_true")
+    p.add_argument("--block-out-channels", type=int, nargs="+", default=[16, 32, 32],
+                   help="one DownBlock2D/UpBlock2D level per entry (the notes' recipe: 16 32 32)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
@@ -45,8 +47,9 @@ def main():
     x, y = load("train")
     x = x * 2 - 1
     model = UNet2DModel(
-        sample_size=32, in_channels=1, out_channels=1, layers_per_block=1, block_out_channels=(16, 32, 32),
-        down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3, norm_num_groups=8,
+        sample_size=32, in_channels=1, out_channels=1, layers_per_block=1, block_out_channels=tuple(a.block_out_channels),
+        down_block_types=("DownBlock2D",) * len(a.block_out_channels), up_block_types=("UpBlock2D",) * len(a.block_out_channels),
+        norm_num_groups=8,
         add_attention=False, num_class_embeds=10 if a.class_conditional else None)
     ema = copy.deepcopy(model).requires_grad_(False)
     noise_scheduler = DDPMScheduler(num_train_timesteps=1000)

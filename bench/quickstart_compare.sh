@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # dnb's quickstart notebook against the same recipe in PyTorch + diffusers, in one invocation:
-# the same training budget (PyTorch gets 480 s, the budget of ../shared/notes/platform.md's table;
-# dnb gets whatever its notebook's step count takes, printed below), 512 samples from each
+# the same training budget (PyTorch gets 480 s, the budget of ../shared/notes/platform.md's table,
+# once with the notes' best recipe and once with the quickstart's 4-level UNet; dnb gets whatever its
+# notebook's step count takes, printed below), 512 samples from each
 # (50 DDIM steps from the EMA weights), scored by the same MNIST classifier (bench/score_samples.py).
 #
 #   bash bench/quickstart_compare.sh                # unconditional
 #   bash bench/quickstart_compare.sh conditional    # num_class_embeds=10, digits 0-9 requested in turn
-# Needs: pip install torch diffusers==0.32.2 numpy pillow. About 20 minutes on 2 cores.
+# Needs: pip install torch diffusers==0.32.2 numpy pillow. About 30 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 variant=${1:-unconditional}
@@ -38,6 +39,9 @@ save tensor name=samples path=samples.npy
 NOTEBOOK
 $dnb run "$out/samples.dnb" --out "$out/dnb-samples" >/dev/null
 
-echo "PyTorch: $(cd bench && python3 peer_quickstart.py --seconds 480 --samples 512 --out "$out/peer.npy" "${peer_args[@]}")"
-echo "dnb score:     $(python3 bench/score_samples.py "$out/dnb-samples/samples.npy" --range symmetric "${label_args[@]}")"
-echo "PyTorch score: $(python3 bench/score_samples.py "$out/peer.npy" --range symmetric "${label_args[@]}")"
+# PyTorch with the notes' recipe (3 levels: 16, 32, 32), then with the quickstart's 4-level UNet.
+echo "PyTorch, notes' recipe: $(cd bench && python3 peer_quickstart.py --seconds 480 --samples 512 --out "$out/peer.npy" "${peer_args[@]}" 2>/dev/null)"
+echo "PyTorch, quickstart's UNet: $(cd bench && python3 peer_quickstart.py --seconds 480 --samples 512 --out "$out/peer-4.npy" --block-out-channels 16 32 32 64 "${peer_args[@]}" 2>/dev/null)"
+echo "score, dnb quickstart:            $(python3 bench/score_samples.py "$out/dnb-samples/samples.npy" --range symmetric "${label_args[@]}")"
+echo "score, PyTorch notes' recipe:     $(python3 bench/score_samples.py "$out/peer.npy" --range symmetric "${label_args[@]}")"
+echo "score, PyTorch quickstart's UNet: $(python3 bench/score_samples.py "$out/peer-4.npy" --range symmetric "${label_args[@]}")"
