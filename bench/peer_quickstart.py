@@ -6,8 +6,9 @@ The recipe is the best one in ../shared/notes/platform.md's 480-second table: UN
 data in [-1, 1], batch 32, Adam lr 2e-3 with 200 warm-up steps and cosine decay to zero, EMA 0.999
 (diffusers' EMAModel warm-up of the decay), 50-step DDIM (trailing) from the EMA weights.
 
-With --seconds S the cosine horizon is set from the speed of the first 50 steps, so that the
-schedule ends when the budget does (as a user tuning for a deadline would); --steps N fixes it.
+With --seconds S the cosine decay follows the elapsed time after the warm-up, so the schedule ends
+exactly when the budget does whatever the machine's speed (a horizon in steps estimated from the
+first steps ended early on a machine whose speed drifts); --steps N fixes the horizon in steps.
 Writes the samples as an .npy (NCHW, [-1, 1]) for bench/score_samples.py and prints JSON.
 
   python3 bench/peer_quickstart.py --seconds 480 --samples 512 --out /tmp/peer.npy [--class-conditional]
@@ -57,19 +58,25 @@ def main():
     peak, warmup, batch = 2e-3, 200, 32
     total = a.steps or 10**9
 
-    def lr_at(step):
+    warmup_end = None  # seconds into the run when the warm-up finished
+
+    def lr_at(step, elapsed):
         if step < warmup:
             return peak * (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        if a.seconds is not None:
+            progress = min(1.0, (elapsed - warmup_end) / max(1e-9, a.seconds - warmup_end))
+        else:
+            progress = min(1.0, (step - warmup) / max(1, total - warmup))
         return peak * 0.5 * (1 + math.cos(math.pi * progress))
 
     start = time.perf_counter()
     step, perm, cursor = 0, torch.randperm(len(x)), 0
     while step < total:
-        if a.seconds is not None and step == 50:
-            total = int(a.seconds / ((time.perf_counter() - start) / 50))
-        if a.seconds is not None and time.perf_counter() - start > a.seconds:
+        elapsed = time.perf_counter() - start
+        if a.seconds is not None and elapsed >= a.seconds:
             break
+        if step == warmup:
+            warmup_end = elapsed
         if cursor + batch > len(x):
             perm, cursor = torch.randperm(len(x)), 0
         idx = perm[cursor:cursor + batch]
@@ -79,7 +86,7 @@ def main():
         t = torch.randint(0, 1000, (batch,)).long()
         noisy = noise_scheduler.add_noise(clean, noise, t)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step)
+            g["lr"] = lr_at(step, elapsed)
         pred = model(noisy, t, class_labels=labels if a.class_conditional else None, return_dict=False)[0]
         loss = F.mse_loss(pred, noise)
         opt.zero_grad()

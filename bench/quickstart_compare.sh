@@ -7,7 +7,8 @@
 #
 #   bash bench/quickstart_compare.sh                # unconditional
 #   bash bench/quickstart_compare.sh conditional    # num_class_embeds=10, digits 0-9 requested in turn
-# Needs: pip install torch diffusers==0.32.2 numpy pillow. About 30 minutes on 2 cores.
+# NOTES_RECIPE_ONLY=1 skips the second PyTorch run. Needs: pip install torch diffusers==0.32.2 numpy pillow.
+# About 30 minutes on 2 cores (20 with NOTES_RECIPE_ONLY).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 variant=${1:-unconditional}
@@ -41,7 +42,11 @@ $dnb run "$out/samples.dnb" --out "$out/dnb-samples" >/dev/null
 
 # PyTorch with the notes' recipe (3 levels: 16, 32, 32), then with the quickstart's 4-level UNet.
 echo "PyTorch, notes' recipe: $(cd bench && python3 peer_quickstart.py --seconds 480 --samples 512 --out "$out/peer.npy" "${peer_args[@]}" 2>/dev/null)"
-echo "PyTorch, quickstart's UNet: $(cd bench && python3 peer_quickstart.py --seconds 480 --samples 512 --out "$out/peer-4.npy" --block-out-channels 16 32 32 64 "${peer_args[@]}" 2>/dev/null)"
+if [ -z "${NOTES_RECIPE_ONLY:-}" ]; then
+    echo "PyTorch, quickstart's UNet: $(cd bench && python3 peer_quickstart.py --seconds 480 --samples 512 --out "$out/peer-4.npy" --block-out-channels 16 32 32 64 "${peer_args[@]}" 2>/dev/null)"
+fi
 echo "score, dnb quickstart:            $(python3 bench/score_samples.py "$out/dnb-samples/samples.npy" --range symmetric "${label_args[@]}")"
 echo "score, PyTorch notes' recipe:     $(python3 bench/score_samples.py "$out/peer.npy" --range symmetric "${label_args[@]}")"
-echo "score, PyTorch quickstart's UNet: $(python3 bench/score_samples.py "$out/peer-4.npy" --range symmetric "${label_args[@]}")"
+if [ -z "${NOTES_RECIPE_ONLY:-}" ]; then
+    echo "score, PyTorch quickstart's UNet: $(python3 bench/score_samples.py "$out/peer-4.npy" --range symmetric "${label_args[@]}")"
+fi

@@ -15,7 +15,7 @@ enum EnvironmentCommand {
                         arguments: [ArgumentSpec("value", .int, help: "the seed, a non-negative integer")]) { inv, ctx in
                 let value = try inv.int("value")
                 guard value >= 0 else { throw ArgumentError(argument: "value", "seed must be non-negative, got \(value)") }
-                ws.reseed(UInt64(value))
+                ws.reseed(UInt64(value), at: "\(inv.location.file ?? "<input>"):\(inv.location.line)")
                 ctx.out.print("seed \(value)")
             },
         ]

@@ -24,10 +24,14 @@ public final class Workspace {
 
     public init() {}
 
+    /// Every `seed` the session ran, in order, with where it was written (`file:line`), for the report's header.
+    public private(set) var seedLog: [(location: String, seed: UInt64)] = []
+
     /// Reseeds every source of randomness the session uses from now on.
-    public func reseed(_ seed: UInt64) {
+    public func reseed(_ seed: UInt64, at location: String? = nil) {
         self.seed = seed
         rng = RandomGenerator(seed: seed)
+        if let location { seedLog.append((location, seed)) }
     }
 }
 

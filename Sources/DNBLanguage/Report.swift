@@ -6,6 +6,7 @@ public struct Report {
     public var date: Date
     public var environment: [(key: String, value: String)]
     public var parameters: [ParameterBinding]
+    /// Where each `seed` ran (`file:line`) and its value.
     public var seeds: [(key: String, value: String)]
     /// Cells up to where the run ended.
     public var results: [CellResult]
@@ -46,7 +47,7 @@ public enum ReportWriter {
         }
         if !report.seeds.isEmpty {
             blocks.append("## Seeds")
-            blocks.append(Markdown.fenced(report.seeds.map { "\($0.key): \($0.value)" }.joined(separator: "\n"), info: "text"))
+            blocks.append(Markdown.fenced(report.seeds.map { "\($0.key): seed \($0.value)" }.joined(separator: "\n"), info: "text"))
         }
         blocks.append("---")
         for result in report.results {

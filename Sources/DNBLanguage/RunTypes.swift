@@ -22,8 +22,8 @@ public struct RunOptions {
     public var keepGoing = false
     /// Key/value lines for the report header: versions, CPU, …
     public var environment: [(key: String, value: String)] = []
-    /// Seeds in effect, when the caller knows them.
-    public var seeds: [(key: String, value: String)] = []
+    /// The seeds the run set (where, which), asked for when the report is written.
+    public var seeds: () -> [(key: String, value: String)] = { [] }
     /// Globals bound before the first cell, e.g. values the executable provides.
     public var predefinedVariables: [String: Value] = [:]
     public var timeSource: TimeSource = .monotonic

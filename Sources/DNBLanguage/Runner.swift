@@ -79,7 +79,7 @@ public struct Runner {
         var status: ExitStatus = stop.map { $0.interrupted ? .interrupted : .cellFailed } ?? (failed ? .cellFailed : .success)
         var result = RunResult(status: status, cells: results, parameters: parameters, stop: stop, messages: [])
         let report = Report(notebook: notebook, date: options.date, environment: options.environment,
-                            parameters: parameters, seeds: options.seeds, results: results, stop: stop,
+                            parameters: parameters, seeds: options.seeds(), results: results, stop: stop,
                             totalSeconds: options.timeSource.now() - runStart)
         do {
             result.reportPath = try ReportWriter.write(report, to: options.outputDirectory)

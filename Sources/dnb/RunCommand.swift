@@ -62,7 +62,9 @@ struct RunCommand: ParsableCommand {
 
         Sigint.reset()
         Sigint.install(.batch)
-        let runner = Runner(registry: CommandRegistry.dnb(workspace: Workspace()))
+        let workspace = Workspace()
+        options.seeds = { workspace.seedLog.map { (key: $0.location, value: String($0.seed)) } }
+        let runner = Runner(registry: CommandRegistry.dnb(workspace: workspace))
         let result = runner.run(notebook, options: options)
         progress.finish(result)
         throw ExitCode(result.status.rawValue)

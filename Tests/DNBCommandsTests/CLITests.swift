@@ -54,6 +54,7 @@ struct CLITests {
         #expect(report.contains("(figures/loss.png)"))
         #expect(report.contains("(figures/samples.png)"))
         #expect(report.contains("Train, then look."))
+        #expect(report.contains("## Seeds") && report.contains("mini.dnb:5: seed 3"), "the header names the seed and where it was set")
         for figure in ["loss", "samples"] {
             let png = try Data(contentsOf: URL(fileURLWithPath: dir.path("out/mini/figures/\(figure).png")))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(figure).png is a PNG")

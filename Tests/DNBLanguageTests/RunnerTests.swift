@@ -72,7 +72,7 @@ final class TemporaryDirectory {
         let result = runner.run(notebook, options: options {
             $0.overrides = ["epochs=2"]
             $0.environment = [("swift", "6.3.1"), ("cpu", "test cpu")]
-            $0.seeds = [("global", "0")]
+            $0.seeds = { [("tiny.dnb:7", "0")] }
         })
         #expect(result.status == .success)
         #expect(result.reportPath == directory.path + "/out/report.md")
@@ -225,7 +225,7 @@ final class TemporaryDirectory {
         ## Seeds
 
         ```text
-        global: 0
+        tiny.dnb:7: seed 0
         ```
 
         ---
