@@ -33,6 +33,42 @@ enum PlotCommand {
                 let figure = DNBPlot.Figure.imageGrid(rows, vmin: range.vmin, vmax: range.vmax, suptitle: try inv.optionalString("title"))
                 try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: name, caption: "\(images.count) images kept as '\(name)'", inv, ctx)
             },
+            CommandSpec("side_by_side", summary: "Kept batches next to each other: one image of each, or a row of each", help: """
+                With n=1, image `index` of every named batch side by side under its title (the tutorial's \
+                "Noisy Image" / "Model Prediction" figure); with n > 1, the first n images of each batch as one \
+                row, titled on the left.
+                """, arguments: [
+                ArgumentSpec("names", .list(.string), help: "the kept batches, e.g. [noisy, denoised]"),
+                ArgumentSpec("titles", .list(.string), default: Value.none, help: "one per batch (default: the names)"),
+                ArgumentSpec("n", .int, default: .int(1), help: "images per batch"),
+                ArgumentSpec("index", .int, default: .int(0), help: "with n=1: which image of each batch"),
+                ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/ (default: side_by_side)"),
+            ]) { inv, ctx in
+                let names = try inv.stringList("names")
+                guard !names.isEmpty else { throw ArgumentError(argument: "names", "name at least one kept batch") }
+                let batches = try names.map { name in
+                    guard let t = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
+                    return grayImages(t)
+                }
+                let titles = inv.isGiven("titles") ? try inv.stringList("titles") : names
+                guard titles.count == names.count else {
+                    throw ArgumentError(argument: "titles", "\(titles.count) titles for \(names.count) batches")
+                }
+                let n = try SampleCommands.positive(inv, "n"), range = ws.displayRange
+                let figure: DNBPlot.Figure
+                if n == 1 {
+                    let index = try inv.int("index")
+                    if let short = zip(names, batches).first(where: { index < 0 || index >= $0.1.count }) {
+                        throw ArgumentError(argument: "index", "'\(short.0)' has \(short.1.count) images; index must be in 0…\(short.1.count - 1)")
+                    }
+                    figure = .sideBySide(batches.map { $0[index] }, titles: titles, vmin: range.vmin, vmax: range.vmax,
+                                         figsize: (4 * Double(names.count), 4))
+                } else {
+                    figure = .imageGrid(batches.map { Array($0.prefix(n)) }, rowTitles: titles, vmin: range.vmin, vmax: range.vmax)
+                }
+                try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: "side_by_side",
+                            caption: names.joined(separator: " | "), inv, ctx)
+            },
         ])]
     }
 }

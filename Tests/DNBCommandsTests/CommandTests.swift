@@ -117,6 +117,33 @@ struct CommandTests {
         #expect(throws: (any Error).self) { try interpreter.run("scheduler add_noise timesteps=[1000]", output: Output()) }
     }
 
+    @Test func plotSideBySideShowsKeptBatchesTogether() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (_, interpreter) = session(dir)
+        let out = Output()
+        try interpreter.run("""
+            dataset load name=synthetic count=20 image_size=16
+            scheduler create
+            scheduler add_noise timesteps=[0, 999] n=2
+            corrupt n=4
+            plot side_by_side names=[noisy, corrupted] titles=["Noised", "Corrupted"] index=1
+            plot side_by_side names=[noisy, corrupted] n=3 figure=rows
+            """, output: out)
+        let figures = out.items.compactMap { item -> DNBLanguage.Figure? in if case .figure(let f) = item { return f } else { return nil } }
+        #expect(figures.suffix(2).map(\.path) == ["figures/side_by_side.png", "figures/rows.png"])
+        let pair = try PNGReader(path: dir.appendingPathComponent("figures/side_by_side.png").path)
+        let rows = try PNGReader(path: dir.appendingPathComponent("figures/rows.png").path)
+        // 100 dpi: two 4-inch panels in one row; a grid of 2 rows × 3 columns of 2-inch panels.
+        #expect(pair.width == 800 && pair.height == 400)
+        #expect(rows.width == 600 && rows.height == 400)
+        for (line, argument) in [("plot side_by_side names=[nothing]", "nothing"), ("plot side_by_side names=[noisy] titles=[a, b]", "titles"),
+                                 ("plot side_by_side names=[noisy, corrupted] index=4", "index")] {
+            let error = #expect(throws: (any Error).self, "\(line)") { try interpreter.run(line, output: Output()) }
+            #expect(String(describing: error!).contains(argument), "\(line): \(error!)")
+        }
+    }
+
     @Test func missingPrerequisitesSayWhatToRunFirst() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
