@@ -54,42 +54,35 @@ public struct NoiseSchedule: Sendable {
 
     /// noisy = √ᾱₜ · x + √(1 − ᾱₜ) · noise, one timestep per image (first dimension).
     public func addNoise(_ original: Tensor, noise: Tensor, timesteps: [Int]) throws -> Tensor {
-        guard original.shape == noise.shape else {
-            throw SchedulerError.invalid("add_noise: sample \(original.shape) and noise \(noise.shape) differ")
-        }
-        let n = original.shape.first ?? 0
-        guard n > 0, timesteps.count == n else {
-            throw SchedulerError.invalid("add_noise: \(timesteps.count) timesteps for \(n) images")
-        }
-        if let bad = timesteps.first(where: { $0 < 0 || $0 >= trainTimesteps }) {
-            throw SchedulerError.invalid("add_noise: timestep \(bad) is outside 0..<\(trainTimesteps)")
-        }
-        let per = original.count / n
-        let out = Tensor(uninitialized: original.shape)
-        for (i, t) in timesteps.enumerated() {
-            let a = alphasCumprod[t].squareRoot(), b = (1 - alphasCumprod[t]).squareRoot()
-            let x = original.data + i * per, e = noise.data + i * per, o = out.data + i * per
-            for j in 0..<per { o[j] = a * x[j] + b * e[j] }
-        }
-        return out
+        try mix("add_noise", original, noise, timesteps) { (x: $0, noise: $1) }
     }
 }
 
 extension NoiseSchedule {
     /// v = √ᾱₜ · noise − √(1 − ᾱₜ) · x, the v-prediction target (diffusers' `get_velocity`), one timestep per image.
     public func velocity(_ original: Tensor, noise: Tensor, timesteps: [Int]) throws -> Tensor {
-        // add_noise's checks and loop with the roles of the two coefficients swapped.
+        try mix("get_velocity", original, noise, timesteps) { (x: -$1, noise: $0) }
+    }
+
+    /// cx · x + ce · noise per image, where (cx, ce) = coefficients(√ᾱₜ, √(1 − ᾱₜ)) for the image's timestep.
+    private func mix(_ op: String, _ original: Tensor, _ noise: Tensor, _ timesteps: [Int],
+                     coefficients: (Float, Float) -> (x: Float, noise: Float)) throws -> Tensor {
+        guard original.shape == noise.shape else {
+            throw SchedulerError.invalid("\(op): sample \(original.shape) and noise \(noise.shape) differ")
+        }
         let n = original.shape.first ?? 0
-        guard original.shape == noise.shape, n > 0, timesteps.count == n,
-              timesteps.allSatisfy({ $0 >= 0 && $0 < trainTimesteps }) else {
-            throw SchedulerError.invalid("get_velocity: sample \(original.shape), noise \(noise.shape) and \(timesteps.count) timesteps in 0..<\(trainTimesteps) do not fit")
+        guard n > 0, timesteps.count == n else {
+            throw SchedulerError.invalid("\(op): \(timesteps.count) timesteps for \(n) images")
+        }
+        if let bad = timesteps.first(where: { $0 < 0 || $0 >= trainTimesteps }) {
+            throw SchedulerError.invalid("\(op): timestep \(bad) is outside 0..<\(trainTimesteps)")
         }
         let per = original.count / n
         let out = Tensor(uninitialized: original.shape)
         for (i, t) in timesteps.enumerated() {
-            let a = alphasCumprod[t].squareRoot(), b = (1 - alphasCumprod[t]).squareRoot()
+            let c = coefficients(alphasCumprod[t].squareRoot(), (1 - alphasCumprod[t]).squareRoot())
             let x = original.data + i * per, e = noise.data + i * per, o = out.data + i * per
-            for j in 0..<per { o[j] = a * e[j] - b * x[j] }
+            for j in 0..<per { o[j] = c.x * x[j] + c.noise * e[j] }
         }
         return out
     }
