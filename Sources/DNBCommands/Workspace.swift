@@ -55,17 +55,17 @@ public struct LoadedData {
         try prepare()
     }
 
-    /// New raw splits and/or preprocessing; both splits are prepared again.
+    /// New raw splits and/or preprocessing; only what changed is prepared again.
     public mutating func replace(train: ImageDataset? = nil, test: ImageDataset? = nil, preprocessing: Preprocessing? = nil) throws {
         if let train { rawTrain = train }
         if let test { rawTest = test }
         if let preprocessing { self.preprocessing = preprocessing }
-        try prepare()
+        try prepare(train: train != nil || preprocessing != nil, test: test != nil || preprocessing != nil)
     }
 
-    private mutating func prepare() throws {
-        train = try PreparedDataset(rawTrain, preprocessing)
-        test = try PreparedDataset(rawTest, preprocessing)
+    private mutating func prepare(train prepareTrain: Bool = true, test prepareTest: Bool = true) throws {
+        if prepareTrain { train = try PreparedDataset(rawTrain, preprocessing) }
+        if prepareTest { test = try PreparedDataset(rawTest, preprocessing) }
     }
 }
 
