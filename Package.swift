@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Module map: each target has one job.
+//   DNBSupport   – what every module shares: atomic file writes, "did you mean", shape text, a Sendable box
 //   DNBEngine    – tensors, autograd, kernels on OpenBLAS, Adam, RNG, safetensors (knows nothing of diffusion)
 //   DNBDiffusion – UNet2DModel and its blocks, DDPM/DDIM schedulers, training and sampling loops
 //   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
@@ -30,22 +31,26 @@ let package = Package(
 
         .target(name: "CKernels"),
         .target(name: "CRowKernels"),
-        .target(name: "DNBEngine", dependencies: ["CBLAS", "CKernels", "CRowKernels"]),
-        .target(name: "DNBDiffusion", dependencies: ["DNBEngine"]),
-        .target(name: "DNBData", dependencies: ["DNBEngine", "CZlib"]),
-        .target(name: "DNBPlot", dependencies: ["CCairo"]),
-        .target(name: "DNBLanguage", dependencies: []),
-        .target(name: "DNBCommands", dependencies: ["DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage"]),
+        .target(name: "DNBSupport"),
+        .target(name: "DNBEngine", dependencies: ["DNBSupport", "CBLAS", "CKernels", "CRowKernels"]),
+        .target(name: "DNBDiffusion", dependencies: ["DNBSupport", "DNBEngine"]),
+        .target(name: "DNBData", dependencies: ["DNBSupport", "DNBEngine", "CZlib"]),
+        .target(name: "DNBPlot", dependencies: ["DNBSupport", "CCairo"]),
+        .target(name: "DNBLanguage", dependencies: ["DNBSupport"]),
+        .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage"]),
         .executableTarget(name: "dnb", dependencies: [
-            "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "CReadline",
+            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "DNBEngineTests", dependencies: ["DNBEngine"], exclude: ["Fixtures"]),
-        .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBDiffusion", "DNBEngine"], exclude: ["Fixtures"]),
-        .testTarget(name: "DNBDataTests", dependencies: ["DNBData", "DNBEngine"], exclude: ["Fixtures"]),
-        .testTarget(name: "DNBPlotTests", dependencies: ["DNBPlot"]),
-        .testTarget(name: "DNBLanguageTests", dependencies: ["DNBLanguage"]),
-        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),
+        // Shared by the test targets: per-test temporary folders, the repository root, real MNIST if present.
+        .target(name: "DNBTestSupport", path: "Tests/DNBTestSupport"),
+        .testTarget(name: "DNBSupportTests", dependencies: ["DNBSupport", "DNBTestSupport"]),
+        .testTarget(name: "DNBEngineTests", dependencies: ["DNBTestSupport", "DNBEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBTestSupport", "DNBDiffusion", "DNBEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
+        .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBLanguage"]),
+        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),
     ]
 )

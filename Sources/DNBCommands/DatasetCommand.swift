@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 import DNBEngine
 import DNBDiffusion
 import DNBData

@@ -53,12 +53,6 @@ func gridImage(_ t: Tensor, nrow: Int = 8, fromSymmetric: Bool = false) throws -
     return GrayImage(width: grid.width, height: grid.height, pixels: grid.pixels.map { min(max($0, 0), 1) })
 }
 
-/// Hands a non-Sendable reference to a `@Sendable` callback that runs on the caller's thread.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
 /// Where a command writes a file it was given: relative paths land in the output directory
 /// (next to the report), absolute ones where they say.
 func outputPath(_ path: String, _ context: CommandContext) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -197,8 +198,7 @@ public struct MNISTFetcher: Sendable {
     }
 }
 
-/// Writes `bytes` to `directory/name` through a temporary file in the same directory and a rename,
-/// so a reader never sees a half-written file.
+/// Writes `bytes` to `directory/name` atomically (see `AtomicFile`), creating the folder if needed.
 public func writeAtomically(_ bytes: [UInt8], to directory: String, name: String) throws {
     do {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -207,13 +207,7 @@ public func writeAtomically(_ bytes: [UInt8], to directory: String, name: String
                         remedy: "Set XDG_CACHE_HOME or DNB_DATA to a writable folder")
     }
     let final = (directory as NSString).appendingPathComponent(name)
-    let temp = (directory as NSString).appendingPathComponent(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-    guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
-        throw DataError(.unreadable, temp, "cannot be written", remedy: "Set XDG_CACHE_HOME or DNB_DATA to a writable folder")
-    }
-    guard rename(temp, final) == 0 else {
-        let why = String(cString: strerror(errno))
-        unlink(temp)
-        throw DataError(.unreadable, final, "cannot be replaced (\(why))")
+    do { try AtomicFile.write(bytes, to: final) } catch let error as FileError {
+        throw DataError(.unreadable, final, error.message, remedy: "Set XDG_CACHE_HOME or DNB_DATA to a writable folder")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 
 /// UNet2DModel's configuration under diffusers' `config.json` keys and defaults.
 public struct UNet2DConfig: Equatable, Sendable {
@@ -126,8 +127,8 @@ public struct UNet2DConfig: Equatable, Sendable {
         case "mid_block_scale_factor": midBlockScaleFactor = try double()
         case "center_input_sample": centerInputSample = try bool()
         default:
-            let near = UNet2DConfig.supportedKeys.min { editDistance($0, key) < editDistance($1, key) } ?? ""
-            throw ModelError.invalidConfig("unknown key \(key)\(editDistance(near, key) <= 3 ? " (did you mean \(near)?)" : ""); supported keys: \(UNet2DConfig.supportedKeys.joined(separator: ", "))")
+            let near = Suggestions.nearest(to: key, in: UNet2DConfig.supportedKeys)
+            throw ModelError.invalidConfig("unknown key \(key)\(near.map { " (did you mean \($0)?)" } ?? ""); supported keys: \(UNet2DConfig.supportedKeys.joined(separator: ", "))")
         }
     }
 
@@ -183,20 +184,4 @@ public struct UNet2DConfig: Equatable, Sendable {
 func number(_ value: Any) -> NSNumber? {
     guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
     return n
-}
-
-/// Levenshtein distance, for "did you mean" suggestions.
-public func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    var row = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-        var prev = row[0]
-        row[0] = i
-        for j in stride(from: 1, through: b.count, by: 1) {
-            let cur = row[j]
-            row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-            prev = cur
-        }
-    }
-    return a.isEmpty ? b.count : row[b.count]
 }

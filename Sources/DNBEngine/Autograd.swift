@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// The recorded producer of a tensor: its inputs' autograd state and how to push
 /// an output gradient back to them. Backward closures capture exactly what they
 /// read (an input tensor only when its values are needed, cached statistics) and
@@ -56,7 +58,7 @@ extension Tensor {
     /// soon as they have been used, so activations free during the pass.
     public func backward() throws {
         guard count == 1 else {
-            throw EngineError.notDifferentiable("backward() needs a scalar, got \(describe(shape))")
+            throw EngineError.notDifferentiable("backward() needs a scalar, got \(describeShape(shape))")
         }
         guard node != nil else { throw EngineError.notDifferentiable("tensor was not produced by a recorded op") }
         try backward(seed: Tensor(shape: shape, repeating: 1))

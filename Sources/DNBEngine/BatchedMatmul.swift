@@ -1,10 +1,12 @@
+import DNBSupport
+
 /// Batched matrix product a[B, M, K] · b[B, K, N] → [B, M, N] (torch.bmm).
 public func bmm(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     try requireNonEmpty("bmm", a, b)
     try requireRank("bmm", a, 3, "left operand [B, M, K]")
     try requireRank("bmm", b, 3, "right operand [B, K, N]")
     guard a.shape[0] == b.shape[0], a.shape[2] == b.shape[1] else {
-        throw EngineError.shapeMismatch(op: "bmm", detail: "\(describe(a.shape)) · \(describe(b.shape))")
+        throw EngineError.shapeMismatch(op: "bmm", detail: "\(describeShape(a.shape)) · \(describeShape(b.shape))")
     }
     let (batch, m, k, n) = (a.shape[0], a.shape[1], a.shape[2], b.shape[2])
     let out = Tensor(uninitialized: [batch, m, n])

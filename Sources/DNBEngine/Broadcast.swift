@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// numpy-style broadcasting of two shapes, coalesced for fast loops.
 ///
 /// Size-1 output dimensions are dropped and neighbouring dimensions that are contiguous
@@ -27,7 +29,7 @@ struct Broadcast {
         var out = [Int](repeating: 1, count: rank)
         for i in 0..<rank {
             guard pa[i] == pb[i] || pa[i] == 1 || pb[i] == 1 else {
-                throw EngineError.shapeMismatch(op: op, detail: "cannot broadcast \(describe(a)) with \(describe(b))")
+                throw EngineError.shapeMismatch(op: op, detail: "cannot broadcast \(describeShape(a)) with \(describeShape(b))")
             }
             out[i] = max(pa[i], pb[i])
         }

@@ -1,9 +1,11 @@
+import DNBSupport
+
 /// Concatenation along the last (channel) dimension: torch.cat(dim=1) on NCHW
 /// is the last dimension in dnb's NHWC layout.
 public func concatChannels(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     try requireNonEmpty("concat", a, b)
     guard a.rank == b.rank, a.shape.dropLast() == b.shape.dropLast() else {
-        throw EngineError.shapeMismatch(op: "concat", detail: "\(describe(a.shape)) and \(describe(b.shape)) differ outside the channel dimension")
+        throw EngineError.shapeMismatch(op: "concat", detail: "\(describeShape(a.shape)) and \(describeShape(b.shape)) differ outside the channel dimension")
     }
     let ca = a.shape.last!, cb = b.shape.last!, c = ca + cb
     let rows = a.count / ca

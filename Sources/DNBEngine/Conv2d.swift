@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// 2-D convolution over NHWC tensors with HWIO weights ([KH, KW, Cin, Cout]).
 ///
 /// Stride-1 3×3 'same' convolutions (all but the down-sampling convolutions of
@@ -38,7 +40,7 @@ func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: In
     try requireRank("conv2d", weight, 4, "weight [KH, KW, Cin, Cout]")
     let g = try ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
     if let bias, bias.shape != [g.co] {
-        throw EngineError.shapeMismatch(op: "conv2d", detail: "bias \(describe(bias.shape)) vs \(g.co) output channels")
+        throw EngineError.shapeMismatch(op: "conv2d", detail: "bias \(describeShape(bias.shape)) vs \(g.co) output channels")
     }
     let out = Tensor(uninitialized: [g.n, g.ho, g.wo, g.co])
     convForward(g, x.data, weight.data, bias?.data, out.data, path: path)
@@ -115,7 +117,7 @@ struct ConvGeometry {
         self.stride = stride
         self.pad = padding
         guard weight[2] == ci else {
-            throw EngineError.shapeMismatch(op: "conv2d", detail: "input \(describe(input)) has \(ci) channels, weight \(describe(weight)) expects \(weight[2])")
+            throw EngineError.shapeMismatch(op: "conv2d", detail: "input \(describeShape(input)) has \(ci) channels, weight \(describeShape(weight)) expects \(weight[2])")
         }
         guard stride >= 1, padding >= 0 else {
             throw EngineError.invalidArgument(op: "conv2d", detail: "stride \(stride) and padding \(padding) must be ≥ 1 and ≥ 0")
@@ -123,7 +125,7 @@ struct ConvGeometry {
         ho = (h + 2 * padding - kh) / stride + 1
         wo = (w + 2 * padding - kw) / stride + 1
         guard ho > 0, wo > 0 else {
-            throw EngineError.shapeMismatch(op: "conv2d", detail: "kernel \(kh)×\(kw) does not fit input \(describe(input)) with padding \(padding)")
+            throw EngineError.shapeMismatch(op: "conv2d", detail: "kernel \(kh)×\(kw) does not fit input \(describeShape(input)) with padding \(padding)")
         }
     }
 

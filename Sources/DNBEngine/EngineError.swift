@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// Every failure the engine reports instead of trapping.
 public enum EngineError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(op: String, detail: String)
@@ -16,6 +18,3 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
-
-@inline(__always)
-func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }

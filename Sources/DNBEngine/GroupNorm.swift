@@ -1,4 +1,5 @@
 import CRowKernels
+import DNBSupport
 
 /// Group normalisation over NHWC (or any [N, …, C]) tensors, PyTorch's
 /// `nn.GroupNorm(groups, C, eps, affine=True)`, optionally followed by SiLU
@@ -10,14 +11,14 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
                       fusedSiLU: Bool = false) throws -> Tensor {
     try requireNonEmpty("group_norm", x)
     guard x.rank >= 2 else {
-        throw EngineError.shapeMismatch(op: "group_norm", detail: "expected [N, …, C], got \(describe(x.shape))")
+        throw EngineError.shapeMismatch(op: "group_norm", detail: "expected [N, …, C], got \(describeShape(x.shape))")
     }
     let n = x.shape[0], c = x.shape[x.rank - 1], s = x.count / (n * c)
     guard groups > 0, c % groups == 0 else {
         throw EngineError.invalidArgument(op: "group_norm", detail: "\(c) channels do not split into \(groups) groups")
     }
     for p in [weight, bias].compactMap({ $0 }) where p.shape != [c] {
-        throw EngineError.shapeMismatch(op: "group_norm", detail: "affine parameter \(describe(p.shape)) vs \(c) channels")
+        throw EngineError.shapeMismatch(op: "group_norm", detail: "affine parameter \(describeShape(p.shape)) vs \(c) channels")
     }
     let out = Tensor(uninitialized: x.shape)
     let stats = Tensor(uninitialized: [n, groups, 2])  // mean, rstd

@@ -1,8 +1,10 @@
+import DNBSupport
+
 /// Conversions between PyTorch's layouts and dnb's, done once at the boundary.
 public enum Layout {
     /// NCHW values → NHWC tensor.
     public static func nhwc(fromNCHW values: UnsafePointer<Float>, shape s: [Int]) throws -> Tensor {
-        guard s.count == 4 else { throw EngineError.shapeMismatch(op: "nhwc", detail: "expected NCHW, got \(describe(s))") }
+        guard s.count == 4 else { throw EngineError.shapeMismatch(op: "nhwc", detail: "expected NCHW, got \(describeShape(s))") }
         let (n, c, h, w) = (s[0], s[1], s[2], s[3])
         let t = Tensor(uninitialized: [n, h, w, c])
         for i in 0..<n { for ch in 0..<c { for y in 0..<h { for x in 0..<w {
@@ -13,7 +15,7 @@ public enum Layout {
 
     public static func nhwc(fromNCHW values: [Float], shape: [Int]) throws -> Tensor {
         guard values.count == shape.reduce(1, *) else {
-            throw EngineError.shapeMismatch(op: "nhwc", detail: "\(values.count) values for shape \(describe(shape))")
+            throw EngineError.shapeMismatch(op: "nhwc", detail: "\(values.count) values for shape \(describeShape(shape))")
         }
         return try values.withUnsafeBufferPointer { try nhwc(fromNCHW: $0.baseAddress!, shape: shape) }
     }
@@ -32,7 +34,7 @@ public enum Layout {
     /// OIHW convolution weights → HWIO tensor.
     public static func hwio(fromOIHW values: [Float], shape s: [Int]) throws -> Tensor {
         guard s.count == 4, values.count == s.reduce(1, *) else {
-            throw EngineError.shapeMismatch(op: "hwio", detail: "expected OIHW values, got shape \(describe(s)) with \(values.count) values")
+            throw EngineError.shapeMismatch(op: "hwio", detail: "expected OIHW values, got shape \(describeShape(s)) with \(values.count) values")
         }
         let (o, i, kh, kw) = (s[0], s[1], s[2], s[3])
         let t = Tensor(uninitialized: [kh, kw, i, o])

@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// y = x · Wᵀ + b over the last dimension, PyTorch's `nn.Linear` with its
 /// weight layout [out, in] (so diffusers' weights load as they are).
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
@@ -5,10 +7,10 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor 
     try requireRank("linear", weight, 2, "weight [out, in]")
     let outF = weight.shape[0], inF = weight.shape[1]
     guard x.shape.last == inF else {
-        throw EngineError.shapeMismatch(op: "linear", detail: "input \(describe(x.shape)) vs weight \(describe(weight.shape))")
+        throw EngineError.shapeMismatch(op: "linear", detail: "input \(describeShape(x.shape)) vs weight \(describeShape(weight.shape))")
     }
     if let bias, bias.shape != [outF] {
-        throw EngineError.shapeMismatch(op: "linear", detail: "bias \(describe(bias.shape)) vs weight \(describe(weight.shape))")
+        throw EngineError.shapeMismatch(op: "linear", detail: "bias \(describeShape(bias.shape)) vs weight \(describeShape(weight.shape))")
     }
     let rows = x.count / inF
     let out = Tensor(uninitialized: Array(x.shape.dropLast()) + [outF])

@@ -1,4 +1,5 @@
 import Dispatch
+import DNBSupport
 import Foundation
 import Synchronization
 import CBLAS
@@ -55,7 +56,7 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         return
     }
     withoutActuallyEscaping(body) { body in
-        let box = UncheckedBox(body)
+        let box = UncheckedSendable(body)
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             let lo = count * worker / threads, hi = count * (worker + 1) / threads
             for i in lo..<hi { box.value(i) }
@@ -73,14 +74,10 @@ func parallelChunks(_ count: Int, minimumPerThread: Int = 1, _ body: (Int, Range
         return
     }
     withoutActuallyEscaping(body) { body in
-        let box = UncheckedBox(body)
+        let box = UncheckedSendable(body)
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             box.value(worker, (count * worker / threads)..<(count * (worker + 1) / threads))
         }
     }
 }
 
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -82,7 +83,7 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
         case let .invalidEntry(path, tensor, detail):
             return "safetensors \(path): tensor '\(tensor)': \(detail)"
         case let .sizeMismatch(path, tensor, shape, dtype, expected, span):
-            return "safetensors \(path): tensor '\(tensor)' of shape \(shapeText(shape)) \(dtype) needs \(expected) bytes but data_offsets span \(span)"
+            return "safetensors \(path): tensor '\(tensor)' of shape \(describeShape(shape)) \(dtype) needs \(expected) bytes but data_offsets span \(span)"
         case let .offsetsOutOfBounds(path, tensor, begin, end, bufferSize):
             return "safetensors \(path): tensor '\(tensor)' data_offsets [\(begin), \(end)] lie outside the \(bufferSize)-byte data buffer"
         case let .overlappingTensors(path, first, second):
@@ -120,12 +121,12 @@ public struct SafetensorsEntry: Sendable, Equatable {
     /// An entry from raw bytes; `bytes.count` must equal count × dtype size.
     public init(name: String, dtype: SafetensorsDType, shape: [Int], bytes: [UInt8]) throws {
         guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw SafetensorsError.invalidTensor(name: name, detail: "negative dimension in \(shapeText(shape))")
+            throw SafetensorsError.invalidTensor(name: name, detail: "negative dimension in \(describeShape(shape))")
         }
         guard let n = checkedCount(shape), case let (need, o) = n.multipliedReportingOverflow(by: dtype.size), !o,
               need == bytes.count else {
             throw SafetensorsError.invalidTensor(
-                name: name, detail: "\(bytes.count) bytes do not fit shape \(shapeText(shape)) of \(dtype.rawValue)")
+                name: name, detail: "\(bytes.count) bytes do not fit shape \(describeShape(shape)) of \(dtype.rawValue)")
         }
         self.init(unchecked: name, dtype, shape, bytes, path: "")
     }
@@ -162,7 +163,7 @@ public struct SafetensorsEntry: Sendable, Equatable {
 
     private static func checkCount(_ name: String, _ shape: [Int], _ n: Int) throws {
         guard shape.allSatisfy({ $0 >= 0 }), let c = checkedCount(shape), c == n else {
-            throw SafetensorsError.invalidTensor(name: name, detail: "\(n) values do not fit shape \(shapeText(shape))")
+            throw SafetensorsError.invalidTensor(name: name, detail: "\(n) values do not fit shape \(describeShape(shape))")
         }
     }
 
@@ -289,7 +290,7 @@ public struct SafetensorsFile: Sendable {
                 throw SafetensorsError.unknownDType(path: path, tensor: name, dtype: dtypeName)
             }
             guard shape.allSatisfy({ $0 >= 0 }) else {
-                throw SafetensorsError.invalidEntry(path: path, tensor: name, detail: "negative dimension in shape \(shapeText(shape))")
+                throw SafetensorsError.invalidEntry(path: path, tensor: name, detail: "negative dimension in shape \(describeShape(shape))")
             }
             guard offsets.count == 2 else {
                 throw SafetensorsError.invalidEntry(path: path, tensor: name, detail: "data_offsets must be [begin, end], got \(offsets)")
@@ -407,54 +408,12 @@ public struct SafetensorsFile: Sendable {
 
 // MARK: - Helpers
 
-/// Writes `bytes` to a temporary file in the destination's directory, flushes it, then renames
-/// it over the destination, so readers never see a partial file.
+/// Writes `bytes` atomically (see `AtomicFile`), reporting failures as safetensors I/O errors.
 func atomicWrite(_ bytes: [UInt8], to url: URL) throws {
-    let path = url.path
-    let dir = url.deletingLastPathComponent().path
-    let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-    guard fd >= 0 else {
-        throw SafetensorsError.io(path: path, detail: "cannot create temporary file \(tmp): \(String(cString: strerror(errno)))")
+    do { try AtomicFile.write(bytes, to: url.path) } catch let error as FileError {
+        throw SafetensorsError.io(path: url.path, detail: error.message)
     }
-    var ok = false
-    defer {
-        if !ok { unlink(tmp) }
-    }
-    var written = 0
-    let failure: String? = bytes.withUnsafeBytes { raw -> String? in
-        while written < raw.count {
-            #if canImport(Glibc)
-            let r = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-            #else
-            let r = Darwin.write(fd, raw.baseAddress! + written, raw.count - written)
-            #endif
-            if r < 0 {
-                if errno == EINTR { continue }
-                return "write failed: \(String(cString: strerror(errno)))"
-            }
-            written += r
-        }
-        return nil
-    }
-    if let failure {
-        close(fd)
-        throw SafetensorsError.io(path: path, detail: failure)
-    }
-    if fsync(fd) != 0 {
-        let msg = String(cString: strerror(errno)); close(fd)
-        throw SafetensorsError.io(path: path, detail: "fsync failed: \(msg)")
-    }
-    if close(fd) != 0 {
-        throw SafetensorsError.io(path: path, detail: "close failed: \(String(cString: strerror(errno)))")
-    }
-    if rename(tmp, path) != 0 {
-        throw SafetensorsError.io(path: path, detail: "rename from \(tmp) failed: \(String(cString: strerror(errno)))")
-    }
-    ok = true
 }
-
-private func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 
 private func utf8Less(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 

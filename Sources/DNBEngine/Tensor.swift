@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// A dense float32 tensor with an explicit shape, stored contiguously in row-major order.
 ///
 /// Image tensors are NHWC inside dnb: channels are the innermost dimension, so a
@@ -58,7 +60,7 @@ public final class Tensor: @unchecked Sendable {
     public convenience init(shape: [Int], scalars: [Float]) throws {
         guard shape.reduce(1, *) == scalars.count else {
             throw EngineError.shapeMismatch(op: "Tensor(shape:scalars:)",
-                detail: "shape \(describe(shape)) holds \(shape.reduce(1, *)) values, got \(scalars.count)")
+                detail: "shape \(describeShape(shape)) holds \(shape.reduce(1, *)) values, got \(scalars.count)")
         }
         self.init(uninitialized: shape)
         _ = buffer.initialize(from: scalars)
@@ -82,12 +84,12 @@ public final class Tensor: @unchecked Sendable {
         if let i = dims.firstIndex(of: -1) {
             let known = dims.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
             guard known > 0, count % known == 0 else {
-                throw EngineError.shapeMismatch(op: "reshape", detail: "cannot view \(describe(shape)) as \(describe(newShape))")
+                throw EngineError.shapeMismatch(op: "reshape", detail: "cannot view \(describeShape(shape)) as \(describeShape(newShape))")
             }
             dims[i] = count / known
         }
         guard dims.reduce(1, *) == count else {
-            throw EngineError.shapeMismatch(op: "reshape", detail: "cannot view \(describe(shape)) as \(describe(newShape))")
+            throw EngineError.shapeMismatch(op: "reshape", detail: "cannot view \(describeShape(shape)) as \(describeShape(newShape))")
         }
         let out = Tensor(shape: dims, storage: storage)
         let meta = autograd
@@ -111,13 +113,13 @@ public final class Tensor: @unchecked Sendable {
 extension Tensor: CustomStringConvertible {
     public var description: String {
         let preview = buffer.prefix(8).map { String($0) }.joined(separator: ", ")
-        return "Tensor\(describe(shape))[\(preview)\(count > 8 ? ", …" : "")]"
+        return "Tensor\(describeShape(shape))[\(preview)\(count > 8 ? ", …" : "")]"
     }
 }
 
 func requireSameShape(_ op: String, _ a: Tensor, _ b: Tensor) throws {
     guard a.shape == b.shape else {
-        throw EngineError.shapeMismatch(op: op, detail: "\(describe(a.shape)) vs \(describe(b.shape))")
+        throw EngineError.shapeMismatch(op: op, detail: "\(describeShape(a.shape)) vs \(describeShape(b.shape))")
     }
 }
 
@@ -127,6 +129,6 @@ func requireNonEmpty(_ op: String, _ tensors: Tensor...) throws {
 
 func requireRank(_ op: String, _ t: Tensor, _ rank: Int, _ what: String) throws {
     guard t.rank == rank else {
-        throw EngineError.shapeMismatch(op: op, detail: "expected \(what) of rank \(rank), got \(describe(t.shape))")
+        throw EngineError.shapeMismatch(op: op, detail: "expected \(what) of rank \(rank), got \(describeShape(t.shape))")
     }
 }

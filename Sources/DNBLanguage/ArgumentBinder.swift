@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// Matches the arguments written in a call to a command's declared
 /// arguments, by name or by position. Shared by the interpreter, which stops
 /// at the first problem, and `check`, which reports them all.

@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// One argument a command accepts. Arguments can be given by name
 /// (`epochs=5`) or by position, in the order the command declares them.
 public struct ArgumentSpec: Hashable, Sendable {

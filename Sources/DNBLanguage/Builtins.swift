@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// The commands the language itself provides. `let`, `for`, `param` and
 /// `time` are statements handled by the parser and interpreter instead.
 enum Builtins {

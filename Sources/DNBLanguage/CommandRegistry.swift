@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// The commands available to scripts. The executable registers its commands
 /// here; the language's own built-ins (`print`, `help`, `vars`) are present
 /// from the start.

@@ -1,3 +1,5 @@
+import DNBSupport
+
 extension Interpreter {
     /// Loops over more elements than this are surely a typo, and building
     /// the list would exhaust memory before anything useful happened.

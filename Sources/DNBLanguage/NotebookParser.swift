@@ -1,3 +1,5 @@
+import DNBSupport
+
 extension Notebook {
     static let cellOptionNames = ["id", "echo", "allow-error", "skip"]
 

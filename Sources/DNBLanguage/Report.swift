@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 
 /// Everything `report.md` shows about one run.
 public struct Report {

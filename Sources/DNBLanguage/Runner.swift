@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 
 /// Runs and checks notebooks: the library side of `dnb run` and `dnb check`.
 public struct Runner {

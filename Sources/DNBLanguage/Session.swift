@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// The REPL entries that ran successfully, in order, so a session can be
 /// saved as a notebook (`save session FILE.dnb`) and replayed with `dnb run`.
 public struct Session {

@@ -1,9 +1,11 @@
+import DNBSupport
+
 /// Everything that can go wrong when building or writing a figure. Messages
 /// name the file and the reason so the REPL can print them as they are.
 public enum PlotError: Error, Equatable, CustomStringConvertible {
-    case cannotCreateFile(path: String, reason: String)
+    /// The file system refused (no folder, no permission, disk full); the message names file and cause.
+    case file(FileError)
     case cannotEncodePNG(path: String, reason: String)
-    case cannotReplaceFile(path: String, reason: String)
     case cannotReadPNG(path: String, reason: String)
     case invalidMetadataKey(String)
     case invalidMetadataValue(key: String)
@@ -15,12 +17,10 @@ public enum PlotError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .cannotCreateFile(path, reason):
-            return "cannot create a file next to \(path): \(reason)"
+        case let .file(error):
+            return error.message
         case let .cannotEncodePNG(path, reason):
             return "cannot write PNG \(path): \(reason)"
-        case let .cannotReplaceFile(path, reason):
-            return "cannot move the finished PNG into place at \(path): \(reason)"
         case let .cannotReadPNG(path, reason):
             return "cannot read PNG \(path): \(reason)"
         case let .invalidMetadataKey(key):

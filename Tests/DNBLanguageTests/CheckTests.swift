@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DNBLanguage
+import DNBTestSupport
 
 @Suite struct CheckTests {
     let runner = Runner(registry: makeRegistry(FakeWorld()))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DNBLanguage
+import DNBTestSupport
 
 @Suite struct SessionTests {
     @Test func savesEntriesAsARunnableNotebook() throws {
@@ -22,18 +23,5 @@ import Testing
         let interpreter = Interpreter(interrupt: Interrupt())
         try interpreter.run(notebook.codeCells[0].text, output: output)
         #expect(output.items == [.text("1\n2\n")])
-    }
-
-    @Test func atomicWritesReplaceWholeFilesAndLeaveNoTemporaries() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.path + "/report.md"
-        try AtomicFile.write("old content that is longer", to: path)
-        try AtomicFile.write("new", to: path)
-        #expect(try directory.read("report.md") == "new")
-        #expect(directory.contents == ["report.md"])
-        #expect(throws: FileError.self) { try AtomicFile.write("x", to: directory.path + "/missing/dir/file") }
-        #expect(directory.contents == ["report.md"])
-        try AtomicFile.createDirectory(directory.path + "/a/b/c")
-        #expect(FileManager.default.fileExists(atPath: directory.path + "/a/b/c"))
     }
 }

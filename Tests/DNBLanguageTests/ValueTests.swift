@@ -38,15 +38,6 @@ import Testing
         #expect(ValueType.list(.any).description == "list")
     }
 
-    @Test func suggestionsTolerateSmallTypos() {
-        #expect(Suggestions.nearest(to: "epoch", in: ["epochs", "lr"]) == "epochs")
-        #expect(Suggestions.nearest(to: "shceduler", in: ["scheduler", "sample"]) == "scheduler")
-        #expect(Suggestions.nearest(to: "sched", in: ["scheduler", "sample"]) == "scheduler")
-        #expect(Suggestions.nearest(to: "zz", in: ["lr", "epochs"]) == nil)
-        #expect(Suggestions.editDistance("kitten", "sitting") == 3)
-        #expect(Suggestions.editDistance("ab", "ba") == 1)
-    }
-
     @Test func durationsAndDatesFormatStably() {
         #expect(formatDuration(0.0123) == "12 ms")
         #expect(formatDuration(1.5) == "1.50 s")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DNBSupport
 @testable import DNBPlot
 
 /// Files as the tool will write them: size, provenance text, atomic replacement and errors.
@@ -75,8 +76,9 @@ import Testing
         #expect {
             try Figure().write(png: path)
         } throws: { error in
-            guard case let PlotError.cannotCreateFile(errorPath, reason)? = error as? PlotError else { return false }
-            return errorPath == path && !reason.isEmpty && "\(error)".contains(path)
+            guard case let PlotError.file(fileError)? = error as? PlotError else { return false }
+            // The message names the file and the system's reason.
+            return fileError.message.contains(path) && fileError.code != nil && "\(error)" == fileError.message
         }
         #expect(!FileManager.default.fileExists(atPath: path))
     }

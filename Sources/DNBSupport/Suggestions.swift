@@ -1,7 +1,8 @@
-/// "Did you mean …" suggestions by edit distance.
-enum Suggestions {
+/// "Did you mean …" suggestions by edit distance, for every list of names dnb checks
+/// against: commands, arguments, values, config keys.
+public enum Suggestions {
     /// The candidate closest to `word`, if it is close enough to be a likely typo.
-    static func nearest(to word: String, in candidates: [String]) -> String? {
+    public static func nearest(to word: String, in candidates: [String]) -> String? {
         let lowered = word.lowercased()
         // Short words tolerate fewer edits, or every two-letter typo would match something.
         let limit = min(3, max(1, (word.count + 1) / 3))
@@ -22,7 +23,7 @@ enum Suggestions {
 
     /// Levenshtein distance with transpositions counted as one edit, since
     /// swapped letters are the most common typo.
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }

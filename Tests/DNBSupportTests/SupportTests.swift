@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import DNBSupport
+import DNBTestSupport
+
+@Suite struct SupportTests {
+    @Test func atomicWritesReplaceWholeFilesAndLeaveNoTemporaries() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/report.md"
+        try AtomicFile.write("old content that is longer", to: path)
+        try AtomicFile.write("new", to: path)
+        #expect(try directory.read("report.md") == "new")
+        #expect(directory.contents == ["report.md"])
+        #expect(throws: FileError.self) { try AtomicFile.write("x", to: directory.path + "/missing/dir/file") }
+        #expect(directory.contents == ["report.md"])
+        try AtomicFile.createDirectory(directory.path + "/a/b/c")
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/a/b/c"))
+    }
+
+    @Test func atomicWriteOverAFolderOrIntoAFileFailsWithTheCause() throws {
+        let directory = try TemporaryDirectory()
+        try AtomicFile.createDirectory(directory.path + "/sub")
+        #expect(throws: FileError.self) { try AtomicFile.write("x", to: directory.path + "/") }
+        try AtomicFile.write("x", to: directory.path + "/plain")
+        let error = #expect(throws: FileError.self) { try AtomicFile.createDirectory(directory.path + "/plain") }
+        #expect(error?.message.contains("a file of that name exists") == true)
+        let nested = #expect(throws: FileError.self) { try AtomicFile.write("y", to: directory.path + "/plain/inner") }
+        #expect(nested?.message.contains("Not a directory") == true)
+        #expect(directory.contents == ["plain", "sub"])
+    }
+
+    @Test func shapesPrintAsLists() {
+        #expect(describeShape([2, 32, 32, 1]) == "[2, 32, 32, 1]")
+        #expect(describeShape([]) == "[]")
+    }
+
+    @Test func suggestionsTolerateSmallTypos() {
+        #expect(Suggestions.nearest(to: "epoch", in: ["epochs", "lr"]) == "epochs")
+        #expect(Suggestions.nearest(to: "shceduler", in: ["scheduler", "sample"]) == "scheduler")
+        #expect(Suggestions.nearest(to: "sched", in: ["scheduler", "sample"]) == "scheduler")
+        #expect(Suggestions.nearest(to: "zz", in: ["lr", "epochs"]) == nil)
+        #expect(Suggestions.editDistance("kitten", "sitting") == 3)
+        #expect(Suggestions.editDistance("ab", "ba") == 1)
+    }
+}
