@@ -19,17 +19,54 @@ public struct ArgumentSpec: Hashable, Sendable {
     /// When set, the value (or each element, for list types) must be one of
     /// these; shown in help and offered by completion.
     public var allowedValues: [Value]?
+    /// Limits on a number (or on each number of a list), checked by `check`, by the
+    /// binder before a handler runs, and shown in help. Numbers must be finite either way.
+    public var bounds: [Bound]
+
+    /// A limit on a numeric argument.
+    public enum Bound: Hashable, Sendable, CustomStringConvertible {
+        case atLeast(Double)
+        case above(Double)
+        case atMost(Double)
+        case below(Double)
+
+        func admits(_ x: Double) -> Bool {
+            switch self {
+            case .atLeast(let b): x >= b
+            case .above(let b): x > b
+            case .atMost(let b): x <= b
+            case .below(let b): x < b
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .atLeast(let b): "≥ \(Bound.number(b))"
+            case .above(let b): "> \(Bound.number(b))"
+            case .atMost(let b): "≤ \(Bound.number(b))"
+            case .below(let b): "< \(Bound.number(b))"
+            }
+        }
+
+        static func number(_ x: Double) -> String {
+            x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
+        }
+    }
 
     /// `default: nil` makes the argument required.
     public init(_ name: String, _ type: ValueType, default defaultValue: Value? = nil,
-                allowed allowedValues: [Value]? = nil, help: String)
+                allowed allowedValues: [Value]? = nil, bounds: [Bound] = [], help: String)
     {
         self.name = name
         self.type = type
         self.requirement = defaultValue.map { .optional(default: $0) } ?? .required
         self.help = help
         self.allowedValues = allowedValues
+        self.bounds = bounds
     }
+
+    /// The bounds as help shows them: `≥ 0, < 1`.
+    public var boundsText: String? { bounds.isEmpty ? nil : bounds.map(\.description).joined(separator: ", ") }
 
     public static func variadic(_ name: String, _ elementType: ValueType, help: String) -> ArgumentSpec {
         var spec = ArgumentSpec(name, elementType, help: help)
@@ -54,9 +91,23 @@ public struct ArgumentSpec: Hashable, Sendable {
         guard let converted = type.coerce(value) else {
             throw ArgumentError(argument: name, "argument '\(name)' expects \(type), got \(value.typedLiteral)")
         }
+        let items: [Value]
+        if case .list = type, case .list(let elements) = converted { items = elements } else { items = [converted] }
+        for item in items {
+            let number: Double
+            switch item {
+            case .int(let n): number = Double(n)
+            case .float(let x): number = x
+            default: continue
+            }
+            guard number.isFinite else {
+                throw ArgumentError(argument: name, "argument '\(name)' must be a finite number, got \(item.literal)")
+            }
+            if let broken = bounds.first(where: { !$0.admits(number) }) {
+                throw ArgumentError(argument: name, "argument '\(name)' must be \(boundsText ?? broken.description), got \(item.literal)")
+            }
+        }
         if let allowedValues {
-            let items: [Value]
-            if case .list = type, case .list(let elements) = converted { items = elements } else { items = [converted] }
             for item in items where !allowedValues.contains(item) {
                 let choices = allowedValues.map(\.literal).joined(separator: ", ")
                 var message = "argument '\(name)' does not accept \(item.literal); expected one of: \(choices)"

@@ -96,6 +96,7 @@ enum HelpFormatter {
         if let allowed = argument.allowedValues {
             notes.append("one of: " + allowed.map(\.literal).joined(separator: ", "))
         }
+        if let bounds = argument.boundsText { notes.append(bounds) }
         switch argument.requirement {
         case .required: notes.append("required")
         case .optional(let value):

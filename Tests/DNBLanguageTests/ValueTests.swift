@@ -67,3 +67,24 @@ import Testing
         #expect(OutputItem.figure(Figure(path: "figures/a.png", caption: "")).plainText(outputDirectory: "out/run") == "[figure] out/run/figures/a.png\n")
     }
 }
+
+@Suite struct ArgumentBoundsTests {
+    let epochs = ArgumentSpec("epochs", .float, default: .float(1), bounds: [.above(0)], help: "passes")
+    let channels = ArgumentSpec("block_out_channels", .list(.int), default: .none, bounds: [.atLeast(1), .atMost(4096)], help: "widths")
+
+    @Test func boundsAreCheckedForNumbersAndEachListElement() throws {
+        #expect(try epochs.convert(.int(2)) == .float(2))
+        let zero = #expect(throws: ArgumentError.self) { try epochs.convert(.float(0)) }
+        #expect(zero?.message == "argument 'epochs' must be > 0, got 0.0")
+        let infinite = #expect(throws: ArgumentError.self) { try epochs.convert(.float(.infinity)) }
+        #expect(infinite?.message.contains("finite") == true)
+        #expect(try channels.convert(.list([.int(16), .int(32)])) == .list([.int(16), .int(32)]))
+        let wide = #expect(throws: ArgumentError.self) { try channels.convert(.list([.int(16), .int(65536)])) }
+        #expect(wide?.message == "argument 'block_out_channels' must be ≥ 1, ≤ 4096, got 65536")
+    }
+
+    @Test func boundsShowInHelp() {
+        #expect(channels.boundsText == "≥ 1, ≤ 4096")
+        #expect(ArgumentSpec.Bound.below(0.5).description == "< 0.5")
+    }
+}

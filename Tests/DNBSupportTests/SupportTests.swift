@@ -43,3 +43,22 @@ import DNBTestSupport
         #expect(Suggestions.editDistance("ab", "ba") == 1)
     }
 }
+
+@Suite struct FolderLockTests {
+    @Test func aSecondWriterIsRefusedUntilTheFirstReleases() throws {
+        let directory = try TemporaryDirectory()
+        let first = try FolderLock(directory.path, purpose: "output folder")
+        // flock locks belong to the open file description, so a second open in the same process conflicts too.
+        let refused = #expect(throws: FileError.self) { try FolderLock(directory.path, purpose: "output folder") }
+        #expect(refused?.message.contains("in use by another dnb process") == true)
+        #expect(refused?.message.contains(directory.path) == true)
+        first.release()
+        let second = try FolderLock(directory.path, purpose: "output folder")
+        second.release()
+    }
+
+    @Test func aMissingFolderIsAnError() throws {
+        let directory = try TemporaryDirectory()
+        #expect(throws: FileError.self) { try FolderLock(directory.path + "/missing", purpose: "checkpoint") }
+    }
+}
