@@ -27,7 +27,7 @@ enum DenoiseCommand {
             let indices = Array(ws.rng.permutation(set.count).prefix(n))
             let clean = set.images(indices)
             let noise = ws.rng.normalTensor(clean.shape)
-            let timesteps = (0..<n).map { _ in ws.rng.randint(below: scheduler.numTrainTimesteps) }
+            let timesteps = try (0..<n).map { _ in try ws.rng.randint(below: scheduler.numTrainTimesteps) }
             let noisy = try scheduler.schedule.addNoise(clean, noise: noise, timesteps: timesteps)
             let labels = model.config.numClassEmbeds != nil ? indices.map { Int(set.labels[$0]) } : nil
             let denoised = try SampleCommands.withSamplingWeights(ws, inv) {

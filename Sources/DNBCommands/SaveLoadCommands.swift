@@ -28,8 +28,8 @@ enum SaveLoadCommands {
                     ArgumentSpec("path", .path, help: "a folder (relative paths are in the output directory)"),
                 ], prerequisite: { if ws.training == nil { throw MissingPrerequisite("nothing to save yet: run `train` first") } }) { inv, ctx in
                     let path = outputPath(try inv.string("path"), ctx)
-                    try TrainingCheckpoint.save(ws, to: path)
-                    ctx.out.print("saved the training state at step \(ws.training!.trainer.step) to \(path)")
+                    try ws.saveCheckpoint(to: path)
+                    ctx.out.print("saved the training state at step \(try ws.requireTraining().trainer.step) to \(path)")
                 },
             ]),
             CommandSpec("load", summary: "Load images into a kept batch, or a training checkpoint", verbs: [
@@ -55,8 +55,8 @@ enum SaveLoadCommands {
                     ArgumentSpec("path", .path, help: "the checkpoint folder (relative paths are in the output directory)"),
                 ], prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
                     let path = outputPath(try inv.string("path"), ctx)
-                    try TrainingCheckpoint.restore(ws, from: path, schedule: try ws.requireSchedule())
-                    ctx.out.print("restored the training state of step \(ws.training!.trainer.step) from \(path); `train` continues it")
+                    try ws.restoreCheckpoint(from: path, schedule: try ws.requireSchedule())
+                    ctx.out.print("restored the training state of step \(try ws.requireTraining().trainer.step) from \(path); `train` continues it")
                 },
             ]),
         ]

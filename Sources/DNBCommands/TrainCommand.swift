@@ -3,6 +3,7 @@ import DNBEngine
 import DNBDiffusion
 import DNBData
 import DNBLanguage
+import DNBSupport
 
 /// `train`: the tutorial's noise-prediction loop over epochs of the loaded dataset.
 enum TrainCommand {
@@ -38,13 +39,23 @@ enum TrainCommand {
                 _ = try ws.requireData(); _ = try ws.requireSchedule()
             }) { inv, ctx in
             let schedule = try ws.requireSchedule()
+            // One writer per checkpoint folder for the whole run; refused before any step if the folder is not one dnb may replace.
+            let checkpoint = try inv.optionalString("checkpoint").map { outputPath($0, ctx) }
+            let lock = try checkpoint.map { try TrainingCheckpoint.lockForWriting($0) }
+            defer { lock?.release() }
+            var resumedBatchSize: Int?
             if let resume = try inv.optionalString("resume").map({ outputPath($0, ctx) }) {
-                try TrainingCheckpoint.restore(ws, from: resume, schedule: schedule)
-                ctx.out.print("resumed from \(resume) at step \(ws.training!.trainer.step) (epoch \(ws.training!.loader.state.epoch), batch \(ws.training!.loader.state.batch))")
+                try ws.restoreCheckpoint(from: resume, schedule: schedule,
+                                         batchSize: inv.isGiven("batch_size") ? try SampleCommands.positive(inv, "batch_size") : nil,
+                                         shuffle: inv.isGiven("shuffle") ? try inv.bool("shuffle") : nil,
+                                         dropLast: inv.isGiven("drop_last") ? try inv.bool("drop_last") : nil)
+                let training = try ws.requireTraining()
+                resumedBatchSize = training.batchSize
+                ctx.out.print("resumed from \(resume) at step \(training.trainer.step) (epoch \(training.loader.state.epoch), batch \(training.loader.state.batch))")
             }
             let model = try ws.requireModel(), data = try ws.requireData()
             guard let train = data.train else { throw MissingPrerequisite("no training split loaded") }
-            let batchSize = try SampleCommands.positive(inv, "batch_size")
+            let batchSize = try resumedBatchSize ?? SampleCommands.positive(inv, "batch_size")
             let epochs = try inv.double("epochs")
             guard epochs > 0 else { throw ArgumentError(argument: "epochs", "epochs must be positive") }
             let conditional = try inv.isGiven("class_conditional") ? inv.bool("class_conditional") : model.config.numClassEmbeds != nil
@@ -68,21 +79,28 @@ enum TrainCommand {
                 guard gamma > 0 else { throw ArgumentError(argument: "snr_gamma", "snr_gamma must be positive (5 is usual)") }
                 trainer.snrGamma = Float(gamma)
             }
-            try run(ws, inv, ctx, epochs: epochs)
+            try run(ws, inv, ctx, epochs: epochs, checkpoint: checkpoint, lock: lock)
         }]
     }
 
-    static func run(_ ws: Workspace, _ inv: Invocation, _ ctx: CommandContext, epochs: Double) throws {
-        let training = ws.training!
+    static func run(_ ws: Workspace, _ inv: Invocation, _ ctx: CommandContext, epochs: Double, checkpoint: String?, lock: FolderLock?) throws {
+        let training = try ws.requireTraining()
         let trainer = training.trainer
         let perEpoch = training.loader.batchesPerEpoch
         let planned = Int((epochs * Double(perEpoch)).rounded(.up))
         let maxSteps = try inv.optionalInt("max_steps")
         let steps = maxSteps.map { max(0, $0 - trainer.step) } ?? planned
-        let checkpoint = try inv.optionalString("checkpoint").map { outputPath($0, ctx) }
         let every = try inv.int("checkpoint_every")
         let progress = try inv.bool("progress") ? ProgressReporter(total: steps) : nil
+        // Continuing mid-epoch (a resume, or a second `train`): the epoch's earlier losses count too, summed in
+        // the same order, so the printed average equals an uninterrupted run's (CheckpointSafetyTests).
+        let earlier = training.loader.state.batch
         var epochSum = 0.0, epochCount = 0
+        if earlier > 0, ws.losses.count >= earlier {
+            for loss in ws.losses.suffix(earlier) { epochSum += loss }
+            epochCount = earlier
+        }
+        let save: (String) throws -> Void = { try ws.saveCheckpoint(to: $0, lock: lock) }
         defer { progress?.finish() }
         for done in 0..<steps {
             let batch = training.loader.next()
@@ -106,9 +124,9 @@ enum TrainCommand {
                 epochSum = 0
                 epochCount = 0
             }
-            if let checkpoint, every > 0, trainer.step % every == 0 { try TrainingCheckpoint.save(ws, to: checkpoint) }
+            if let checkpoint, every > 0, trainer.step % every == 0 { try save(checkpoint) }
             if ctx.interrupt.isRequested {
-                if let checkpoint { try TrainingCheckpoint.save(ws, to: checkpoint) }
+                if let checkpoint { try save(checkpoint) }
                 progress?.clearLine()
                 ctx.out.print("stopped at step \(trainer.step) (Ctrl-C); the model and losses are kept" +
                               (checkpoint.map { ", the state is in \($0): continue with `train resume=\($0)`" } ?? ": run `train` again to continue"))
@@ -119,7 +137,7 @@ enum TrainCommand {
             progress?.clearLine()
             ctx.out.print("stopped \(epochCount) batches into epoch \(training.loader.state.epoch). Average loss so far: \(String(format: "%.6f", epochSum / Double(epochCount)))")
         }
-        if let checkpoint { try TrainingCheckpoint.save(ws, to: checkpoint) }
+        if let checkpoint { try save(checkpoint) }
     }
 }
 

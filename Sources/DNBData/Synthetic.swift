@@ -35,7 +35,7 @@ public enum SyntheticDigits {
         var labels = [UInt8]()
         labels.reserveCapacity(count)
         for i in 0..<count {
-            let label = rng.randint(below: 10)
+            let label = (try? rng.randint(below: 10)) ?? 0  // 10 ≥ 1: never throws
             labels.append(UInt8(label))
             func u(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(rng.uniform()) }
             let scale = u(0.85, 1.1), angle = u(-0.22, 0.22), dx = u(-0.06, 0.06), dy = u(-0.06, 0.06)

@@ -1,5 +1,6 @@
 import Foundation
 import DNBEngine
+import DNBSupport
 
 /// diffusers' model folder: `config.json` plus `diffusion_pytorch_model.safetensors`
 /// with PyTorch layouts (OIHW convolutions) under the state-dict names.
@@ -8,6 +9,8 @@ public enum ModelFolder {
     public static let weightsName = "diffusion_pytorch_model.safetensors"
 
     public static func load(_ directory: URL) throws -> UNet2DModel {
+        // A kill between the swap's renames leaves the previous folder aside: read that one then.
+        let directory = ReplaceableFolder.locate(directory.path, marker: markerName).map { URL(fileURLWithPath: $0) } ?? directory
         let configURL = directory.appendingPathComponent(configName)
         guard let data = try? Data(contentsOf: configURL) else {
             throw ModelError.checkpoint("no \(configName) in \(directory.path)")
@@ -46,13 +49,33 @@ public enum ModelFolder {
         }
     }
 
-    /// Writes a folder diffusers' `UNet2DModel.from_pretrained` loads; each file is written atomically.
+    /// The marker dnb writes into every model folder it saves, so that it replaces only its own.
+    public static let markerName = ".dnb-model"
+
+    /// Saves a folder diffusers' `UNet2DModel.from_pretrained` loads. The folder is written beside `directory`
+    /// and swapped in (`ReplaceableFolder`): a kill never leaves half of one, and an existing folder is only
+    /// replaced when it is a model folder (dnb's marker, or only a model's two files) or empty.
     public static func save(_ model: UNet2DModel, to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let lock = try lockFolder(directory.path, purpose: "model folder")
+        defer { lock.release() }
+        try ReplaceableFolder.replace(directory.path, marker: markerName, kind: "model folder", legacy: [configName, weightsName]) {
+            try write(model, into: URL(fileURLWithPath: $0))
+        }
+    }
+
+    /// Writes config.json and the weights into an existing folder (each file atomically).
+    public static func write(_ model: UNet2DModel, into directory: URL) throws {
         let config = try JSONSerialization.data(withJSONObject: model.config.json, options: [.prettyPrinted, .sortedKeys])
-        try config.write(to: directory.appendingPathComponent(configName), options: .atomic)
+        try AtomicFile.write(config, to: directory.appendingPathComponent(configName).path)
         try writeWeights(model.parameters, to: directory.appendingPathComponent(weightsName),
                          metadata: ["format": "pt"])
+    }
+
+    /// The one-writer lock of a folder that is replaced as a whole: `.NAME.dnb-lock` beside it (the parent is created).
+    public static func lockFolder(_ path: String, purpose: String) throws -> FolderLock {
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try AtomicFile.createDirectory(parent)
+        return try FolderLock(sibling: path, purpose: purpose)
     }
 
     public static func writeWeights(_ parameters: ParameterStore, to url: URL, metadata: [String: String]) throws {

@@ -34,7 +34,7 @@ public final class NoisePredictionTrainer {
     public func trainStep(_ batch: Tensor, labels: [Int]? = nil, rng: inout RandomGenerator) throws -> Float {
         let n = batch.shape[0]
         let noise = rng.normalTensor(batch.shape)
-        let timesteps = (0..<n).map { _ in rng.randint(below: schedule.trainTimesteps) }
+        let timesteps = try (0..<n).map { _ in try rng.randint(below: schedule.trainTimesteps) }
         let noisy = try schedule.addNoise(batch, noise: noise, timesteps: timesteps)
         let prediction = try model(noisy, timesteps: timesteps.map(Float.init), classLabels: labels)
         let target = switch predictionType {

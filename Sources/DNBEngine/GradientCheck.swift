@@ -39,7 +39,7 @@ public struct GradientCheck {
         var worst = (0.0, "nothing")
         for (k, x) in inputs.enumerated() {
             guard let g = x.grad else { throw EngineError.notDifferentiable("input \(k) received no gradient") }
-            let picks = x.count <= samplesPerInput ? Array(0..<x.count) : (0..<samplesPerInput).map { _ in rng.randint(below: x.count) }
+            let picks = x.count <= samplesPerInput ? Array(0..<x.count) : try (0..<samplesPerInput).map { _ in try rng.randint(below: x.count) }
             for i in picks {
                 let saved = x.data[i]
                 x.data[i] = saved + step

@@ -22,6 +22,34 @@ public struct RandomGenerator: Sendable, Equatable, Codable {
         spareNormal = nil
     }
 
+    /// A generator at a saved state (a checkpoint's): four words, not all zero — xoshiro's all-zero state
+    /// is a fixed point that yields 0 forever (and `randint`'s rejection loop would never end).
+    public init(state: [UInt64], spareNormal: Double? = nil) throws {
+        guard state.count == 4 else {
+            throw EngineError.invalidArgument(op: "RandomGenerator", detail: "the state must be 4 words of xoshiro256**, got \(state.count)")
+        }
+        guard state.contains(where: { $0 != 0 }) else {
+            throw EngineError.invalidArgument(op: "RandomGenerator", detail: "the state is all zero, which xoshiro256** never reaches (a corrupted file?)")
+        }
+        if let spareNormal, !spareNormal.isFinite {
+            throw EngineError.invalidArgument(op: "RandomGenerator", detail: "the spare normal \(spareNormal) is not finite")
+        }
+        self.state = state
+        self.spareNormal = spareNormal
+    }
+
+    private enum CodingKeys: String, CodingKey { case state, spareNormal }
+
+    /// Decoding validates as `init(state:spareNormal:)` does, so a corrupted file is an error, not a trap or a hang.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let state = try container.decode([UInt64].self, forKey: .state)
+        let spare = try container.decodeIfPresent(Double.self, forKey: .spareNormal)
+        do { try self.init(state: state, spareNormal: spare) } catch {
+            throw DecodingError.dataCorruptedError(forKey: .state, in: container, debugDescription: String(describing: error))
+        }
+    }
+
     static func splitMix64(_ x: inout UInt64) -> UInt64 {
         x &+= 0x9E37_79B9_7F4A_7C15
         var z = x
@@ -53,10 +81,16 @@ public struct RandomGenerator: Sendable, Equatable, Codable {
         return Float(r * cos(2 * Double.pi * u2))
     }
 
-    /// An integer in 0..<bound, unbiased.
-    public mutating func randint(below bound: Int) -> Int {
-        precondition(bound > 0, "randint bound must be positive")
-        let b = UInt64(bound)
+    /// An integer in 0..<bound, unbiased; a bound below 1 is an error (there is no such integer).
+    public mutating func randint(below bound: Int) throws -> Int {
+        guard bound > 0 else {
+            throw EngineError.invalidArgument(op: "randint", detail: "the bound must be at least 1, got \(bound)")
+        }
+        return index(below: UInt64(bound))
+    }
+
+    /// Lemire's draw in 0..<b for b ≥ 1 (the callers above guarantee it).
+    private mutating func index(below b: UInt64) -> Int {
         var m = next().multipliedFullWidth(by: b)
         if m.low < b {
             let threshold = (0 &- b) % b
@@ -68,7 +102,7 @@ public struct RandomGenerator: Sendable, Equatable, Codable {
     public mutating func permutation(_ n: Int) -> [Int] {
         var p = Array(0..<n)
         var i = n - 1
-        while i > 0 { p.swapAt(i, randint(below: i + 1)); i -= 1 }
+        while i > 0 { p.swapAt(i, index(below: UInt64(i + 1))); i -= 1 }
         return p
     }
 

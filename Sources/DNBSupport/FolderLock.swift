@@ -15,9 +15,23 @@ public final class FolderLock: @unchecked Sendable {
 
     /// Takes the lock or throws a `FileError` that names the folder and says another dnb holds it.
     /// The folder must exist.
-    public init(_ folder: String, purpose: String) throws {
+    public convenience init(_ folder: String, purpose: String) throws {
+        try self.init(folder: folder, lockFile: (folder.hasSuffix("/") ? folder : folder + "/") + FolderLock.fileName, purpose: purpose)
+    }
+
+    /// A claim on a folder that is replaced as a whole (a checkpoint is swapped by renames, so a lock
+    /// inside it would move away with it): `flock` on `.NAME.dnb-lock` beside the folder, in its parent.
+    /// The parent must exist; the folder need not.
+    public convenience init(sibling folder: String, purpose: String) throws {
+        let trimmed = folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder
+        let slash = trimmed.lastIndex(of: "/")
+        let parent = slash.map { String(trimmed[...$0]) } ?? ""
+        let name = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
+        try self.init(folder: trimmed, lockFile: parent + ".\(name).dnb-lock", purpose: purpose)
+    }
+
+    private init(folder: String, lockFile path: String, purpose: String) throws {
         self.folder = folder
-        let path = (folder.hasSuffix("/") ? folder : folder + "/") + FolderLock.fileName
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileError("lock", folder, errno: errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

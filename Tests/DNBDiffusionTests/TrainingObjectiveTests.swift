@@ -55,7 +55,7 @@ struct TrainingObjectiveTests {
 
         var replay = rng
         let noise = replay.normalTensor(batch.shape)
-        let t = (0..<4).map { _ in replay.randint(below: 1000) }
+        let t = try (0..<4).map { _ in try replay.randint(below: 1000) }
         let output = try withNoGrad { try model(try schedule.addNoise(batch, noise: noise, timesteps: t), timesteps: t.map(Float.init)) }
         let target = switch prediction {
         case .epsilon: noise
