@@ -9,8 +9,9 @@ public enum ModelFolder {
     public static let weightsName = "diffusion_pytorch_model.safetensors"
 
     public static func load(_ directory: URL) throws -> UNet2DModel {
-        // A kill between the swap's renames leaves the previous folder aside: read that one then.
-        let directory = ReplaceableFolder.locate(directory.path, marker: markerName).map { URL(fileURLWithPath: $0) } ?? directory
+        // A kill between the swap's renames leaves the previous folder (a model's or a checkpoint's) aside: read that one then.
+        let found = ReplaceableFolder.locate(directory.path, marker: markerName) ?? ReplaceableFolder.locate(directory.path, marker: TrainingCheckpoint.markerName)
+        let directory = found.map { URL(fileURLWithPath: $0) } ?? directory
         let configURL = directory.appendingPathComponent(configName)
         guard let data = try? Data(contentsOf: configURL) else {
             throw ModelError.checkpoint("no \(configName) in \(directory.path)")
