@@ -57,9 +57,12 @@ public enum ModelFolder {
     /// and swapped in (`ReplaceableFolder`): a kill never leaves half of one, and an existing folder is only
     /// replaced when it is a model folder (dnb's marker, or only a model's two files) or empty.
     public static func save(_ model: UNet2DModel, to directory: URL) throws {
+        let legacy: Set<String> = [configName, weightsName]
+        // Checked before the lock file is created, so that none is left beside a refused folder; replace checks again under the lock.
+        try ReplaceableFolder.checkReplaceable(directory.path, marker: markerName, kind: "model folder", legacy: legacy)
         let lock = try lockFolder(directory.path, purpose: "model folder")
         defer { lock.release() }
-        try ReplaceableFolder.replace(directory.path, marker: markerName, kind: "model folder", legacy: [configName, weightsName]) {
+        try ReplaceableFolder.replace(directory.path, marker: markerName, kind: "model folder", legacy: legacy) {
             try write(model, into: URL(fileURLWithPath: $0))
         }
     }

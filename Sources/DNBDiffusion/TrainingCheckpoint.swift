@@ -116,6 +116,8 @@ public struct TrainingCheckpoint: Codable, Equatable {
     /// Claims `path` for one writer (`.NAME.dnb-lock` beside it) and checks that dnb may replace what is there,
     /// so that a run refuses before its first step rather than at its first checkpoint.
     public static func lockForWriting(_ path: String) throws -> FolderLock {
+        // Checked before the lock file is created (no lock file is left beside a refused folder), and again under the lock.
+        try ReplaceableFolder.checkReplaceable(path, marker: markerName, kind: "checkpoint", legacy: legacyContents)
         let lock = try ModelFolder.lockFolder(path, purpose: "training checkpoint")
         do { try ReplaceableFolder.checkReplaceable(path, marker: markerName, kind: "checkpoint", legacy: legacyContents) } catch {
             lock.release()
@@ -129,7 +131,7 @@ public struct TrainingCheckpoint: Codable, Equatable {
     /// `fault` is the fault-injection hook of `ReplaceableFolder.replace`.
     public func save(_ trainer: NoisePredictionTrainer, to path: String, lock: FolderLock? = nil,
                      fault: ((ReplaceableFolder.Step) throws -> Void)? = nil) throws {
-        let ownLock = lock == nil ? try ModelFolder.lockFolder(path, purpose: "training checkpoint") : nil
+        let ownLock = lock == nil ? try Self.lockForWriting(path) : nil
         defer { ownLock?.release() }
         let model = trainer.model
         var tensors: [(name: String, shape: [Int], values: [Float])] = []

@@ -30,7 +30,7 @@ public enum ReplaceableFolder {
         let staging = parent + ".\(name).partial-\(getpid())"
         guard mkdir(staging, 0o755) == 0 else { throw FileError("create folder", staging, errno: errno) }
         do {
-            try AtomicFile.write("dnb \(kind)\n", to: staging + "/" + marker)
+            try createMarker(staging + "/" + marker, kind: kind)
             try write(staging)
         } catch {
             removeOwned(staging, marker: marker)
@@ -79,6 +79,7 @@ public enum ReplaceableFolder {
     /// holding only `legacy` files. Returns whether it exists.
     @discardableResult
     public static func checkReplaceable(_ target: String, marker: String, kind: String, legacy: Set<String> = []) throws -> Bool {
+        _ = try split(target, kind: kind)
         var info = stat()
         guard lstat(target, &info) == 0 else {
             if errno == ENOENT { return false }
@@ -92,6 +93,16 @@ public enum ReplaceableFolder {
         if !legacy.isEmpty, Set(names).isSubset(of: legacy) { return true }
         let shown = names.sorted().prefix(4).joined(separator: ", ") + (names.count > 4 ? ", …" : "")
         throw FileError("refusing to replace \(target): it is not a dnb \(kind) (no \(marker) in it) and holds \(names.count) entr\(names.count == 1 ? "y" : "ies") (\(shown)); dnb writes a \(kind) only as a new folder, an empty one, or over a \(kind) it wrote: choose another path")
+    }
+
+    /// The marker is created in place, not through a temporary file: its presence is what counts, and a kill between
+    /// the staging folder's creation and the marker's then leaves an empty folder (removed by `cleanLeftovers`),
+    /// never one holding only an unmarked temporary file.
+    static func createMarker(_ path: String, kind: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileError("create", path, errno: errno) }
+        defer { close(descriptor) }
+        try AtomicFile.writeAll(Array("dnb \(kind)\n".utf8), to: descriptor, path: path)
     }
 
     /// Deletes the leftovers of earlier replacements of `name` (staging and aside copies), only those that
