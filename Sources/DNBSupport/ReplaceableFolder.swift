@@ -40,7 +40,16 @@ public enum ReplaceableFolder {
         try fault?(.written)
 
         var aside: String?
-        if targetExists {
+        // An empty folder is replaced by the rename itself (rename(2) replaces an empty directory atomically).
+        if targetExists, !entries(target).isEmpty {
+            // A folder of legacy files becomes dnb's own before it is moved aside, so that `locate` and the
+            // clean-up recognise it if a kill strands it there.
+            if !exists(target + "/" + marker) {
+                do { try createMarker(target + "/" + marker, kind: kind) } catch {
+                    removeOwned(staging, marker: marker)
+                    throw error
+                }
+            }
             let old = parent + ".\(name).old-\(getpid())"
             guard rename(target, old) == 0 else {
                 let code = errno

@@ -87,6 +87,21 @@ struct CheckpointTests {
         #expect(try TrainingCheckpoint.read(from: path).checkpoint.step == 2)
     }
 
+    /// A checkpoint written before markers existed (its four files only) is replaced too, and marked before it is
+    /// moved aside: a kill then leaves it findable and, later, cleaned.
+    @Test func aCheckpointWithoutMarkerIsReplacedAndFoundWhenStranded() throws {
+        struct Killed: Error {}
+        let dir = try TemporaryDirectory()
+        let t = try trainer(steps: 1)
+        try state(t).save(t, to: dir.file("ckpt"))
+        try FileManager.default.removeItem(atPath: dir.file("ckpt/" + TrainingCheckpoint.markerName))
+        #expect(throws: Killed.self) { try state(t).save(t, to: dir.file("ckpt")) { if $0 == .movedAside { throw Killed() } } }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("ckpt")))
+        #expect(try TrainingCheckpoint.read(from: dir.file("ckpt")).checkpoint.step == 1)
+        try state(t).save(t, to: dir.file("ckpt"))
+        #expect(dir.contents == [".ckpt.dnb-lock", "ckpt"])
+    }
+
     /// A failing write (a full disk, here a throwing body) removes its staging folder and keeps the old checkpoint.
     @Test func aFailedWriteLeavesNothingBehind() throws {
         struct DiskFull: Error {}
