@@ -51,8 +51,8 @@ extension Workspace {
         let loader = try DataLoader(train, batchSize: checkpoint.batchSize, shuffle: checkpoint.shuffle, seed: checkpoint.loaderSeed,
                                     dropLast: checkpoint.dropLast, state: LoaderState(epoch: checkpoint.loader.epoch, batch: checkpoint.loader.batch))
         // Checkpoints written before the dataset size was recorded are checked here against the loaded one.
-        guard checkpoint.loader.batch < loader.batchesPerEpoch else {
-            throw ModelError.checkpoint("\(path): the loader's batch \(checkpoint.loader.batch) is beyond the \(loader.batchesPerEpoch) batches of an epoch of \(train.count) images")
+        if let problem = checkpoint.positionProblem(batchesPerEpoch: loader.batchesPerEpoch) {
+            throw ModelError.checkpoint("\(path): \(problem) (\(train.count) images in batches of \(checkpoint.batchSize))")
         }
         let trainer = try checkpoint.makeTrainer(folder: folder, schedule: schedule)
         if let prediction = PredictionType(rawValue: checkpoint.scheduler?.predictionType ?? "") { trainer.predictionType = prediction }

@@ -183,7 +183,8 @@ public struct TrainingCheckpoint: Codable, Equatable {
         require(step >= 0, "step \(step) is negative")
         require(optimizerStep == step, "the optimizer's step \(optimizerStep) differs from the trainer's \(step)")
         require(loader.epoch >= 0 && loader.batch >= 0, "the loader position (epoch \(loader.epoch), batch \(loader.batch)) is negative")
-        require(batchSize >= 1, "batch_size \(batchSize) must be at least 1")
+        // The upper bounds keep the loader's batch arithmetic (count + batch_size − 1) far from overflowing.
+        require((1...Int(Int32.max)).contains(batchSize), "batch_size \(batchSize) must lie in 1...\(Int32.max)")
         require(lr.isFinite && lr >= 0, "lr \(lr) must be finite and non-negative")
         require(weightDecay.isFinite && weightDecay >= 0, "weight_decay \(weightDecay) must be finite and non-negative")
         if let s = schedule {
@@ -201,17 +202,11 @@ public struct TrainingCheckpoint: Codable, Equatable {
         if let i = losses.firstIndex(where: { !$0.isFinite }) { out.append("loss \(i) is \(losses[i])") }
         if let i = epochLosses.firstIndex(where: { !$0.isFinite }) { out.append("epoch average \(i) is \(epochLosses[i])") }
         if let count = datasetCount {
-            require(count >= 1, "the dataset size \(count) must be at least 1")
-            if count >= 1, batchSize >= 1 {
+            require((1...Int(Int32.max)).contains(count), "the dataset size \(count) must lie in 1...\(Int32.max)")
+            if (1...Int(Int32.max)).contains(count), (1...Int(Int32.max)).contains(batchSize) {
                 let perEpoch = dropLast ? count / batchSize : (count + batchSize - 1) / batchSize
                 require(perEpoch >= 1, "\(count) images make no batch of \(batchSize)")
-                if perEpoch >= 1 {
-                    require(loader.batch < perEpoch, "the loader's batch \(loader.batch) is beyond the \(perEpoch) batches of an epoch")
-                    // The loader and the trainer are created together and advance once per step.
-                    require(loader.epoch.multipliedReportingOverflow(by: perEpoch).overflow == false
-                            && loader.epoch * perEpoch + loader.batch == step,
-                            "the loader position (epoch \(loader.epoch), batch \(loader.batch)) does not match step \(step)")
-                }
+                if perEpoch >= 1, let problem = positionProblem(batchesPerEpoch: perEpoch) { out.append(problem) }
             }
         }
         if let shape = imageShape { require(shape.count == 2 && shape.allSatisfy { $0 >= 1 }, "the image size \(shape) is not [height, width]") }
@@ -220,6 +215,18 @@ public struct TrainingCheckpoint: Codable, Equatable {
                     && PredictionType(rawValue: s.predictionType) != nil, "the scheduler record is invalid")
         }
         return out
+    }
+
+    /// Why the loader position cannot be this checkpoint's with `batchesPerEpoch` batches an epoch (nil: it can).
+    /// The loader and the trainer are created together and advance once per step.
+    public func positionProblem(batchesPerEpoch perEpoch: Int) -> String? {
+        guard loader.batch < perEpoch else { return "the loader's batch \(loader.batch) is beyond the \(perEpoch) batches of an epoch" }
+        let (product, overflow) = loader.epoch.multipliedReportingOverflow(by: perEpoch)
+        let (position, overflowAgain) = product.addingReportingOverflow(loader.batch)
+        guard !overflow, !overflowAgain, position == step else {
+            return "the loader position (epoch \(loader.epoch), batch \(loader.batch)) does not match step \(step)"
+        }
+        return nil
     }
 
     /// Every way the run described by `run` differs from the one this checkpoint continues, as

@@ -136,6 +136,8 @@ struct CheckpointTests {
         (["datasetCount"], 4, "beyond the 2 batches"),
         (["scheduler", "numTrainTimesteps"], 1, "scheduler record"),
         (["step"], -2, "step -2 is negative"),
+        (["loader", "epoch"], Int.max, "does not match step 3"),
+        (["batchSize"], Int.max, "batch_size \(Int.max) must lie in"),
     ])
     func aCorruptedStateIsRefusedNamingTheField(key: [String], value: Int, message: String) throws {
         let dir = try TemporaryDirectory()
