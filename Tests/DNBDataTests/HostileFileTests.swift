@@ -63,6 +63,17 @@ import DNBTestSupport
         #expect(elementCount([1 << 32, 1 << 32, 16, 16]) == nil && elementCount([-1]) == nil && elementCount([]) == 1)
     }
 
+    /// A million nested 1-tuples (1 MB of pickle): freeing them recursed a million deep and
+    /// overflowed the stack; the reader now stops at 1000 containers.
+    @Test func deeplyNestedPickleIsRefused() throws {
+        let deep: [UInt8] = [0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 1_000_000) + [0x2E]
+        let e = #expect(throws: DataError.self) { try MNISTPickle.idxFiles(fromPickle: deep, name: "deep") }
+        #expect(e?.problem.contains("more than 1000 tuples, lists and dicts") == true)
+        // DUP + APPEND grows a list inside itself without a new container opcode: counted too.
+        let selfNested: [UInt8] = [0x80, 0x02, 0x5D] + [UInt8](repeating: 0, count: 2000).indices.map { $0 % 2 == 0 ? 0x32 : 0x61 } + [0x2E]
+        #expect(throws: DataError.self) { try Pickle.load(selfNested, name: "dup") }
+    }
+
     /// What used to be a precondition or a try! on values a caller passes through.
     @Test func badSizesAreErrorsNotTraps() throws {
         #expect(throws: DataError.self) { try IDX.encode(dims: [2, 2], bytes: [1, 2, 3]) }
