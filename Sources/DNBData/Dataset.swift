@@ -62,6 +62,13 @@ public struct DatasetSpec: Sendable, Equatable {
         testImages: File(name: "t10k-images-idx3-ubyte", md5: "8181f5470baa50b63fa0f6fddb340f0a", count: 10000, magic: IDX.imagesMagic),
         testLabels: File(name: "t10k-labels-idx1-ubyte", md5: "15d484375f8d13e6eb1aabb0c3f46965", count: 10000, magic: IDX.labelsMagic))
 
+    /// The exact uncompressed size of `file`: an IDX header, then count images of rows×columns
+    /// bytes (or count labels of one byte). MNIST's training images: 16 + 60000·784 = 47 040 016.
+    public func byteCount(of file: File) -> Int {
+        let dims = file.magic == IDX.imagesMagic ? [file.count, rows, columns] : [file.count]
+        return IDX.expectedSize(dims: dims) ?? Int.max
+    }
+
     /// Path of `file` inside `directory`: `name.gz` if present, else `name`, else nil.
     public func path(of file: File, in directory: String) -> String? {
         let fm = FileManager.default
@@ -150,13 +157,13 @@ public struct ImageDataset: Sendable, Equatable {
             throw DataError(.notFound, (directory as NSString).appendingPathComponent(labFile.name + ".gz"), "missing", remedy: fix)
         }
         let images = try IDX.read(path: imgPath, expectedMagic: imgFile.magic, expectedCount: imgFile.count,
-                                  expectedMD5: imgFile.md5, remedy: fix)
+                                  expectedMD5: imgFile.md5, maxBytes: spec.byteCount(of: imgFile), remedy: fix)
         guard images.dims.count == 3, images.dims[1] == spec.rows, images.dims[2] == spec.columns else {
             throw DataError(.wrongShape, imgPath, "images are \(images.dims.dropFirst().map(String.init).joined(separator: "×")), expected \(spec.rows)×\(spec.columns)",
                             remedy: fix)
         }
         let labels = try IDX.read(path: labPath, expectedMagic: labFile.magic, expectedCount: labFile.count,
-                                  expectedMD5: labFile.md5, remedy: fix)
+                                  expectedMD5: labFile.md5, maxBytes: spec.byteCount(of: labFile), remedy: fix)
         guard labels.dims.count == 1 else {
             throw DataError(.wrongShape, labPath, "labels have \(labels.dims.count) dimensions, expected 1", remedy: fix)
         }

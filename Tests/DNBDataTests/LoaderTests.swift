@@ -2,7 +2,7 @@ import Testing
 @testable import DNBData
 
 @Suite struct LoaderTests {
-    static let prepared = try! PreparedDataset(SyntheticDigits.make(count: 50, seed: 9), DNBData.tutorialPreprocessing)
+    static let prepared = try! PreparedDataset(try SyntheticDigits.make(count: 50, seed: 9), DNBData.tutorialPreprocessing)
 
     @Test func sameSeedSameOrderDifferentEpochsDiffer() throws {
         let a = try DataLoader(Self.prepared, batchSize: 8, seed: 42), b = try DataLoader(Self.prepared, batchSize: 8, seed: 42)

