@@ -14,7 +14,7 @@ public func makeGrid(images: [GrayImage], nrow: Int = 8, padding: Int = 2,
     let rows = (images.count + columns - 1) / columns
     let cellWidth = first.width + padding
     let cellHeight = first.height + padding
-    var grid = GrayImage(width: cellWidth * columns + padding,
+    var grid = try GrayImage(width: cellWidth * columns + padding,
                          height: cellHeight * rows + padding, fill: padValue)
     for (k, image) in images.enumerated() {
         let originX = (k % columns) * cellWidth + padding
