@@ -6,15 +6,16 @@ import DNBEngine
 import DNBPlot
 @testable import DNBCommands
 
+/// A fresh workspace and an interpreter over every dnb command that writes into `directory`.
+func session(_ directory: TemporaryDirectory) -> (Workspace, Interpreter) {
+    let ws = Workspace()
+    return (ws, Interpreter(registry: .dnb(workspace: ws), outputDirectory: directory.path, interrupt: Interrupt()))
+}
+
 /// Each dnb command on a tiny model and synthetic digits, through the interpreter as a user types them.
 struct CommandTests {
     /// A model small enough for debug builds: 16×16 images, channels (8, 16), 4 groups, one attention level.
     static let tinyModel = "model create sample_size=16 block_out_channels=[8, 16] down_block_types=[DownBlock2D, AttnDownBlock2D] up_block_types=[AttnUpBlock2D, UpBlock2D] layers_per_block=1 norm_num_groups=4 attention_head_dim=8"
-
-    func session(_ directory: TemporaryDirectory) -> (Workspace, Interpreter) {
-        let ws = Workspace()
-        return (ws, Interpreter(registry: .dnb(workspace: ws), outputDirectory: directory.path, interrupt: Interrupt()))
-    }
 
     func text(_ output: Output) -> String { output.items.map { $0.plainText() }.joined(separator: "\n") }
 
@@ -198,10 +199,9 @@ struct CommandTests {
 struct SaveLoadTests {
     @Test func tensorsRoundTripThroughNpyAndSafetensorsInNCHW() throws {
         let dir = try TemporaryDirectory()
-        let ws = Workspace()
+        let (ws, interpreter) = session(dir)
         var rng = RandomGenerator(seed: 3)
         ws.tensors["samples"] = rng.normalTensor([2, 4, 3, 1])
-        let interpreter = Interpreter(registry: .dnb(workspace: ws), outputDirectory: dir.path, interrupt: Interrupt())
         try interpreter.run("""
             save tensor name=samples path=s.npy
             save tensor name=samples path=s.safetensors
@@ -225,8 +225,7 @@ struct NonFiniteLossTests {
     /// loss, name its step, keep the losses before it, and leave the last checkpoint in place.
     @Test func aNonFiniteLossStopsTrainingAndNamesTheStep() throws {
         let dir = try TemporaryDirectory()
-        let ws = Workspace()
-        let interpreter = Interpreter(registry: .dnb(workspace: ws), outputDirectory: dir.path, interrupt: Interrupt())
+        let (ws, interpreter) = session(dir)
         try interpreter.run("""
             seed 1
             dataset load name=synthetic count=32 image_size=16

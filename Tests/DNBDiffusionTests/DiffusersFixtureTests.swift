@@ -64,6 +64,18 @@ struct DiffusersFixtureTests {
         #expect(maxAbsDifference(y, try nhwc(f, "add_noise.y")) <= 1e-6)
     }
 
+    /// One step's pred_original_sample and prev_sample against the fixture's `<base>.x0` and `<base>.prev`
+    /// (`key`), within 2e-6 × (1 + the largest value).
+    func expectStep(x0: Tensor, prev: Tensor, _ f: SafetensorsFile, _ key: String,
+                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let base = key.dropLast(5)
+        for (actual, name) in [(x0, base + ".x0"), (prev, key)] {
+            let expected = try nhwc(f, name)
+            let bound = 2e-6 * (1 + expected.scalars.map(abs).max()!)
+            #expect(maxAbsDifference(actual, expected) <= bound, "\(name)", sourceLocation: sourceLocation)
+        }
+    }
+
     // s.step(model_output, t, sample, generator=Generator().manual_seed(7)) with the same noise supplied.
     // Tolerance 2e-6 abs: a handful of float32 operations on values of size ≤ 10 (x0 divides by √ᾱ ≥ 0.006 at t = 980 only in DDIM;
     // there the bound is relative).
@@ -78,10 +90,7 @@ struct DiffusersFixtureTests {
                                       varianceType: DDPMScheduler.VarianceType(rawValue: String(p[2]))!, clipSample: p[3] == "1")
             if p[4] != "None" { try s.setTimesteps(Int(p[4])!) }
             let r = try s.step(modelOutput: out, timestep: Int(p[5])!, sample: sample, noise: noise, rng: &rng)
-            let base = key.dropLast(5)
-            let x0 = try nhwc(f, base + ".x0"), prev = try nhwc(f, String(key))
-            #expect(maxAbsDifference(r.predOriginalSample, x0) <= 2e-6 * (1 + x0.scalars.map(abs).max()!), "\(base) x0")
-            #expect(maxAbsDifference(r.prevSample, prev) <= 2e-6 * (1 + prev.scalars.map(abs).max()!), "\(base) prev")
+            try expectStep(x0: r.predOriginalSample, prev: r.prevSample, f, key)
             checked += 1
         }
         #expect(checked == 72)
@@ -100,10 +109,7 @@ struct DiffusersFixtureTests {
             let s = try DDIMScheduler(predictionType: PredictionType(rawValue: String(p[1]))!, clipSample: p[4] == "1")
             try s.setTimesteps(Int(p[5])!)
             let r = try s.step(modelOutput: out, timestep: Int(p[6])!, sample: sample, eta: eta, noise: noise, rng: &rng)
-            let base = key.dropLast(5)
-            let x0 = try nhwc(f, base + ".x0"), prev = try nhwc(f, String(key))
-            #expect(maxAbsDifference(r.predOriginalSample, x0) <= 2e-6 * (1 + x0.scalars.map(abs).max()!), "\(base) x0")
-            #expect(maxAbsDifference(r.prevSample, prev) <= 2e-6 * (1 + prev.scalars.map(abs).max()!), "\(base) prev")
+            try expectStep(x0: r.predOriginalSample, prev: r.prevSample, f, key)
             checked += 1
         }
         #expect(checked == 48)
