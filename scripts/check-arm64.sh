@@ -8,9 +8,14 @@
 # 2. DNB_CLONES alone with aarch64-linux-gnu-gcc: clang ignores x86 feature names in
 #    target_clones on aarch64 without a word, GCC rejects them, so only GCC sees an unguarded macro.
 #
-# Needs `apt-get install gcc-aarch64-linux-gnu` (brings libc6-dev-arm64-cross). This compiles;
-# it neither links nor runs aarch64 code, and the Swift code is not cross-compiled (that needs
-# an aarch64 Swift SDK, which `swift sdk list` does not show on the test machine).
+# 3. When qemu-aarch64 is installed (`apt-get install qemu-user`): scripts/check-arm64-kernels.c
+#    runs every kernel on fixed inputs, built for x86-64 and (statically) for aarch64, and the two
+#    outputs must agree within 1e-5 × (1 + |value|). The same float32 operations on both, but the
+#    x86-64 clones and NEON may contract or order a sum differently; measured: identical output.
+#
+# Needs `apt-get install gcc-aarch64-linux-gnu` (brings libc6-dev-arm64-cross). The Swift code is
+# not cross-compiled: that needs an aarch64 Swift SDK (`swift sdk list` shows none on the test
+# machine, and swiftc -target aarch64-unknown-linux-gnu finds no aarch64 Swift module).
 #
 # Exit status: 0 all compiled, 1 something failed, 77 clang or the cross toolchain is missing.
 set -uo pipefail
@@ -52,4 +57,38 @@ if ! printf '#include "dnb_clones.h"\nDNB_CLONES float dnb_probe(float x);\nDNB_
 fi
 
 [[ $status -eq 0 ]] && echo "check-arm64: $count C files compile for aarch64-linux-gnu (clang), DNB_CLONES too (gcc), with ${flags[*]}"
+
+qemu=$(command -v qemu-aarch64 || true)
+if [[ $status -eq 0 && -z "$qemu" ]]; then
+    echo "check-arm64: kernels not run on aarch64 (no qemu-aarch64: apt-get install qemu-user)"
+elif [[ $status -eq 0 ]]; then
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    kernels=(scripts/check-arm64-kernels.c Sources/CKernels/winograd.c Sources/CRowKernels/rowkernels.c
+             Sources/CRowKernels/attention.c)
+    objects=()
+    for file in "${kernels[@]}"; do
+        object="$work/$(basename "$file" .c).o"
+        "$clang" --target=aarch64-linux-gnu -isystem "$sysroot/include" "${includes[@]}" "${flags[@]}" \
+            -c -o "$object" "$file" || status=1
+        objects+=("$object")
+    done
+    if [[ $status -eq 0 ]] &&
+       "$gcc" -static -o "$work/kernels-aarch64" "${objects[@]}" -lm &&
+       "$clang" "${includes[@]}" "${flags[@]}" -o "$work/kernels-x86_64" "${kernels[@]}" -lm &&
+       "$qemu" "$work/kernels-aarch64" > "$work/aarch64.txt" &&
+       "$work/kernels-x86_64" > "$work/x86_64.txt"; then
+        if paste -d ' ' "$work/x86_64.txt" "$work/aarch64.txt" | awk '
+            $1 != $4 || $2 != $5 { print "check-arm64: outputs out of step at line " NR; bad = 1; exit }
+            { d = $3 - $6; d = d < 0 ? -d : d; m = $3 < 0 ? -$3 : $3
+              if (!(d <= 1e-5 * (1 + m))) { print "check-arm64: " $1 "[" $2 "] x86-64 " $3 ", aarch64 " $6; bad = 1 }
+              if (d > worst) worst = d }
+            END { if (NR == 0) { print "check-arm64: no kernel output"; bad = 1 }
+                  if (!bad) printf "check-arm64: %d kernel outputs agree on aarch64 (qemu) and x86-64, largest difference %g\n", NR, worst
+                  exit bad }'; then :; else status=1; fi
+    else
+        echo "check-arm64: FAILED to build or run scripts/check-arm64-kernels.c" >&2
+        status=1
+    fi
+fi
 exit $status

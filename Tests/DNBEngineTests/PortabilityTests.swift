@@ -4,7 +4,8 @@ import DNBTestSupport
 
 /// The C kernels off x86-64: scripts/check-arm64.sh compiles every C file of the package for
 /// aarch64-linux-gnu with -Wall -Wextra -Werror (it fails, for instance, when DNB_CLONES loses its
-/// x86-64 guard or when a `clang loop vectorize` pragma cannot be honoured on aarch64).
+/// x86-64 guard or when a `clang loop vectorize` pragma cannot be honoured on aarch64) and, when
+/// qemu-aarch64 is installed, runs every kernel there against the x86-64 build.
 @Suite struct PortabilityTests {
     static let script = repositoryRoot + "/scripts/check-arm64.sh"
 
