@@ -35,12 +35,17 @@ flags=(-std=gnu11 -O2 -Wall -Wextra -Werror)
 includes=()
 for dir in Sources/*/include; do includes+=(-I "$dir"); done
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+aarch64() { "$clang" --target=aarch64-linux-gnu -isystem "$sysroot/include" "${includes[@]}" "${flags[@]}" "$@"; }
+
 status=0
 count=0
+objects=()
 while IFS= read -r file; do
     count=$((count + 1))
-    if ! "$clang" --target=aarch64-linux-gnu -isystem "$sysroot/include" "${includes[@]}" "${flags[@]}" \
-            -c -o /dev/null "$file"; then
+    objects+=("$work/$count.o")
+    if ! aarch64 -c -o "$work/$count.o" "$file"; then
         echo "check-arm64: FAILED (clang, aarch64) $file" >&2
         status=1
     fi
@@ -62,20 +67,11 @@ qemu=$(command -v qemu-aarch64 || true)
 if [[ $status -eq 0 && -z "$qemu" ]]; then
     echo "check-arm64: kernels not run on aarch64 (no qemu-aarch64: apt-get install qemu-user)"
 elif [[ $status -eq 0 ]]; then
-    work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
-    kernels=(scripts/check-arm64-kernels.c Sources/CKernels/winograd.c Sources/CRowKernels/rowkernels.c
-             Sources/CRowKernels/attention.c)
-    objects=()
-    for file in "${kernels[@]}"; do
-        object="$work/$(basename "$file" .c).o"
-        "$clang" --target=aarch64-linux-gnu -isystem "$sysroot/include" "${includes[@]}" "${flags[@]}" \
-            -c -o "$object" "$file" || status=1
-        objects+=("$object")
-    done
+    aarch64 -c -o "$work/driver.o" scripts/check-arm64-kernels.c || status=1
     if [[ $status -eq 0 ]] &&
-       "$gcc" -static -o "$work/kernels-aarch64" "${objects[@]}" -lm &&
-       "$clang" "${includes[@]}" "${flags[@]}" -o "$work/kernels-x86_64" "${kernels[@]}" -lm &&
+       "$gcc" -static -o "$work/kernels-aarch64" "$work/driver.o" "${objects[@]}" -lm &&
+       "$clang" "${includes[@]}" "${flags[@]}" -o "$work/kernels-x86_64" scripts/check-arm64-kernels.c \
+           $(find Sources -name '*.c' | sort) -lm &&
        "$qemu" "$work/kernels-aarch64" > "$work/aarch64.txt" &&
        "$work/kernels-x86_64" > "$work/x86_64.txt"; then
         if paste -d ' ' "$work/x86_64.txt" "$work/aarch64.txt" | awk '
