@@ -44,5 +44,9 @@ import Testing
         }
         #expect(throws: PlotError.self) { try makeGrid(images: [try GrayImage(width: 2, height: 2)], nrow: 0) }
         #expect(throws: PlotError.self) { try makeGrid(images: [try GrayImage(width: 2, height: 2)], padding: -1) }
+        // A padding whose grid size overflows Int is refused, not a trap.
+        #expect(throws: PlotError.invalidGridArgument("padding \(Int.max / 2) makes a grid too large to count its pixels")) {
+            try makeGrid(images: [try GrayImage(width: 2, height: 2)], padding: Int.max / 2)
+        }
     }
 }
