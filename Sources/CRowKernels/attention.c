@@ -1,4 +1,5 @@
 #include "CRowKernels.h"
+#include "../CKernels/dnb_clones.h"  // DNB_CLONES, shared with CKernels
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,12 +18,11 @@
 // bound (7·L²·D multiply-adds and 2·L² exponentials per head, forward + backward).
 //
 // The vector code uses clang's generic vectors (16 floats): one zmm under the avx512f clone,
-// two ymm under avx2, four xmm under the baseline.
+// two ymm under avx2, four xmm under the x86-64 baseline, four NEON q registers on aarch64.
 
 // All vector helpers are always inlined: no v16 crosses a call boundary, so the ABI note is moot.
 #pragma clang diagnostic ignored "-Wpsabi"
 
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #define INLINE static inline __attribute__((always_inline))
 
 typedef float v16 __attribute__((vector_size(64)));
@@ -247,7 +247,7 @@ INLINE void backward_impl(const float *q, const float *k, const float *v, const 
     transpose_out(dvt, dv, L, Lp, D, ld, accumulate);
 }
 
-CLONES void dnb_attention_forward(const float *q, const float *k, const float *v, float *o, float *lse,
+DNB_CLONES void dnb_attention_forward(const float *q, const float *k, const float *v, float *o, float *lse,
                                   ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch) {
     switch (D) {
     case 4: forward_impl(q, k, v, o, lse, L, 4, ld, scale, scratch, MAX_ROWS); break;
@@ -257,7 +257,7 @@ CLONES void dnb_attention_forward(const float *q, const float *k, const float *v
     }
 }
 
-CLONES void dnb_attention_backward(const float *q, const float *k, const float *v, const float *o,
+DNB_CLONES void dnb_attention_backward(const float *q, const float *k, const float *v, const float *o,
                                    const float *dout, const float *lse, float *dq, float *dk, float *dv,
                                    ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch,
                                    int accumulate) {

@@ -1,9 +1,9 @@
 #include "CRowKernels.h"
+#include "../CKernels/dnb_clones.h"  // DNB_CLONES, shared with CKernels
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #define LANES 16
 
 // exp(x) by Cody–Waite range reduction and Cephes' degree-6 polynomial: within 1–2 ulp of expf
@@ -30,7 +30,7 @@ static inline float fast_exp(float x) {
 
 static inline float sigmoid(float v) { return 1.0f / (1.0f + fast_exp(-v)); }
 
-CLONES void dnb_softmax_rows(float *p, ptrdiff_t rows, ptrdiff_t n, float scale) {
+DNB_CLONES void dnb_softmax_rows(float *p, ptrdiff_t rows, ptrdiff_t n, float scale) {
     for (ptrdiff_t r = 0; r < rows; r++) {
         float *row = p + r * n;
         float lanes[LANES];
@@ -57,7 +57,7 @@ CLONES void dnb_softmax_rows(float *p, ptrdiff_t rows, ptrdiff_t n, float scale)
     }
 }
 
-CLONES void dnb_softmax_backward_rows(const float *p, float *g, ptrdiff_t rows, ptrdiff_t n) {
+DNB_CLONES void dnb_softmax_backward_rows(const float *p, float *g, ptrdiff_t rows, ptrdiff_t n) {
     for (ptrdiff_t r = 0; r < rows; r++) {
         const float *pr = p + r * n;
         float *gr = g + r * n;
@@ -72,18 +72,18 @@ CLONES void dnb_softmax_backward_rows(const float *p, float *g, ptrdiff_t rows, 
     }
 }
 
-CLONES void dnb_silu(const float *x, float *y, ptrdiff_t n) {
+DNB_CLONES void dnb_silu(const float *x, float *y, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) y[i] = x[i] * sigmoid(x[i]);
 }
 
-CLONES void dnb_silu_backward(const float *x, const float *gy, float *gx, ptrdiff_t n) {
+DNB_CLONES void dnb_silu_backward(const float *x, const float *gy, float *gx, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) {
         float s = sigmoid(x[i]);
         gx[i] += gy[i] * s * (1.0f + x[i] * (1.0f - s));
     }
 }
 
-CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
+DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
                                    const float *beta, float eps, int silu, float *y, float *stats) {
     ptrdiff_t cg = C / G;
     float sum[C], scale[C], shift[C];
@@ -129,7 +129,7 @@ CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptr
     }
 }
 
-CLONES void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
+DNB_CLONES void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
                                     const float *gamma, const float *beta, const float *stats, int silu,
                                     float *dx, float *dgamma, float *dbeta, float *scratch) {
     ptrdiff_t cg = C / G;

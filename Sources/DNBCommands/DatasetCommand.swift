@@ -120,7 +120,7 @@ enum DatasetCommand {
                 guard let set = split == "train" ? data.train : data.test else { throw MissingPrerequisite("no \(split) split loaded") }
                 let n = min(try SampleCommands.positive(inv, "n"), set.count)
                 let indices = Array(ws.rng.permutation(set.count).prefix(n))
-                let images = grayImages(set.images(indices))
+                let images = try grayImages(set.images(indices))
                 let columns = max(1, min(n, try inv.int("columns")))
                 let rows = stride(from: 0, to: n, by: columns).map { Array(images[$0..<min(n, $0 + columns)]) }
                 let titles = stride(from: 0, to: n, by: columns).map { r in (r..<min(n, r + columns)).map { "label \(set.labels[indices[$0]])" } }

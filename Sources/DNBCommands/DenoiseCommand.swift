@@ -36,7 +36,7 @@ enum DenoiseCommand {
                 }
             }
             ws.tensors["denoised"] = denoised
-            let figure = DNBPlot.Figure.imageGrid([grayImages(clean), grayImages(noisy), grayImages(denoised)],
+            let figure = try DNBPlot.Figure.imageGrid([grayImages(clean), grayImages(noisy), grayImages(denoised)],
                                                   rowTitles: ["Clean", "Noisy", "Denoised"])
             try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: "denoise-\(steps)-steps",
                         caption: "\(n) \(split) images (top), noised at timesteps \(timesteps.map(String.init).joined(separator: ", ")) (middle), denoised in \(steps) \(ws.schedulerName) step\(steps == 1 ? "" : "s") (bottom)", inv, ctx)

@@ -35,22 +35,22 @@ extension Workspace {
 }
 
 /// Images of an NHWC batch as plot images (first channel), optionally mapped from [-1, 1] to [0, 1].
-func grayImages(_ t: Tensor, fromSymmetric: Bool = false) -> [GrayImage] {
+func grayImages(_ t: Tensor, fromSymmetric: Bool = false) throws -> [GrayImage] {
     let (n, h, w, c) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
-    return (0..<n).map { i in
+    return try (0..<n).map { i in
         var pixels = [Float](repeating: 0, count: h * w)
         for p in 0..<(h * w) {
             let v = t.data[(i * h * w + p) * c]
             pixels[p] = fromSymmetric ? (v + 1) / 2 : v
         }
-        return GrayImage(width: w, height: h, pixels: pixels)
+        return try GrayImage(width: w, height: h, pixels: pixels)
     }
 }
 
 /// torchvision.utils.make_grid of a batch then clipped to [0, 1], as the tutorial plots its refinement rows.
 func gridImage(_ t: Tensor, nrow: Int = 8, fromSymmetric: Bool = false) throws -> GrayImage {
     let grid = try makeGrid(images: grayImages(t, fromSymmetric: fromSymmetric), nrow: nrow)
-    return GrayImage(width: grid.width, height: grid.height, pixels: grid.pixels.map { min(max($0, 0), 1) })
+    return try GrayImage(width: grid.width, height: grid.height, pixels: grid.pixels.map { min(max($0, 0), 1) })
 }
 
 /// Where a command writes a file it was given: relative paths land in the output directory

@@ -26,7 +26,7 @@ enum PlotCommand {
             ]) { inv, ctx in
                 let name = try inv.string("name")
                 guard let t = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
-                let images = grayImages(t)
+                let images = try grayImages(t)
                 let columns = max(1, min(images.count, try inv.int("columns")))
                 let rows = stride(from: 0, to: images.count, by: columns).map { Array(images[$0..<min(images.count, $0 + columns)]) }
                 let range = ws.displayRange
@@ -48,7 +48,7 @@ enum PlotCommand {
                 guard !names.isEmpty else { throw ArgumentError(argument: "names", "name at least one kept batch") }
                 let batches = try names.map { name in
                     guard let t = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
-                    return grayImages(t)
+                    return try grayImages(t)
                 }
                 let titles = inv.isGiven("titles") ? try inv.stringList("titles") : names
                 guard titles.count == names.count else {

@@ -35,13 +35,13 @@ enum SampleCommands {
                 ws.tensors["samples"] = result
                 let display = ws.displayRange
                 if n == 1 {
-                    let figure = DNBPlot.Figure.sideBySide(grayImages(start) + grayImages(result), titles: ["Noisy Image", "Model Prediction (Denoised)"],
+                    let figure = try DNBPlot.Figure.sideBySide(grayImages(start) + grayImages(result), titles: ["Noisy Image", "Model Prediction (Denoised)"],
                                                    figsize: (8, 4))
                     try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: "sample",
                                 caption: "Pure noise (left) and the image \(steps) \(ws.schedulerName) steps make of it (right)", inv, ctx)
                 } else {
                     let columns = min(n, max(1, try inv.int("columns")))
-                    let images = grayImages(result)
+                    let images = try grayImages(result)
                     let rows = stride(from: 0, to: n, by: columns).map { Array(images[$0..<min(n, $0 + columns)]) }
                     let titles = labels.map { l in stride(from: 0, to: n, by: columns).map { r in (r..<min(n, r + columns)).map { "class \(l[$0])" } } }
                     let figure = DNBPlot.Figure.imageGrid(rows, titles: titles, vmin: display.vmin, vmax: display.vmax)
@@ -72,7 +72,7 @@ enum SampleCommands {
                 }
                 let picks = (0..<count).map { count == 1 ? 0 : Int(Double($0) * Double(history.count - 1) / Double(count - 1)) }
                 let cols = (count + rows - 1) / rows
-                let images = picks.map { grayImages(history[$0])[0] }
+                let images = try picks.map { try grayImages(history[$0])[0] }
                 let grid = (0..<rows).map { r in Array(images[min(images.count, r * cols)..<min(images.count, (r + 1) * cols)]) }
                 let titles = (0..<rows).map { r in (r * cols..<min(count, (r + 1) * cols)).map { "Step \(picks[$0])" } }
                 try ws.emit(DNBPlot.Figure.imageGrid(grid.filter { !$0.isEmpty }, titles: titles), name: try inv.optionalString("figure"),
@@ -111,12 +111,12 @@ enum SampleCommands {
                         inputs.append(x)
                     }
                 }
-                let figure = DNBPlot.Figure(rows: iterations, cols: 2, figsize: (9, 4))
-                figure.axes(0, 0).title = "x (model input)"
-                figure.axes(0, 1).title = "model prediction"
+                let figure = try DNBPlot.Figure(rows: iterations, cols: 2, figsize: (9, 4))
+                try figure.axes(0, 0).title = "x (model input)"
+                try figure.axes(0, 1).title = "model prediction"
                 for i in 0..<iterations {
-                    figure.axes(i, 0).imshow(try gridImage(inputs[i]), cmap: .greys)
-                    figure.axes(i, 1).imshow(try gridImage(predictions[i]), cmap: .greys)
+                    try figure.axes(i, 0).imshow(gridImage(inputs[i]), cmap: .greys)
+                    try figure.axes(i, 1).imshow(gridImage(predictions[i]), cmap: .greys)
                 }
                 try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: "refine",
                             caption: "Iterative refinement: the input x (left) and the model's prediction (right) at each of \(iterations) iterations", inv, ctx)

@@ -84,7 +84,7 @@ enum SchedulerCommand {
                 for i in 0..<n { for column in columns { kept += column.scalars[i * per..<(i + 1) * per] } }
                 ws.tensors["noisy"] = try Tensor(shape: [n * timesteps.count] + Array(clean.shape.dropFirst()), scalars: kept)
 
-                let images = columns.map { grayImages($0) }
+                let images = try columns.map { try grayImages($0) }
                 let rows = (0..<n).map { i in images.map { $0[i] } }
                 let titles = [timesteps.map { "t = \($0)" }] + Array(repeating: timesteps.map { _ in "" }, count: n - 1)
                 let range = ws.displayRange

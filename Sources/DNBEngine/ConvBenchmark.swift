@@ -13,7 +13,7 @@ public struct ConvBenchShape: Sendable, Codable, Hashable {
     public var name: String
     public var height: Int, width: Int, cin: Int, cout: Int
     public var kernel: Int, stride: Int, padding: Int
-    /// Part of the target (total FLOP / total time ≥ 0.6 of sgemm).
+    /// Part of the target set (total FLOP / total time ≥ 0.6 of sgemm; bench/README.md, "conv2d: forward + backward vs sgemm").
     public var inTarget: Bool
 
     public init(_ name: String, height: Int, width: Int, cin: Int, cout: Int,
@@ -118,7 +118,7 @@ public struct ConvBenchRow: Sendable, Codable {
 
 public struct ConvBenchTotal: Sendable, Codable {
     public var path: ConvBenchPath
-    /// "target" (the shapes) or "all".
+    /// "target" (the target shapes of bench/README.md) or "all".
     public var set: String
     public var gflop: Double
     public var seconds: Double
@@ -141,7 +141,7 @@ public struct ConvBenchmarkReport: Sendable, Codable, CustomStringConvertible {
     public var rows: [ConvBenchRow]
     public var totals: [ConvBenchTotal]
 
-    /// The criterion: the target shapes' total on the fast path reach 0.6 of sgemm.
+    /// The target of bench/README.md: the target shapes' total on the fast path reach 0.6 of sgemm.
     public var targetFraction: Double? { totals.first { $0.path == .fast && $0.set == "target" }?.fractionOfSgemm }
     public var meetsTarget: Bool { (targetFraction ?? 0) >= 0.6 }
 

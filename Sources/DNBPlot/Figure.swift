@@ -7,11 +7,20 @@ public final class Figure {
     public let dpi: Double
     /// A centred title above all subplots (matplotlib's `suptitle`).
     public var suptitle: String?
-    private let grid: [Axes]
+    /// The subplots in row-major order.
+    let grid: [Axes]
 
-    /// `rows`/`cols` must be at least 1 (a programming error otherwise).
-    public init(rows: Int = 1, cols: Int = 1, figsize: (Double, Double) = (6.4, 4.8), dpi: Double = 100) {
-        precondition(rows >= 1 && cols >= 1, "a figure needs at least one row and one column")
+    /// A rows × cols grid of empty subplots; throws `PlotError.invalidSubplotGrid` unless both are ≥ 1.
+    public convenience init(rows: Int = 1, cols: Int = 1, figsize: (Double, Double) = (6.4, 4.8),
+                            dpi: Double = 100) throws {
+        guard rows >= 1, cols >= 1, !rows.multipliedReportingOverflow(by: cols).overflow else {
+            throw PlotError.invalidSubplotGrid(rows: rows, cols: cols)
+        }
+        self.init(validRows: rows, cols: cols, figsize: figsize, dpi: dpi)
+    }
+
+    /// For the recipes in NotebookFigures.swift, whose rows and cols are at least 1 by construction.
+    init(validRows rows: Int, cols: Int, figsize: (Double, Double), dpi: Double) {
         self.rows = rows
         self.cols = cols
         self.figsize = figsize
@@ -19,10 +28,11 @@ public final class Figure {
         grid = (0..<(rows * cols)).map { _ in Axes() }
     }
 
-    /// The subplot at `row`, `col` (0-based, row 0 on top).
-    public func axes(_ row: Int, _ col: Int) -> Axes {
-        precondition((0..<rows).contains(row) && (0..<cols).contains(col),
-                     "axes(\(row), \(col)) is outside a \(rows)x\(cols) figure")
+    /// The subplot at `row`, `col` (0-based, row 0 on top); throws `PlotError.subplotOutOfRange` outside the grid.
+    public func axes(_ row: Int, _ col: Int) throws -> Axes {
+        guard (0..<rows).contains(row) && (0..<cols).contains(col) else {
+            throw PlotError.subplotOutOfRange(row: row, col: col, rows: rows, cols: cols)
+        }
         return grid[row * cols + col]
     }
 

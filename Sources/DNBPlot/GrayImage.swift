@@ -5,19 +5,30 @@ public struct GrayImage: Sendable, Equatable {
     public let height: Int
     public private(set) var pixels: [Float]
 
-    /// `pixels.count` must equal `width * height`; a mismatch is a programming error.
-    public init(width: Int, height: Int, pixels: [Float]) {
-        precondition(width >= 0 && height >= 0, "GrayImage size must not be negative")
-        precondition(pixels.count == width * height,
-                     "GrayImage needs \(width * height) pixels, got \(pixels.count)")
+    /// Throws `PlotError.invalidImageSize` unless width, height ≥ 0 and `pixels.count == width * height`.
+    public init(width: Int, height: Int, pixels: [Float]) throws {
+        try Self.checkSize(width: width, height: height, pixels: pixels.count)
         self.width = width
         self.height = height
         self.pixels = pixels
     }
 
-    public init(width: Int, height: Int, fill value: Float = 0) {
-        self.init(width: width, height: height,
-                  pixels: [Float](repeating: value, count: max(0, width) * max(0, height)))
+    /// width × height pixels of `value`; throws `PlotError.invalidImageSize` for a negative or overflowing size.
+    public init(width: Int, height: Int, fill value: Float = 0) throws {
+        let count = try Self.checkSize(width: width, height: height, pixels: nil)
+        self.width = width
+        self.height = height
+        self.pixels = [Float](repeating: value, count: count)
+    }
+
+    /// The pixel count of a width × height image, checked against `pixels` when given.
+    @discardableResult
+    private static func checkSize(width: Int, height: Int, pixels: Int?) throws -> Int {
+        let (count, overflow) = width.multipliedReportingOverflow(by: height)
+        guard width >= 0, height >= 0, !overflow, pixels == nil || pixels == count else {
+            throw PlotError.invalidImageSize(width: width, height: height, pixels: pixels)
+        }
+        return count
     }
 
     public subscript(x: Int, y: Int) -> Float {

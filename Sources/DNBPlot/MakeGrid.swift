@@ -12,10 +12,19 @@ public func makeGrid(images: [GrayImage], nrow: Int = 8, padding: Int = 2,
     }
     let columns = min(nrow, images.count)
     let rows = (images.count + columns - 1) / columns
+    /// count cells of `length` + padding pixels, plus the padding at the far end.
+    func side(_ length: Int, _ count: Int) throws -> Int {
+        let (cell, o1) = length.addingReportingOverflow(padding)
+        let (cells, o2) = cell.multipliedReportingOverflow(by: count)
+        let (total, o3) = cells.addingReportingOverflow(padding)
+        guard !(o1 || o2 || o3) else {
+            throw PlotError.invalidGridArgument("padding \(padding) makes a grid too large to count its pixels")
+        }
+        return total
+    }
     let cellWidth = first.width + padding
     let cellHeight = first.height + padding
-    var grid = GrayImage(width: cellWidth * columns + padding,
-                         height: cellHeight * rows + padding, fill: padValue)
+    var grid = try GrayImage(width: side(first.width, columns), height: side(first.height, rows), fill: padValue)
     for (k, image) in images.enumerated() {
         let originX = (k % columns) * cellWidth + padding
         let originY = (k / columns) * cellHeight + padding

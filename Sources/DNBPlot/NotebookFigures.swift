@@ -5,8 +5,8 @@ extension Figure {
     /// at the notebook's figsize (8, 4).
     public static func lossCurve(_ losses: [Double], title: String = "Training Loss",
                                  logY: Bool = false, dpi: Double = 100) -> Figure {
-        let figure = Figure(rows: 1, cols: 1, figsize: (8, 4), dpi: dpi)
-        let axes = figure.axes(0, 0)
+        let figure = Figure(validRows: 1, cols: 1, figsize: (8, 4), dpi: dpi)
+        let axes = figure.grid[0]
         axes.plot(y: losses, label: "Training Loss")
         axes.title = title
         axes.xlabel = "Iteration"
@@ -27,11 +27,11 @@ extension Figure {
                                  suptitle: String? = nil, dpi: Double = 100) -> Figure {
         let rows = max(1, images.count)
         let cols = max(1, images.map(\.count).max() ?? 1)
-        let figure = Figure(rows: rows, cols: cols, figsize: (Double(cols) * 2, Double(rows) * 2), dpi: dpi)
+        let figure = Figure(validRows: rows, cols: cols, figsize: (Double(cols) * 2, Double(rows) * 2), dpi: dpi)
         figure.suptitle = suptitle
         for row in 0..<rows {
             for col in 0..<cols {
-                let axes = figure.axes(row, col)
+                let axes = figure.grid[row * cols + col]
                 axes.axisOff()
                 if row < images.count && col < images[row].count {
                     axes.imshow(images[row][col], cmap: cmap, vmin: vmin, vmax: vmax)
@@ -54,10 +54,10 @@ extension Figure {
                                   figsize: (Double, Double)? = nil, suptitle: String? = nil,
                                   dpi: Double = 100) -> Figure {
         let count = max(1, images.count)
-        let figure = Figure(rows: 1, cols: count, figsize: figsize ?? (4 * Double(count), 4), dpi: dpi)
+        let figure = Figure(validRows: 1, cols: count, figsize: figsize ?? (4 * Double(count), 4), dpi: dpi)
         figure.suptitle = suptitle
         for col in 0..<count {
-            let axes = figure.axes(0, col)
+            let axes = figure.grid[col]
             axes.axisOff()
             if col < images.count {
                 axes.imshow(images[col], cmap: cmap, vmin: vmin, vmax: vmax)

@@ -10,7 +10,13 @@ import Darwin
 /// readers never see a half-written figure and a failure leaves nothing.
 enum PNGWriter {
     static func write(rgba: [UInt8], width: Int, height: Int, text: [(String, String)], to path: String) throws {
-        precondition(rgba.count == width * height * 4, "RGBA buffer does not match the image size")
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard (1...Int(Int32.max)).contains(width), (1...Int(Int32.max)).contains(height), !overflow,
+              pixels <= Int.max / 4, rgba.count == pixels * 4 else {
+            throw PlotError.cannotEncodePNG(
+                path: path, reason: "\(rgba.count) RGBA bytes for a \(width)x\(height) image; "
+                    + "PNG needs width and height in 1...\(Int32.max) and 4 bytes a pixel")
+        }
         for (key, value) in text {
             try validate(key: key, value: value)
         }

@@ -23,26 +23,10 @@ struct TightLayout {
     /// and gaps between slots; nil gaps mean matplotlib's default wspace/hspace.
     func cells(left: Double, right: Double, top: Double, bottom: Double,
                horizontalGap: Double?, verticalGap: Double?) -> [Rect] {
-        let cols = Double(columns)
-        let rowCount = Double(rows)
-        let cellWidth: Double
-        let hGap: Double
-        if let horizontalGap {
-            hGap = horizontalGap
-            cellWidth = (width - left - right - hGap * (cols - 1)) / cols
-        } else {
-            cellWidth = (width - left - right) / (cols + Style.subplotWSpace * (cols - 1))
-            hGap = Style.subplotWSpace * cellWidth
-        }
-        let cellHeight: Double
-        let vGap: Double
-        if let verticalGap {
-            vGap = verticalGap
-            cellHeight = (height - top - bottom - vGap * (rowCount - 1)) / rowCount
-        } else {
-            cellHeight = (height - top - bottom) / (rowCount + Style.subplotHSpace * (rowCount - 1))
-            vGap = Style.subplotHSpace * cellHeight
-        }
+        let (cellWidth, hGap) = Self.slots(width - left - right, count: columns, gap: horizontalGap,
+                                           space: Style.subplotWSpace)
+        let (cellHeight, vGap) = Self.slots(height - top - bottom, count: rows, gap: verticalGap,
+                                            space: Style.subplotHSpace)
         var result: [Rect] = []
         for row in 0..<rows {
             for column in 0..<columns {
@@ -52,6 +36,15 @@ struct TightLayout {
             }
         }
         return result
+    }
+
+    /// `count` equal slots along `length` pixels: their size and the gap between them, which is
+    /// `gap` when given, else matplotlib's `space` (wspace / hspace) times the slot size.
+    static func slots(_ length: Double, count: Int, gap: Double?, space: Double) -> (size: Double, gap: Double) {
+        let n = Double(count)
+        if let gap { return ((length - gap * (n - 1)) / n, gap) }
+        let size = length / (n + space * (n - 1))
+        return (size, space * size)
     }
 
     /// One tight_layout pass: given slots and the tight bounds their axes got

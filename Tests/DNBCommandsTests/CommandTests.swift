@@ -1,31 +1,26 @@
 import Foundation
 import Testing
+import DNBTestSupport
 import DNBLanguage
 import DNBEngine
 import DNBPlot
 @testable import DNBCommands
+
+/// A fresh workspace and an interpreter over every dnb command that writes into `directory`.
+func session(_ directory: TemporaryDirectory) -> (Workspace, Interpreter) {
+    let ws = Workspace()
+    return (ws, Interpreter(registry: .dnb(workspace: ws), outputDirectory: directory.path, interrupt: Interrupt()))
+}
 
 /// Each dnb command on a tiny model and synthetic digits, through the interpreter as a user types them.
 struct CommandTests {
     /// A model small enough for debug builds: 16×16 images, channels (8, 16), 4 groups, one attention level.
     static let tinyModel = "model create sample_size=16 block_out_channels=[8, 16] down_block_types=[DownBlock2D, AttnDownBlock2D] up_block_types=[AttnUpBlock2D, UpBlock2D] layers_per_block=1 norm_num_groups=4 attention_head_dim=8"
 
-    func session(_ directory: URL) -> (Workspace, Interpreter) {
-        let ws = Workspace()
-        return (ws, Interpreter(registry: .dnb(workspace: ws), outputDirectory: directory.path, interrupt: Interrupt()))
-    }
-
-    func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dnb-commands-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     func text(_ output: Output) -> String { output.items.map { $0.plainText() }.joined(separator: "\n") }
 
     @Test func tutorialStoryOnATinyModel() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory()
         let (ws, interpreter) = session(dir)
         let out = Output()
         try interpreter.run("""
@@ -55,7 +50,7 @@ struct CommandTests {
         #expect(figures.map(\.path) == ["figures/dataset.png", "figures/corrupt.png", "figures/loss.png", "figures/sample.png",
                                         "figures/grid.png", "figures/denoise-2-steps.png", "figures/refine.png", "figures/progression.png"])
         for f in figures {
-            let png = try PNGReader(path: dir.appendingPathComponent(f.path).path)
+            let png = try PNGReader(path: dir.file(f.path))
             #expect(png.width > 100 && png.height > 100)
             #expect(png.text["dnb:seed"] == "7")
             #expect(png.text["dnb:command"] != nil)
@@ -64,8 +59,7 @@ struct CommandTests {
     }
 
     @Test func datasetSubsetSplitAndTransformPrepareAgain() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory()
         let (ws, interpreter) = session(dir)
         try interpreter.run("seed 5\ndataset load name=synthetic count=60 image_size=16", output: Output())
         let testCount = ws.data!.test!.count
@@ -95,8 +89,7 @@ struct CommandTests {
     }
 
     @Test func schedulerAddNoiseShowsOneImagePerTimestep() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory()
         let (ws, interpreter) = session(dir)
         let out = Output()
         try interpreter.run("""
@@ -113,13 +106,12 @@ struct CommandTests {
         #expect(noisy.scalars[0..<per].allSatisfy { abs($0) < 1.1 })
         #expect(noisy.scalars[2 * per..<3 * per].contains { abs($0) > 1.5 })
         #expect(text(out).contains("999  0.0064"))
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("figures/add_noise.png").path))
+        #expect(FileManager.default.fileExists(atPath: dir.file("figures/add_noise.png")))
         #expect(throws: (any Error).self) { try interpreter.run("scheduler add_noise timesteps=[1000]", output: Output()) }
     }
 
     @Test func plotSideBySideShowsKeptBatchesTogether() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory()
         let (_, interpreter) = session(dir)
         let out = Output()
         try interpreter.run("""
@@ -132,8 +124,8 @@ struct CommandTests {
             """, output: out)
         let figures = out.items.compactMap { item -> DNBLanguage.Figure? in if case .figure(let f) = item { return f } else { return nil } }
         #expect(figures.suffix(2).map(\.path) == ["figures/side_by_side.png", "figures/rows.png"])
-        let pair = try PNGReader(path: dir.appendingPathComponent("figures/side_by_side.png").path)
-        let rows = try PNGReader(path: dir.appendingPathComponent("figures/rows.png").path)
+        let pair = try PNGReader(path: dir.file("figures/side_by_side.png"))
+        let rows = try PNGReader(path: dir.file("figures/rows.png"))
         // 100 dpi: two 4-inch panels in one row; a grid of 2 rows × 3 columns of 2-inch panels.
         #expect(pair.width == 800 && pair.height == 400)
         #expect(rows.width == 600 && rows.height == 400)
@@ -145,8 +137,7 @@ struct CommandTests {
     }
 
     @Test func missingPrerequisitesSayWhatToRunFirst() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory()
         let (_, interpreter) = session(dir)
         for (line, hint) in [("train", "dataset load"), ("sample", "model create"), ("model summary", "model create"), ("plot loss", "train")] {
             let error = #expect(throws: (any Error).self) { try interpreter.run(line, output: Output()) }
@@ -156,8 +147,7 @@ struct CommandTests {
 
     /// Training 6 steps in one go and 3 + checkpoint + resume + 3 give the same losses and weights.
     @Test func resumeEqualsUninterrupted() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory()
         let setup = """
             seed 11
             dataset load name=synthetic count=40 image_size=16
@@ -167,7 +157,7 @@ struct CommandTests {
         let (straight, a) = session(dir)
         try a.run(setup + "\ntrain max_steps=6 batch_size=8 ema=0.9 lr_schedule=cosine warmup_steps=2 snr_gamma=5 progress=false", output: Output())
 
-        let checkpoint = dir.appendingPathComponent("ckpt").path
+        let checkpoint = dir.file("ckpt")
         let (first, b) = session(dir)
         try b.run(setup + "\ntrain max_steps=3 schedule_steps=6 batch_size=8 ema=0.9 lr_schedule=cosine warmup_steps=2 snr_gamma=5 checkpoint=\"\(checkpoint)\" progress=false", output: Output())
         #expect(first.losses.count == 3)
@@ -187,12 +177,11 @@ struct CommandTests {
             #expect(p.tensor.scalars == q.tensor.scalars, "\(p.name)")
         }
         #expect(FileManager.default.fileExists(atPath: checkpoint + "/config.json"))
-        #expect(!((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).contains { $0.contains(".partial-") })
+        #expect(!dir.contents.contains { $0.contains(".partial-") })
     }
 
     @Test func classConditionalSamplingUsesTheLabels() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory()
         let (ws, interpreter) = session(dir)
         try interpreter.run("""
             dataset load name=synthetic count=32 image_size=16 range=symmetric
@@ -209,13 +198,10 @@ struct CommandTests {
 
 struct SaveLoadTests {
     @Test func tensorsRoundTripThroughNpyAndSafetensorsInNCHW() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnb-saveload-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let ws = Workspace()
+        let dir = try TemporaryDirectory()
+        let (ws, interpreter) = session(dir)
         var rng = RandomGenerator(seed: 3)
         ws.tensors["samples"] = rng.normalTensor([2, 4, 3, 1])
-        let interpreter = Interpreter(registry: .dnb(workspace: ws), outputDirectory: dir.path, interrupt: Interrupt())
         try interpreter.run("""
             save tensor name=samples path=s.npy
             save tensor name=samples path=s.safetensors
@@ -225,7 +211,7 @@ struct SaveLoadTests {
         #expect(ws.tensors["a"]?.scalars == ws.tensors["samples"]?.scalars)
         #expect(ws.tensors["b"]?.scalars == ws.tensors["samples"]?.scalars)
         // The .npy header is numpy's: magic, version 1.0, shape in NCHW.
-        let bytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent("s.npy")))
+        let bytes = [UInt8](try Data(contentsOf: dir.url.appendingPathComponent("s.npy")))
         #expect(Array(bytes.prefix(8)) == [0x93] + Array("NUMPY".utf8) + [1, 0])
         #expect(String(decoding: bytes[10..<80], as: UTF8.self).contains("'shape': (2, 1, 4, 3)"))
         #expect((10 + Int(bytes[8]) + Int(bytes[9]) << 8) % 64 == 0)
@@ -238,11 +224,8 @@ struct NonFiniteLossTests {
     /// An absurd learning rate blows the weights up; training must stop on the first non-finite
     /// loss, name its step, keep the losses before it, and leave the last checkpoint in place.
     @Test func aNonFiniteLossStopsTrainingAndNamesTheStep() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnb-nan-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let ws = Workspace()
-        let interpreter = Interpreter(registry: .dnb(workspace: ws), outputDirectory: dir.path, interrupt: Interrupt())
+        let dir = try TemporaryDirectory()
+        let (ws, interpreter) = session(dir)
         try interpreter.run("""
             seed 1
             dataset load name=synthetic count=32 image_size=16
@@ -258,7 +241,7 @@ struct NonFiniteLossTests {
         #expect(message.contains("at step \(failedStep)"), "\(message)")
         #expect(message.contains("the last checkpoint"))
         #expect(ws.losses.allSatisfy { $0.isFinite })
-        let state = try String(contentsOf: dir.appendingPathComponent("ckpt/trainer_state.json"), encoding: .utf8)
+        let state = try String(contentsOf: dir.url.appendingPathComponent("ckpt/trainer_state.json"), encoding: .utf8)
         #expect(state.contains("\"step\" : \(failedStep - 1)"))
     }
 }

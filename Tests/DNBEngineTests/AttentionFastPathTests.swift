@@ -13,22 +13,6 @@ import Testing
 struct AttentionFastPathTests {
     let tolerance: Float = 1e-5
 
-    func randn(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
-        var rng = RandomGenerator(seed: seed)
-        let t = rng.normalTensor(shape)
-        if scale != 1 { for i in 0..<t.count { t.data[i] *= scale } }
-        return t
-    }
-
-    func relError(_ a: Tensor, _ b: Tensor) -> Float {
-        var maxDiff: Float = 0, maxRef: Float = 0
-        for i in 0..<a.count {
-            maxDiff = max(maxDiff, abs(a.data[i] - b.data[i]))
-            maxRef = max(maxRef, abs(b.data[i]))
-        }
-        return maxDiff / max(maxRef, 1e-30)
-    }
-
     struct Result { let y, dq, dk, dv: Tensor }
 
     func run(_ path: AttentionPath, b: Int, l: Int, heads: Int, d: Int, inputScale: Float,
@@ -119,11 +103,6 @@ struct AttentionFastPathTests {
 /// a direct index-by-index evaluation, forward and both gradients. Sums of at most a few
 /// hundred terms in a different order: 1e-5 relative is rounding-level.
 struct BroadcastFastPathTests {
-    func randn(_ shape: [Int], seed: UInt64) -> Tensor {
-        var rng = RandomGenerator(seed: seed)
-        return rng.normalTensor(shape)
-    }
-
     /// Offset of out index `idx` in an operand of shape `s` (right-aligned, size-1 dims broadcast).
     func offset(_ idx: [Int], _ s: [Int]) -> Int {
         var off = 0, step = 1

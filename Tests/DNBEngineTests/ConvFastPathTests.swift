@@ -13,20 +13,6 @@ import Testing
 /// up to 8 and 1/24). The bounds, 5e-6 and 3e-5, leave ~10× headroom, while a
 /// wrong index, tap or missing term errs by O(1).
 struct ConvFastPathTests {
-    func randn(_ shape: [Int], seed: UInt64) -> Tensor {
-        var rng = RandomGenerator(seed: seed)
-        return rng.normalTensor(shape)
-    }
-
-    func relError(_ a: Tensor, _ b: Tensor) -> Float {
-        var maxDiff: Float = 0, maxRef: Float = 0
-        for i in 0..<a.count {
-            maxDiff = max(maxDiff, abs(a.data[i] - b.data[i]))
-            maxRef = max(maxRef, abs(b.data[i]))
-        }
-        return maxDiff / max(maxRef, 1e-30)
-    }
-
     struct Grads { let y, dx, dw, db: Tensor }
 
     func run(_ path: ConvPath, n: Int, h: Int, w: Int, ci: Int, co: Int, k: Int, stride: Int, pad: Int) throws -> Grads {

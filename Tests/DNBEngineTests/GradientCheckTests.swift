@@ -10,11 +10,6 @@ import Testing
 /// without flaking.
 struct GradientCheckTests {
     let tolerance = 2e-3
-    func randn(_ shape: [Int], seed: UInt64) -> Tensor {
-        var rng = RandomGenerator(seed: seed)
-        return rng.normalTensor(shape)
-    }
-
     func check(_ inputs: [Tensor], _ f: ([Tensor]) throws -> Tensor) throws {
         let result = try GradientCheck().run(inputs: inputs, f)
         #expect(result.maxError < tolerance, "\(result)")

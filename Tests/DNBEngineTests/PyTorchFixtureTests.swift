@@ -36,104 +36,83 @@ struct PyTorchFixtureTests {
         #expect(worst <= tolerance, "\(what): max error \(worst)", sourceLocation: sourceLocation)
     }
 
+    func hwio(_ f: SafetensorsFile, _ name: String) throws -> Tensor {
+        let e = try f.entry(name)
+        return try Layout.hwio(fromOIHW: try e.floats(), shape: e.shape)
+    }
+
+    /// The fixtures' pattern `y = op(inputs); y.backward(gy)`: `op` on the named inputs, its output
+    /// against "y", then each input's gradient against "d" + the input's name. `load` reads a
+    /// fixture tensor by name in dnb's layout.
+    func expectForwardAndGradients(_ inputs: [String], _ what: String = "", load: (String) throws -> Tensor,
+                                   sourceLocation: SourceLocation = #_sourceLocation,
+                                   _ op: ([Tensor]) throws -> Tensor) throws {
+        let x = try inputs.map(load)
+        for t in x { t.requiresGrad = true }
+        let y = try op(x)
+        expectClose(y, try load("y"), what + "y", sourceLocation: sourceLocation)
+        try y.backward(seed: try load("gy"))
+        for (name, t) in zip(inputs, x) {
+            guard let grad = t.grad else {
+                Issue.record("\(what)d\(name): no gradient", sourceLocation: sourceLocation)
+                continue
+            }
+            expectClose(grad, try load("d" + name), "\(what)d\(name)", sourceLocation: sourceLocation)
+        }
+    }
+
     // y = F.conv2d(x, weight, bias, stride=s, padding=p); (y * gy).sum().backward()
     @Test(arguments: ["conv2d_k3_s1_p1", "conv2d_k3_s2_p1", "conv2d_k3_s2_p1_odd", "conv2d_k1_s1_p0"])
     func conv2d(_ name: String) throws {
         let f = try fixture(name)
-        let x = try nhwc(f, "x"), b = try plain(f, "bias")
-        let we = try f.entry("weight")
-        let w = try Layout.hwio(fromOIHW: try we.floats(), shape: we.shape)
-        for t in [x, w, b] { t.requiresGrad = true }
-        let y = try DNBEngine.conv2d(x, weight: w, bias: b, stride: Int(f.metadata["stride"]!)!, padding: Int(f.metadata["padding"]!)!)
-        expectClose(y, try nhwc(f, "y"), "y")
-        try y.backward(seed: try nhwc(f, "gy"))
-        expectClose(x.grad!, try nhwc(f, "dx"), "dx")
-        let dwe = try f.entry("dweight")
-        expectClose(w.grad!, try Layout.hwio(fromOIHW: try dwe.floats(), shape: dwe.shape), "dweight")
-        expectClose(b.grad!, try plain(f, "dbias"), "dbias")
+        let stride = Int(f.metadata["stride"]!)!, padding = Int(f.metadata["padding"]!)!
+        try expectForwardAndGradients(["x", "weight", "bias"], load: {
+            try $0.hasSuffix("weight") ? hwio(f, $0) : $0.hasSuffix("bias") ? plain(f, $0) : nhwc(f, $0)
+        }) { try DNBEngine.conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
     }
 
     // y = F.group_norm(x, groups, weight, bias, eps) (then F.silu for the fused case)
     @Test(arguments: ["group_norm", "group_norm_silu"])
     func groupNorm(_ name: String) throws {
         let f = try fixture(name)
-        let x = try nhwc(f, "x"), w = try plain(f, "weight"), b = try plain(f, "bias")
-        for t in [x, w, b] { t.requiresGrad = true }
-        let y = try DNBEngine.groupNorm(x, groups: Int(f.metadata["groups"]!)!, weight: w, bias: b,
-                                        eps: Float(f.metadata["eps"]!)!, fusedSiLU: f.metadata["activation"] == "silu")
-        expectClose(y, try nhwc(f, "y"), "y")
-        try y.backward(seed: try nhwc(f, "gy"))
-        expectClose(x.grad!, try nhwc(f, "dx"), "dx")
-        expectClose(w.grad!, try plain(f, "dweight"), "dweight")
-        expectClose(b.grad!, try plain(f, "dbias"), "dbias")
+        let groups = Int(f.metadata["groups"]!)!, eps = Float(f.metadata["eps"]!)!
+        try expectForwardAndGradients(["x", "weight", "bias"], load: {
+            try $0.hasSuffix("weight") || $0.hasSuffix("bias") ? plain(f, $0) : nhwc(f, $0)
+        }) {
+            try DNBEngine.groupNorm($0[0], groups: groups, weight: $0[1], bias: $0[2], eps: eps,
+                                    fusedSiLU: f.metadata["activation"] == "silu")
+        }
     }
 
     // y = F.linear(x, weight, bias)
     @Test func linear() throws {
         let f = try fixture("linear")
-        let x = try plain(f, "x"), w = try plain(f, "weight"), b = try plain(f, "bias")
-        for t in [x, w, b] { t.requiresGrad = true }
-        let y = try DNBEngine.linear(x, weight: w, bias: b)
-        expectClose(y, try plain(f, "y"), "y")
-        try y.backward(seed: try plain(f, "gy"))
-        expectClose(x.grad!, try plain(f, "dx"), "dx")
-        expectClose(w.grad!, try plain(f, "dweight"), "dweight")
-        expectClose(b.grad!, try plain(f, "dbias"), "dbias")
+        try expectForwardAndGradients(["x", "weight", "bias"], load: { try plain(f, $0) }) {
+            try DNBEngine.linear($0[0], weight: $0[1], bias: $0[2])
+        }
     }
 
     // y = F.scaled_dot_product_attention(q.view(B,L,H,D).transpose(1,2), …).transpose(1,2).reshape(B,L,H*D)
     @Test func attention() throws {
         let f = try fixture("attention")
-        let q = try plain(f, "q"), k = try plain(f, "k"), v = try plain(f, "v")
-        for t in [q, k, v] { t.requiresGrad = true }
-        let y = try scaledDotProductAttention(query: q, key: k, value: v, heads: Int(f.metadata["heads"]!)!)
-        expectClose(y, try plain(f, "y"), "y")
-        try y.backward(seed: try plain(f, "gy"))
-        expectClose(q.grad!, try plain(f, "dq"), "dq")
-        expectClose(k.grad!, try plain(f, "dk"), "dk")
-        expectClose(v.grad!, try plain(f, "dv"), "dv")
+        let heads = Int(f.metadata["heads"]!)!
+        try expectForwardAndGradients(["q", "k", "v"], load: { try plain(f, $0) }) {
+            try scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], heads: heads)
+        }
     }
 
     // softmax(x, -1), F.silu(x), F.interpolate(x, scale_factor=2, mode="nearest"), torch.cat([a, b], 1), torch.bmm(a, b)
     @Test func smallOps() throws {
         var f = try fixture("softmax")
-        var x = try plain(f, "x"); x.requiresGrad = true
-        var y = try DNBEngine.softmax(x)
-        expectClose(y, try plain(f, "y"), "softmax")
-        try y.backward(seed: try plain(f, "gy"))
-        expectClose(x.grad!, try plain(f, "dx"), "softmax dx")
-
+        try expectForwardAndGradients(["x"], "softmax ", load: { try plain(f, $0) }) { try DNBEngine.softmax($0[0]) }
         f = try fixture("silu")
-        x = try plain(f, "x"); x.requiresGrad = true
-        y = try DNBEngine.silu(x)
-        expectClose(y, try plain(f, "y"), "silu")
-        try y.backward(seed: try plain(f, "gy"))
-        expectClose(x.grad!, try plain(f, "dx"), "silu dx")
-
+        try expectForwardAndGradients(["x"], "silu ", load: { try plain(f, $0) }) { try DNBEngine.silu($0[0]) }
         f = try fixture("upsample_nearest")
-        x = try nhwc(f, "x"); x.requiresGrad = true
-        y = try upsampleNearest2x(x)
-        expectClose(y, try nhwc(f, "y"), "upsample")
-        try y.backward(seed: try nhwc(f, "gy"))
-        expectClose(x.grad!, try nhwc(f, "dx"), "upsample dx")
-
+        try expectForwardAndGradients(["x"], "upsample ", load: { try nhwc(f, $0) }) { try upsampleNearest2x($0[0]) }
         f = try fixture("concat")
-        let a = try nhwc(f, "a"), b = try nhwc(f, "b")
-        a.requiresGrad = true; b.requiresGrad = true
-        y = try concatChannels(a, b)
-        expectClose(y, try nhwc(f, "y"), "concat")
-        try y.backward(seed: try nhwc(f, "gy"))
-        expectClose(a.grad!, try nhwc(f, "da"), "concat da")
-        expectClose(b.grad!, try nhwc(f, "db"), "concat db")
-
+        try expectForwardAndGradients(["a", "b"], "concat ", load: { try nhwc(f, $0) }) { try concatChannels($0[0], $0[1]) }
         f = try fixture("bmm")
-        let ma = try plain(f, "a"), mb = try plain(f, "b")
-        ma.requiresGrad = true; mb.requiresGrad = true
-        y = try bmm(ma, mb)
-        expectClose(y, try plain(f, "y"), "bmm")
-        try y.backward(seed: try plain(f, "gy"))
-        expectClose(ma.grad!, try plain(f, "da"), "bmm da")
-        expectClose(mb.grad!, try plain(f, "db"), "bmm db")
+        try expectForwardAndGradients(["a", "b"], "bmm ", load: { try plain(f, $0) }) { try bmm($0[0], $0[1]) }
     }
 
     // F.mse_loss(input, target)

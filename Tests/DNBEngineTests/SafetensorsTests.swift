@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DNBTestSupport
 @testable import DNBEngine
 
 /// The safetensors reader/writer: round trips, files written by the Python `safetensors`
@@ -7,19 +8,11 @@ import Testing
 struct SafetensorsTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    /// A fresh directory per test (tests run in parallel).
-    func tempDir() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dnb-safetensors-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     // MARK: Round trips
 
     @Test func roundTripF32() throws {
-        let dir = try tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("a.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = dir.url.appendingPathComponent("a.safetensors")
         let w = (0..<24).map { Float($0) * 0.37 - 3 }
         let tensors: [(name: String, shape: [Int], values: [Float])] = [
             ("weight", [2, 3, 4], w),
@@ -44,9 +37,8 @@ struct SafetensorsTests {
     }
 
     @Test func roundTripMetadataAndOtherDTypes() throws {
-        let dir = try tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("m.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = dir.url.appendingPathComponent("m.safetensors")
         let metadata = ["format": "pt", "note": "quotes \" backslash \\ newline \n tab \t é ✓", "": "empty key", "step": "1200"]
         let entries = [
             try SafetensorsEntry(name: "labels", shape: [2, 2], int64: [0, -1, 9, Int64.max]),
@@ -66,7 +58,7 @@ struct SafetensorsTests {
         #expect(throws: SafetensorsError.self) { try f.entry("x").int64s() }
 
         // Rewriting a file read back gives identical bytes.
-        let again = dir.appendingPathComponent("again.safetensors")
+        let again = dir.url.appendingPathComponent("again.safetensors")
         try f.write(to: again)
         #expect(try Data(contentsOf: again) == Data(contentsOf: url))
 
@@ -93,16 +85,15 @@ struct SafetensorsTests {
     }
 
     @Test func writerRejectsBadInput() throws {
-        let dir = try tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("bad.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = dir.url.appendingPathComponent("bad.safetensors")
         #expect(throws: SafetensorsError.self) { try SafetensorsFile.write([("a", [2, 2], [1, 2, 3])], to: url) }
         #expect(throws: SafetensorsError.self) { try SafetensorsFile.write([("a", [1], [1]), ("a", [1], [2])], to: url) }
         #expect(throws: SafetensorsError.self) { try SafetensorsFile.write([("__metadata__", [1], [1])], to: url) }
         #expect(throws: SafetensorsError.self) { try SafetensorsEntry(name: "r", dtype: .f16, shape: [3], bytes: [0, 0]) }
         #expect(!FileManager.default.fileExists(atPath: url.path))
         let error = #expect(throws: SafetensorsError.self) {
-            try SafetensorsFile.write([("a", [1], [1])], to: dir.appendingPathComponent("no/such/dir/x.safetensors"))
+            try SafetensorsFile.write([("a", [1], [1])], to: dir.url.appendingPathComponent("no/such/dir/x.safetensors"))
         }
         #expect(String(describing: error!).contains("no/such/dir/x.safetensors"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
@@ -201,9 +192,8 @@ struct SafetensorsTests {
 
     /// Writes `bytes` to a temp file, reads it, and returns the error (which must name the file).
     func readError(_ bytes: [UInt8], _ label: String) throws -> SafetensorsError? {
-        let dir = try tempDir()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("\(label).safetensors")
+        let dir = try TemporaryDirectory()
+        let url = dir.url.appendingPathComponent("\(label).safetensors")
         try Data(bytes).write(to: url)
         do {
             _ = try SafetensorsFile.read(url)

@@ -29,36 +29,37 @@ import Testing
         renders(Figure.lossCurve(values, logY: true))
     }
 
-    @Test func mismatchedXAndYUseTheShorter() {
-        let figure = Figure()
-        figure.axes(0, 0).plot(y: [1, 2, 3], x: [0, 1])
-        #expect(figure.axes(0, 0).lines[0].x.count == 2 && figure.axes(0, 0).lines[0].y.count == 2)
+    @Test func mismatchedXAndYUseTheShorter() throws {
+        let figure = try Figure()
+        try figure.axes(0, 0).plot(y: [1, 2, 3], x: [0, 1])
+        let lines = try figure.axes(0, 0).lines
+        #expect(lines[0].x.count == 2 && lines[0].y.count == 2)
         renders(figure)
     }
 
-    @Test func emptyAndOddImages() {
-        let images = [GrayImage(width: 0, height: 0), GrayImage(width: 1, height: 1, fill: .nan),
+    @Test func emptyAndOddImages() throws {
+        let images = try [GrayImage(width: 0, height: 0), GrayImage(width: 1, height: 1, fill: .nan),
                       GrayImage(width: 300, height: 1, fill: 1), GrayImage(width: 1, height: 500, fill: 0)]
         for image in images {
-            let figure = Figure(figsize: (3, 3))
-            figure.axes(0, 0).imshow(image, cmap: .greys)
-            figure.axes(0, 0).title = "odd"
+            let figure = try Figure(figsize: (3, 3))
+            try figure.axes(0, 0).imshow(image, cmap: .greys)
+            try figure.axes(0, 0).title = "odd"
             renders(figure)
             renders(Figure.sideBySide([image, image], titles: ["a", "b"]))
         }
         renders(Figure.imageGrid([]))
-        renders(Figure.imageGrid([[Fixtures.digit(0)], []], rowTitles: ["only", "none"]))
-        let swapped = Figure()
-        swapped.axes(0, 0).imshow(Fixtures.digit(1), vmin: 1, vmax: -1)
+        renders(Figure.imageGrid([[try Fixtures.digit(0)], []], rowTitles: ["only", "none"]))
+        let swapped = try Figure()
+        try swapped.axes(0, 0).imshow(Fixtures.digit(1), vmin: 1, vmax: -1)
         renders(swapped)
     }
 
-    @Test func crowdedTinyFigureStillRenders() {
-        let figure = Figure(rows: 6, cols: 6, figsize: (2, 2), dpi: 50)
+    @Test func crowdedTinyFigureStillRenders() throws {
+        let figure = try Figure(rows: 6, cols: 6, figsize: (2, 2), dpi: 50)
         figure.suptitle = "a very long suptitle that does not fit at all"
         for row in 0..<6 {
             for col in 0..<6 {
-                let axes = figure.axes(row, col)
+                let axes = try figure.axes(row, col)
                 axes.plot(y: [1, 2, 3], label: "x")
                 axes.title = "title \(row) \(col)"
                 axes.xlabel = "x"
@@ -69,13 +70,13 @@ import Testing
         renders(figure)
     }
 
-    @Test func emptyAxesWithLabelsAndFixedLimits() {
-        let figure = Figure(rows: 1, cols: 2)
-        figure.axes(0, 0).xlabel = "nothing"
-        figure.axes(0, 0).legend()
-        figure.axes(0, 1).plot(y: [1, 2, 3])
-        figure.axes(0, 1).xLimits = (10, 0)      // inverted on purpose
-        figure.axes(0, 1).yLimits = (5, 5)       // empty: ignored
+    @Test func emptyAxesWithLabelsAndFixedLimits() throws {
+        let figure = try Figure(rows: 1, cols: 2)
+        try figure.axes(0, 0).xlabel = "nothing"
+        try figure.axes(0, 0).legend()
+        try figure.axes(0, 1).plot(y: [1, 2, 3])
+        try figure.axes(0, 1).xLimits = (10, 0)      // inverted on purpose
+        try figure.axes(0, 1).yLimits = (5, 5)       // empty: ignored
         renders(figure)
     }
 

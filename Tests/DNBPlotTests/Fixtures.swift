@@ -31,7 +31,7 @@ enum Fixtures {
     }
 
     /// A 28×28 ring in [-1, 1], "digit-like" enough to judge rendering.
-    static func digit(_ k: Int, noise: Double = 0, seed: UInt64 = 7) -> GrayImage {
+    static func digit(_ k: Int, noise: Double = 0, seed: UInt64 = 7) throws -> GrayImage {
         var rng = Generator(state: seed &+ UInt64(k))
         var pixels: [Float] = []
         for y in 0..<28 {
@@ -41,14 +41,6 @@ enum Fixtures {
                 pixels.append(Float(2 * ring - 1 + noise * rng.normal()))
             }
         }
-        return GrayImage(width: 28, height: 28, pixels: pixels)
-    }
-
-    /// A fresh empty directory for one test.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("dnbplot-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        return try GrayImage(width: 28, height: 28, pixels: pixels)
     }
 }

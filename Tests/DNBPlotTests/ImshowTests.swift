@@ -1,4 +1,5 @@
 import Testing
+import DNBTestSupport
 @testable import DNBPlot
 
 /// imshow colours at known pixels. A 2×2-inch figure at 100 dpi with one
@@ -9,11 +10,11 @@ import Testing
 
     private func render(_ image: GrayImage, cmap: Colormap, vmin: Double? = nil, vmax: Double? = nil,
                         figsize: (Double, Double) = (2, 2)) throws -> PNGReader {
-        let figure = Figure(rows: 1, cols: 1, figsize: figsize)
-        figure.axes(0, 0).imshow(image, cmap: cmap, vmin: vmin, vmax: vmax)
-        figure.axes(0, 0).axisOff()
-        let directory = try Fixtures.temporaryDirectory()
-        let path = directory.appendingPathComponent("imshow.png").path
+        let figure = try Figure(rows: 1, cols: 1, figsize: figsize)
+        try figure.axes(0, 0).imshow(image, cmap: cmap, vmin: vmin, vmax: vmax)
+        try figure.axes(0, 0).axisOff()
+        let directory = try TemporaryDirectory()
+        let path = directory.file("imshow.png")
         try figure.write(png: path)
         return try PNGReader(path: path)
     }
@@ -34,12 +35,12 @@ import Testing
     }
 
     @Test func greysMapsLowToWhiteAndHighToBlack() throws {
-        let png = try render(GrayImage(width: 2, height: 2, pixels: [0, 1, 0.5, 0.25]), cmap: .greys, vmin: 0, vmax: 1)
+        let png = try render(try GrayImage(width: 2, height: 2, pixels: [0, 1, 0.5, 0.25]), cmap: .greys, vmin: 0, vmax: 1)
         expectColours(cellColours(png), [(255, 255, 255), (0, 0, 0), (149, 149, 149), (216, 216, 216)])
     }
 
     @Test func imageFillsExactlyTheSquareBox() throws {
-        let png = try render(GrayImage(width: 2, height: 2, pixels: [1, 1, 1, 1]), cmap: .greys, vmin: 0, vmax: 1)
+        let png = try render(try GrayImage(width: 2, height: 2, pixels: [1, 1, 1, 1]), cmap: .greys, vmin: 0, vmax: 1)
         // Black from 15 to 184 inclusive, white just outside.
         #expect(png.pixel(x: 15, y: 15).red == 0)
         #expect(png.pixel(x: 184, y: 184).red == 0)
@@ -50,38 +51,38 @@ import Testing
     }
 
     @Test func withoutLimitsTheImageAutoscalesToItsOwnRange() throws {
-        let png = try render(GrayImage(width: 2, height: 2, pixels: [2, 4, 3, 2]), cmap: .greys)
+        let png = try render(try GrayImage(width: 2, height: 2, pixels: [2, 4, 3, 2]), cmap: .greys)
         expectColours(cellColours(png), [(255, 255, 255), (0, 0, 0), (149, 149, 149), (255, 255, 255)])
     }
 
     @Test func valuesOutsideTheLimitsClipAndNaNShowsBackground() throws {
-        let png = try render(GrayImage(width: 2, height: 2, pixels: [-5, 7, 0.5, .nan]), cmap: .greys, vmin: 0, vmax: 1)
+        let png = try render(try GrayImage(width: 2, height: 2, pixels: [-5, 7, 0.5, .nan]), cmap: .greys, vmin: 0, vmax: 1)
         expectColours(cellColours(png), [(255, 255, 255), (0, 0, 0), (149, 149, 149), (255, 255, 255)])
     }
 
     @Test func autoscaleIgnoresInfinityWhichClips() throws {
-        let png = try render(GrayImage(width: 2, height: 2, pixels: [0, .infinity, 1, -.infinity]), cmap: .greys)
+        let png = try render(try GrayImage(width: 2, height: 2, pixels: [0, .infinity, 1, -.infinity]), cmap: .greys)
         expectColours(cellColours(png), [(255, 255, 255), (0, 0, 0), (0, 0, 0), (255, 255, 255)])
     }
 
     @Test func grayIsTheReverseRamp() throws {
-        let png = try render(GrayImage(width: 2, height: 2, pixels: [0, 1, 0.5, 0.25]), cmap: .gray, vmin: 0, vmax: 1)
+        let png = try render(try GrayImage(width: 2, height: 2, pixels: [0, 1, 0.5, 0.25]), cmap: .gray, vmin: 0, vmax: 1)
         expectColours(cellColours(png), [(0, 0, 0), (255, 255, 255), (128, 128, 128), (64, 64, 64)])
     }
 
     @Test func viridisEnds() throws {
-        let png = try render(GrayImage(width: 2, height: 2, pixels: [-1, 1, 1, -1]), cmap: .viridis)
+        let png = try render(try GrayImage(width: 2, height: 2, pixels: [-1, 1, 1, -1]), cmap: .viridis)
         expectColours(cellColours(png), [(0x44, 0x01, 0x54), (0xfd, 0xe7, 0x24), (0xfd, 0xe7, 0x24), (0x44, 0x01, 0x54)])
     }
 
     @Test func constantImageUsesTheLowColour() throws {
-        let png = try render(GrayImage(width: 2, height: 2, fill: 0.7), cmap: .gray)
+        let png = try render(try GrayImage(width: 2, height: 2, fill: 0.7), cmap: .gray)
         expectColours(cellColours(png), Array(repeating: (0, 0, 0), count: 4))
     }
 
     @Test func wideImageKeepsSquarePixelsCentredVertically() throws {
         // 4×2 image in the 170×170 box: 170×85, from y = 57.5 (snapped to 58) to 142.5.
-        let png = try render(GrayImage(width: 4, height: 2, pixels: [1, 1, 1, 1, 1, 1, 1, 1]),
+        let png = try render(try GrayImage(width: 4, height: 2, pixels: [1, 1, 1, 1, 1, 1, 1, 1]),
                              cmap: .greys, vmin: 0, vmax: 1)
         #expect(png.pixel(x: 100, y: 50).red == 255)
         #expect(png.pixel(x: 100, y: 60).red == 0)
@@ -93,7 +94,7 @@ import Testing
     @Test func nearestNeighbourUpscalingKeepsHardEdges() throws {
         // A 28×28 checkerboard: every rendered pixel is pure black or white.
         let pixels: [Float] = (0..<(28 * 28)).map { (i: Int) -> Float in Float((i % 28 + i / 28) % 2) }
-        let png = try render(GrayImage(width: 28, height: 28, pixels: pixels), cmap: .greys, figsize: (3, 3))
+        let png = try render(try GrayImage(width: 28, height: 28, pixels: pixels), cmap: .greys, figsize: (3, 3))
         var greys = 0
         for y in 16..<284 {
             for x in 16..<284 where png.pixel(x: x, y: y).red != 0 && png.pixel(x: x, y: y).red != 255 {

@@ -32,16 +32,16 @@ import Testing
     @Test func notebookFiguresAreTidy() throws {
         try expectTidy(Figure.lossCurve(Fixtures.lossCurve()))
         try expectTidy(Figure.lossCurve(Fixtures.lossCurve(), logY: true))
-        let rows = (0..<3).map { _ in (0..<8).map { Fixtures.digit($0) } }
+        let rows = try (0..<3).map { _ in try (0..<8).map { try Fixtures.digit($0) } }
         try expectTidy(Figure.imageGrid(rows, rowTitles: ["Clean", "Noisy", "Denoised"]))
         let titles = (0..<3).map { r in (0..<5).map { "Step \((r * 5 + $0) * 100)" } }
-        try expectTidy(Figure.imageGrid(Array(repeating: Array(repeating: Fixtures.digit(0), count: 5), count: 3),
+        try expectTidy(Figure.imageGrid(Array(repeating: Array(repeating: try Fixtures.digit(0), count: 5), count: 3),
                                         titles: titles, suptitle: "Sampling"))
-        try expectTidy(Figure.sideBySide([Fixtures.digit(0), Fixtures.digit(1)], titles: ["Original", "Noised"]))
+        try expectTidy(Figure.sideBySide([try Fixtures.digit(0), try Fixtures.digit(1)], titles: ["Original", "Noised"]))
     }
 
     @Test func longTitlesShrinkImagesInsteadOfOverlapping() throws {
-        let images = [Array(repeating: Fixtures.digit(0), count: 6)]
+        let images = [Array(repeating: try Fixtures.digit(0), count: 6)]
         let titles = [Array(repeating: "Denoised at step 999", count: 6)]
         let figure = Figure.imageGrid(images, titles: titles)
         try expectTidy(figure)
@@ -50,11 +50,11 @@ import Testing
     }
 
     @Test func labelledSubplotGridIsTidy() throws {
-        let figure = Figure(rows: 2, cols: 3, figsize: (9, 6))
+        let figure = try Figure(rows: 2, cols: 3, figsize: (9, 6))
         figure.suptitle = "Diagnostics"
         for row in 0..<2 {
             for col in 0..<3 {
-                let axes = figure.axes(row, col)
+                let axes = try figure.axes(row, col)
                 axes.plot(y: (0..<500).map { 1e5 * Double($0) }, label: "series")
                 axes.title = "Panel \(row)-\(col)"
                 axes.xlabel = "Iteration"
@@ -66,9 +66,9 @@ import Testing
     }
 
     @Test func gridCellsShareOneSize() throws {
-        let figure = Figure(rows: 2, cols: 2, figsize: (8, 6))
-        figure.axes(0, 0).ylabel = "a much longer y label"
-        figure.axes(1, 1).title = "title"
+        let figure = try Figure(rows: 2, cols: 2, figsize: (8, 6))
+        try figure.axes(0, 0).ylabel = "a much longer y label"
+        try figure.axes(1, 1).title = "title"
         let (plans, _, _) = try arrangement(figure)
         let widths = Set(plans.map { ($0.box.width * 1000).rounded() })
         let heights = Set(plans.map { ($0.box.height * 1000).rounded() })

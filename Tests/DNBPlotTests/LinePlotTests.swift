@@ -26,10 +26,10 @@ import Testing
     }
 
     @Test func secondLineTakesC1AndExplicitColoursWin() throws {
-        let figure = Figure()
-        figure.axes(0, 0).plot(y: [0, 1, 0, 1])
-        figure.axes(0, 0).plot(y: [1, 0, 1, 0])
-        figure.axes(0, 0).plot(y: [0.5, 0.5], color: Color(hex: "#d62728"))
+        let figure = try Figure()
+        try figure.axes(0, 0).plot(y: [0, 1, 0, 1])
+        try figure.axes(0, 0).plot(y: [1, 0, 1, 0])
+        try figure.axes(0, 0).plot(y: [0.5, 0.5], color: Color(hex: "#d62728"))
         let image = try render(figure)
         #expect(count(Color.cycle(0), in: image) > 100)
         #expect(count(Color.cycle(1), in: image) > 100)
@@ -38,11 +38,11 @@ import Testing
 
     @Test func gridIsOffByDefault() throws {
         // Anti-aliased text can hit the grid grey by chance, so compare with a gridded twin.
-        let plain = Figure()
-        plain.axes(0, 0).plot(y: [1, 2, 3])
-        let gridded = Figure()
-        gridded.axes(0, 0).plot(y: [1, 2, 3])
-        gridded.axes(0, 0).grid()
+        let plain = try Figure()
+        try plain.axes(0, 0).plot(y: [1, 2, 3])
+        let gridded = try Figure()
+        try gridded.axes(0, 0).plot(y: [1, 2, 3])
+        try gridded.axes(0, 0).grid()
         let without = count(Style.gridColor, in: try render(plain))
         let with = count(Style.gridColor, in: try render(gridded))
         #expect(without < 20)
@@ -51,12 +51,12 @@ import Testing
 
     @Test func legendBoxGoesWhereTheDataIsNot() throws {
         // A falling line leaves the upper right free; a rising one the upper left.
-        let falling = Figure()
-        falling.axes(0, 0).plot(y: (0..<100).map { 100 - Double($0) }, label: "falling")
-        falling.axes(0, 0).legend()
-        let rising = Figure()
-        rising.axes(0, 0).plot(y: (0..<100).map(Double.init), label: "rising")
-        rising.axes(0, 0).legend()
+        let falling = try Figure()
+        try falling.axes(0, 0).plot(y: (0..<100).map { 100 - Double($0) }, label: "falling")
+        try falling.axes(0, 0).legend()
+        let rising = try Figure()
+        try rising.axes(0, 0).plot(y: (0..<100).map(Double.init), label: "rising")
+        try rising.axes(0, 0).legend()
         let edge = Style.legendEdgeColor
         func legendSide(_ figure: Figure) throws -> String {
             let image = try render(figure)
@@ -77,9 +77,9 @@ import Testing
         #expect(try legendSide(rising) == "left")
     }
 
-    @Test func nonFiniteValuesBreakTheLine() {
-        let figure = Figure()
-        let axes = figure.axes(0, 0)
+    @Test func nonFiniteValuesBreakTheLine() throws {
+        let figure = try Figure()
+        let axes = try figure.axes(0, 0)
         axes.plot(y: [0, 1, .nan, 1, 0, .infinity, 2])
         let plan = axes.plan(in: Rect(x: 0, y: 0, width: 100, height: 100),
                              canvas: try! Canvas(width: 100, height: 100, dpi: 100))
@@ -87,9 +87,9 @@ import Testing
         #expect(plan.y.low < 0 && plan.y.high > 2)  // limits from the finite values only
     }
 
-    @Test func logScaleLeavesOutNonPositiveValues() {
-        let figure = Figure()
-        let axes = figure.axes(0, 0)
+    @Test func logScaleLeavesOutNonPositiveValues() throws {
+        let figure = try Figure()
+        let axes = try figure.axes(0, 0)
         axes.yScale = .log
         axes.plot(y: [1, 0, -1, 10, 100])
         let (_, y) = axes.limits()
@@ -97,8 +97,8 @@ import Testing
         #expect(y.high > 100 && y.high < 200)
     }
 
-    @Test func autoscaleAddsFivePercentMargins() {
-        let axes = Figure().axes(0, 0)
+    @Test func autoscaleAddsFivePercentMargins() throws {
+        let axes = try Figure().axes(0, 0)
         axes.plot(y: [0, 10], x: [0, 100])
         let (x, y) = axes.limits()
         #expect(x == AxisLimits(low: -5, high: 105, scale: .linear))

@@ -4,7 +4,7 @@ import Testing
 /// torchvision.utils.make_grid semantics for one-channel images.
 @Suite struct MakeGridTests {
     @Test func layoutAndPaddingValuesExactly() throws {
-        let images = (1...3).map { GrayImage(width: 2, height: 2, fill: Float($0)) }
+        let images = try (1...3).map { try GrayImage(width: 2, height: 2, fill: Float($0)) }
         let grid = try makeGrid(images: images, nrow: 2, padding: 1, padValue: -1)
         #expect(grid.width == 7)
         #expect(grid.height == 7)
@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func torchvisionDefaultsForMNISTBatches() throws {
-        let batch = (0..<64).map { Fixtures.digit($0) }
+        let batch = try (0..<64).map { try Fixtures.digit($0) }
         let grid = try makeGrid(images: batch)
         #expect(grid.width == 242 && grid.height == 242)  // 8 × (28 + 2) + 2
         #expect(grid[0, 0] == 0 && grid[1, 1] == 0)
@@ -33,16 +33,20 @@ import Testing
     }
 
     @Test func fewerImagesThanNrowMakeOneRow() throws {
-        let grid = try makeGrid(images: [GrayImage(width: 3, height: 1, pixels: [1, 2, 3])], nrow: 8, padding: 0)
-        #expect(grid == GrayImage(width: 3, height: 1, pixels: [1, 2, 3]))
+        let grid = try makeGrid(images: [try GrayImage(width: 3, height: 1, pixels: [1, 2, 3])], nrow: 8, padding: 0)
+        #expect(try grid == GrayImage(width: 3, height: 1, pixels: [1, 2, 3]))
     }
 
     @Test func invalidInputsThrow() {
         #expect(throws: PlotError.emptyImageList) { try makeGrid(images: []) }
         #expect(throws: PlotError.self) {
-            try makeGrid(images: [GrayImage(width: 2, height: 2), GrayImage(width: 3, height: 2)])
+            try makeGrid(images: [try GrayImage(width: 2, height: 2), try GrayImage(width: 3, height: 2)])
         }
-        #expect(throws: PlotError.self) { try makeGrid(images: [GrayImage(width: 2, height: 2)], nrow: 0) }
-        #expect(throws: PlotError.self) { try makeGrid(images: [GrayImage(width: 2, height: 2)], padding: -1) }
+        #expect(throws: PlotError.self) { try makeGrid(images: [try GrayImage(width: 2, height: 2)], nrow: 0) }
+        #expect(throws: PlotError.self) { try makeGrid(images: [try GrayImage(width: 2, height: 2)], padding: -1) }
+        // A padding whose grid size overflows Int is refused, not a trap.
+        #expect(throws: PlotError.invalidGridArgument("padding \(Int.max / 2) makes a grid too large to count its pixels")) {
+            try makeGrid(images: [try GrayImage(width: 2, height: 2)], padding: Int.max / 2)
+        }
     }
 }

@@ -1,21 +1,18 @@
 import Foundation
 import Testing
+import DNBTestSupport
 import DNBSupport
 @testable import DNBPlot
 
 /// Files as the tool will write them: size, provenance text, atomic replacement and errors.
 @Suite struct PNGOutputTests {
-    private func files(in directory: URL) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-    }
-
     @Test(arguments: [((8.0, 4.0), 100.0, 800, 400), ((6.4, 4.8), 100.0, 640, 480),
                       ((3.0, 2.0), 50.0, 150, 100), ((16.0, 6.0), 100.0, 1600, 600)])
     func sizeIsFigsizeTimesDPI(_ figsize: (Double, Double), _ dpi: Double, _ width: Int, _ height: Int) throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let path = directory.appendingPathComponent("size.png").path
-        let figure = Figure(rows: 1, cols: 1, figsize: figsize, dpi: dpi)
-        figure.axes(0, 0).plot(y: [1, 2, 3])
+        let directory = try TemporaryDirectory()
+        let path = directory.file("size.png")
+        let figure = try Figure(rows: 1, cols: 1, figsize: figsize, dpi: dpi)
+        try figure.axes(0, 0).plot(y: [1, 2, 3])
         try figure.write(png: path)
         let png = try PNGReader(path: path)
         #expect(png.width == width)
@@ -25,8 +22,8 @@ import DNBSupport
     }
 
     @Test func provenanceTextRoundTrips() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let path = directory.appendingPathComponent("meta.png").path
+        let directory = try TemporaryDirectory()
+        let path = directory.file("meta.png")
         let metadata = [
             "dnb:cell": "train 3",
             "dnb:seed": "42",
@@ -44,18 +41,18 @@ import DNBSupport
     }
 
     @Test func callerMaySetSoftware() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let path = directory.appendingPathComponent("software.png").path
+        let directory = try TemporaryDirectory()
+        let path = directory.file("software.png")
         try Figure().write(png: path, metadata: ["Software": "dnb 0.1"])
         #expect(try PNGReader(path: path).text["Software"] == "dnb 0.1")
     }
 
     @Test func writeLeavesOnlyTheTargetAndReplacesAnOldFile() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let path = directory.appendingPathComponent("figure.png").path
+        let directory = try TemporaryDirectory()
+        let path = directory.file("figure.png")
         try "old contents".write(toFile: path, atomically: false, encoding: .utf8)
         try Figure(figsize: (2, 1)).write(png: path, metadata: ["dnb:cell": "1"])
-        #expect(try files(in: directory) == ["figure.png"])
+        #expect(directory.contents == ["figure.png"])
         let png = try PNGReader(path: path)
         #expect(png.width == 200 && png.height == 100)
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -63,12 +60,12 @@ import DNBSupport
     }
 
     @Test func relativePathWritesInCurrentDirectory() throws {
-        let directory = try Fixtures.temporaryDirectory()
+        let directory = try TemporaryDirectory()
         let previous = FileManager.default.currentDirectoryPath
         defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         #expect(FileManager.default.changeCurrentDirectoryPath(directory.path))
         try Figure(figsize: (1, 1)).write(png: "relative.png")
-        #expect(try files(in: directory) == ["relative.png"])
+        #expect(directory.contents == ["relative.png"])
     }
 
     @Test(arguments: ["/nonexistent-dnb-dir/figure.png", "/proc/dnb-figure.png"])
@@ -84,59 +81,59 @@ import DNBSupport
     }
 
     @Test func targetThatIsADirectoryFailsWithoutLeftovers() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let target = directory.appendingPathComponent("taken")
+        let directory = try TemporaryDirectory()
+        let target = directory.url.appendingPathComponent("taken")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: false)
         #expect(throws: PlotError.self) { try Figure().write(png: target.path) }
-        #expect(try files(in: directory) == ["taken"])
+        #expect(directory.contents == ["taken"])
         #expect(throws: PlotError.self) { try Figure().write(png: directory.path + "/") }
     }
 
     @Test(arguments: ["", " leading", "trailing ", "double  space", "tab\tkey", "ключ",
                       String(repeating: "k", count: 80)])
     func invalidKeysAreRejectedBeforeWriting(_ key: String) throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let path = directory.appendingPathComponent("bad.png").path
+        let directory = try TemporaryDirectory()
+        let path = directory.file("bad.png")
         #expect(throws: PlotError.invalidMetadataKey(key)) {
             try Figure().write(png: path, metadata: [key: "value"])
         }
-        #expect(try files(in: directory).isEmpty)
+        #expect(directory.contents.isEmpty)
     }
 
     @Test func valueWithNULIsRejected() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let path = directory.appendingPathComponent("nul.png").path
+        let directory = try TemporaryDirectory()
+        let path = directory.file("nul.png")
         #expect(throws: PlotError.invalidMetadataValue(key: "dnb:cell")) {
             try Figure().write(png: path, metadata: ["dnb:cell": "a\u{0}b"])
         }
-        #expect(try files(in: directory).isEmpty)
+        #expect(directory.contents.isEmpty)
     }
 
     @Test func readerRejectsMissingAndNonPNGFiles() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let text = directory.appendingPathComponent("not.png").path
+        let directory = try TemporaryDirectory()
+        let text = directory.file("not.png")
         try "definitely not a png".write(toFile: text, atomically: false, encoding: .utf8)
         #expect { try PNGReader(path: text) } throws: { error in
             guard case let PlotError.cannotReadPNG(path, reason)? = error as? PlotError else { return false }
             return path == text && reason == "not a PNG file"
         }
-        #expect(throws: PlotError.self) { try PNGReader(path: directory.appendingPathComponent("missing.png").path) }
+        #expect(throws: PlotError.self) { try PNGReader(path: directory.file("missing.png")) }
     }
 
     @Test func readerRejectsTruncatedPNG() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let path = directory.appendingPathComponent("whole.png").path
+        let directory = try TemporaryDirectory()
+        let path = directory.file("whole.png")
         try Figure.lossCurve(Fixtures.lossCurve(count: 50)).write(png: path)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        let truncated = directory.appendingPathComponent("cut.png").path
+        let truncated = directory.file("cut.png")
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
         #expect(throws: PlotError.self) { try PNGReader(path: truncated) }
     }
 
     @Test func identicalFiguresGiveIdenticalFiles() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        let a = directory.appendingPathComponent("a.png")
-        let b = directory.appendingPathComponent("b.png")
+        let directory = try TemporaryDirectory()
+        let a = directory.url.appendingPathComponent("a.png")
+        let b = directory.url.appendingPathComponent("b.png")
         try Figure.lossCurve(Fixtures.lossCurve(count: 300)).write(png: a.path, metadata: ["dnb:seed": "1"])
         try Figure.lossCurve(Fixtures.lossCurve(count: 300)).write(png: b.path, metadata: ["dnb:seed": "1"])
         #expect(try Data(contentsOf: a) == Data(contentsOf: b))

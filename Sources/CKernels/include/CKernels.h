@@ -4,7 +4,8 @@
 
 // Winograd F(m×m, 3×3) tile transforms over channels (NHWC: a pixel's C channels are contiguous).
 // Each function transforms one tile for every channel c in [0, C); vectorised over c, with
-// AVX-512 / AVX2 / baseline clones chosen at load time (target_clones), so the binary runs anywhere.
+// AVX-512 / AVX2 / baseline clones chosen at load time on x86-64, one baseline build
+// elsewhere (DNB_CLONES, dnb_clones.h).
 // Tile elements are given as pointer tables (row-major over the tile): out-of-image input pixels
 // point at a zero buffer, out-of-image output pixels at a scratch buffer.
 

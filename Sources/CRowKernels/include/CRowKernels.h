@@ -4,7 +4,8 @@
 
 // Row-wise and channel-innermost kernels whose Swift versions do not vectorise
 // (float reductions stay scalar without reassociation, expf is a library call).
-// Each is compiled for AVX-512, AVX2 and baseline (target_clones) and picked at load time.
+// Each is compiled for AVX-512, AVX2 and baseline and picked at load time on x86-64, once for
+// the baseline elsewhere (DNB_CLONES, Sources/CKernels/dnb_clones.h).
 
 // In place: p[r, :] = softmax(scale · p[r, :]) for rows r < rows.
 void dnb_softmax_rows(float *p, ptrdiff_t rows, ptrdiff_t n, float scale);
