@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages dnb builds against, only those that are missing.
+# `--tests` adds what only the test suite uses: the aarch64 cross compiler and qemu's user-mode
+# emulator (scripts/check-arm64.sh compiles the C kernels for arm64 and runs them there) and
+# Debian's Fashion-MNIST package (the tests load it as a user would).
 set -euo pipefail
 packages=(libopenblas-dev libreadline-dev libcairo2-dev libpng-dev zlib1g-dev libssl-dev fonts-dejavu-core pkg-config)
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(gcc-aarch64-linux-gnu qemu-user dataset-fashion-mnist)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
