@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DNBTestSupport
 
 /// End-to-end tests of the `dnb` executable, run as a subprocess on small
 /// notebooks that use only built-in commands. The binary is looked up next
@@ -10,7 +11,7 @@ struct CLITests {
     // MARK: - dnb run
 
     @Test func runWritesReportWithSections() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["run", "tiny.dnb"], in: dir)
         #expect(result.status == 0, "\(result)")
@@ -26,7 +27,7 @@ struct CLITests {
 
     /// The diffusion commands end to end: a tiny model on synthetic digits, trained, sampled and plotted.
     @Test func diffusionNotebookWritesFiguresWithProvenance() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("mini.dnb", """
             # Mini
 
@@ -56,17 +57,17 @@ struct CLITests {
         #expect(report.contains("Train, then look."))
         #expect(report.contains("## Seeds") && report.contains("mini.dnb:5: seed 3"), "the header names the seed and where it was set")
         for figure in ["loss", "samples"] {
-            let png = try Data(contentsOf: URL(fileURLWithPath: dir.path("out/mini/figures/\(figure).png")))
+            let png = try Data(contentsOf: URL(fileURLWithPath: dir.file("out/mini/figures/\(figure).png")))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(figure).png is a PNG")
             // Provenance text chunks: the command, the seed and the notebook's parameters.
             let text = String(decoding: png.prefix(4096), as: UTF8.self)
             #expect(text.contains("dnb:seed") && text.contains("steps=2"), "\(figure).png provenance")
         }
-        #expect(FileManager.default.fileExists(atPath: dir.path("out/mini/samples.npy")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("out/mini/samples.npy")))
     }
 
     @Test func setOverridesAParameter() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["run", "tiny.dnb", "--set", "epochs=3", "--set", "title=two words", "--out", "custom"], in: dir)
         #expect(result.status == 0, "\(result)")
@@ -77,7 +78,7 @@ struct CLITests {
     }
 
     @Test func unknownSetIsAUsageError() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["run", "tiny.dnb", "--set", "epoch=3"], in: dir)
         #expect(result.status == 64)
@@ -85,7 +86,7 @@ struct CLITests {
     }
 
     @Test func failingCellGivesExit1AndPartialReport() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("bad.dnb", Notebooks.failing)
         let result = try CLIBinary.run(["run", "bad.dnb"], in: dir)
         #expect(result.status == 1, "\(result)")
@@ -97,7 +98,7 @@ struct CLITests {
     }
 
     @Test func keepGoingRunsTheRest() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("bad.dnb", Notebooks.failing)
         let result = try CLIBinary.run(["run", "bad.dnb", "--keep-going"], in: dir)
         #expect(result.status == 1)
@@ -105,7 +106,7 @@ struct CLITests {
     }
 
     @Test func runHelpListsTheNotebookParameters() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["run", "tiny.dnb", "--help"], in: dir)
         #expect(result.status == 0, "\(result)")
@@ -114,11 +115,11 @@ struct CLITests {
         #expect(result.stdout.contains("Number of epochs (default: 2)"))
         #expect(result.stdout.contains("--set title=<string>"))
         // Nothing ran.
-        #expect(!FileManager.default.fileExists(atPath: dir.path("out")))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out")))
     }
 
     @Test func sigintStopsTheRunWithAPartialReport() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("long.dnb", Notebooks.long)
         let process = try CLIBinary.start(["run", "long.dnb"], in: dir)
         // Foundation may start children with signals blocked: SIGKILL always works.
@@ -146,7 +147,7 @@ struct CLITests {
     // MARK: - dnb check
 
     @Test func checkReportsEveryProblemWithPosition() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("invalid.dnb", Notebooks.invalid)
         let result = try CLIBinary.run(["check", "invalid.dnb"], in: dir)
         #expect(result.status == 65)
@@ -155,7 +156,7 @@ struct CLITests {
     }
 
     @Test func checkAcceptsAGoodNotebook() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["check", "tiny.dnb"], in: dir)
         #expect(result.status == 0, "\(result)")
@@ -163,17 +164,17 @@ struct CLITests {
     }
 
     @Test func runRefusesANotebookThatFailsCheck() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("invalid.dnb", Notebooks.invalid)
         let result = try CLIBinary.run(["run", "invalid.dnb"], in: dir)
         #expect(result.status == 65)
-        #expect(!FileManager.default.fileExists(atPath: dir.path("out/invalid/report.md")))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out/invalid/report.md")))
     }
 
     // MARK: - piped REPL
 
     @Test func pipedCommandsRun() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let result = try CLIBinary.run([], stdin: "print 1\nlet n = 3\nfor i in 1..$n {\n  print \"i={i}\"\n}\n", in: dir)
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout == "1\ni=1\ni=2\ni=3\n")
@@ -181,7 +182,7 @@ struct CLITests {
     }
 
     @Test func pipedBadLineFailsWithPosition() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let result = try CLIBinary.run(["repl"], stdin: "print 1\nprnt 2\nprint 3\n", in: dir)
         #expect(result.status == 1)
         #expect(result.stdout == "1\n3\n")
@@ -190,14 +191,14 @@ struct CLITests {
     }
 
     @Test func threadsOptionReachesTheEngine() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let result = try CLIBinary.run(["--threads", "1"], stdin: "env\n", in: dir)
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("(dnb uses 1)"))
     }
 
     @Test func versionFlag() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let result = try CLIBinary.run(["--version"], in: dir)
         #expect(result.status == 0)
         #expect(result.stdout.first?.isNumber == true)
@@ -314,21 +315,21 @@ enum CLIBinary {
         "the dnb executable is not built next to the tests: run `swift build --product dnb` (same configuration) or set DNB_BINARY"
 
     /// Starts dnb with stdout and stderr going to `stdout.txt` / `stderr.txt` in `dir`.
-    static func start(_ arguments: [String], stdin: String? = nil, in dir: CLITempDir) throws -> Process {
+    static func start(_ arguments: [String], stdin: String? = nil, in dir: TemporaryDirectory) throws -> Process {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
         process.currentDirectoryURL = dir.url
         var environment = ProcessInfo.processInfo.environment
-        environment["XDG_STATE_HOME"] = dir.path("state")
+        environment["XDG_STATE_HOME"] = dir.file("state")
         environment["DNB_THREADS"] = "1"
         process.environment = environment
-        FileManager.default.createFile(atPath: dir.path("stdout.txt"), contents: nil)
-        FileManager.default.createFile(atPath: dir.path("stderr.txt"), contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: dir.url.appendingPathComponent("stdout.txt"))
-        process.standardError = try FileHandle(forWritingTo: dir.url.appendingPathComponent("stderr.txt"))
+        FileManager.default.createFile(atPath: dir.file("stdout.txt"), contents: nil)
+        FileManager.default.createFile(atPath: dir.file("stderr.txt"), contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("stdout.txt")))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("stderr.txt")))
         if let stdin {
-            let input = dir.path("stdin.txt")
+            let input = dir.file("stdin.txt")
             FileManager.default.createFile(atPath: input, contents: Data(stdin.utf8))
             process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
         } else {
@@ -338,31 +339,10 @@ enum CLIBinary {
         return process
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil, in dir: CLITempDir) throws -> CLIResult {
+    static func run(_ arguments: [String], stdin: String? = nil, in dir: TemporaryDirectory) throws -> CLIResult {
         let process = try start(arguments, stdin: stdin, in: dir)
         process.waitUntilExit()
         return CLIResult(status: process.terminationStatus, stdout: try dir.read("stdout.txt"), stderr: try dir.read("stderr.txt"))
     }
 }
 
-/// A fresh directory under the system's temporary directory, removed when released.
-final class CLITempDir {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("dnb-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
-
-    func write(_ relative: String, _ text: String) throws {
-        try text.write(toFile: path(relative), atomically: true, encoding: .utf8)
-    }
-
-    func read(_ relative: String) throws -> String {
-        try String(contentsOfFile: path(relative), encoding: .utf8)
-    }
-}

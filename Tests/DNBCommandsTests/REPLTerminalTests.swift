@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DNBTestSupport
 
 /// The REPL as a person at a terminal meets it: keystrokes go through a pseudo-terminal, so readline
 /// runs for real (completion, history, line editing) and Ctrl-C reaches dnb as SIGINT from the terminal.
@@ -7,7 +8,7 @@ import Testing
 @Suite("REPL at a pseudo-terminal", .enabled(if: CLIBinary.url != nil && TerminalSession.scriptAvailable, CLIBinary.missingMessage))
 struct REPLTerminalTests {
     @Test func tabCompletesCommandsArgumentNamesValuesAndFiles() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("my-weights.safetensors", "")
         let repl = try TerminalSession(in: dir)
         try repl.waitFor("dnb> ")
@@ -30,7 +31,7 @@ struct REPLTerminalTests {
     }
 
     @Test func historyPersistsAcrossSessionsAndIsSharedByConcurrentOnes() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let first = try TerminalSession(in: dir), second = try TerminalSession(in: dir)
         try first.waitFor("dnb> ")
         try second.waitFor("dnb> ")
@@ -52,7 +53,7 @@ struct REPLTerminalTests {
     }
 
     @Test func multiLineBlocksUseTheContinuationPrompt() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let repl = try TerminalSession(in: dir)
         try repl.waitFor("dnb> ")
         repl.type("for i in 1..3 {\r")
@@ -64,7 +65,7 @@ struct REPLTerminalTests {
     }
 
     @Test func ctrlCStopsTrainingKeepsTheStateAndClearsAHalfTypedLine() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let repl = try TerminalSession(in: dir)
         try repl.waitFor("dnb> ")
         repl.type("""
@@ -81,7 +82,7 @@ struct REPLTerminalTests {
         // The losses of the interrupted run are still there to plot.
         repl.type("plot loss\r")
         try repl.waitFor("[figure] out/repl/figures/loss.png: Training loss over ")
-        #expect(FileManager.default.fileExists(atPath: dir.path("out/repl/figures/loss.png")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("out/repl/figures/loss.png")))
         // Ctrl-C at the prompt abandons the typed line: the Enter after it runs nothing.
         repl.type("print \"never\"")
         try repl.waitFor("print \"never\"")
@@ -104,13 +105,13 @@ final class TerminalSession: @unchecked Sendable {
     private let lock = NSLock()
     private var received = Data()
 
-    init(in dir: CLITempDir) throws {
+    init(in dir: TemporaryDirectory) throws {
         process.executableURL = URL(fileURLWithPath: Self.script)
         // -q: no banner; -e: dnb's exit status; -f: flush at once; the log goes nowhere.
         process.arguments = ["-q", "-e", "-f", "-c", "exec '\(CLIBinary.url!.path)'", "/dev/null"]
         process.currentDirectoryURL = dir.url
         var environment = ProcessInfo.processInfo.environment
-        environment["XDG_STATE_HOME"] = dir.path("state")
+        environment["XDG_STATE_HOME"] = dir.file("state")
         environment["DNB_THREADS"] = "1"
         environment["TERM"] = "xterm"
         environment["INPUTRC"] = "/dev/null"  // the user's key bindings must not change what the keys do
