@@ -118,7 +118,10 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("out")))
     }
 
-    @Test func sigintStopsTheRunWithAPartialReport() throws {
+    /// Ctrl-C, and the signals timeouts and batch schedulers (SIGTERM) or a closed terminal (SIGHUP)
+    /// send, all stop the run at the next check with a partial report and 128 + the signal.
+    @Test(arguments: [(SIGINT, "interrupted"), (SIGTERM, "interrupted by SIGTERM"), (SIGHUP, "interrupted by SIGHUP")])
+    func aStopSignalEndsTheRunWithAPartialReport(signal: Int32, message: String) throws {
         let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("long.dnb", Notebooks.long)
         let process = try CLIBinary.start(["run", "long.dnb"], in: dir)
@@ -132,16 +135,163 @@ struct CLITests {
             Thread.sleep(forTimeInterval: 0.05)
         }
         Thread.sleep(forTimeInterval: 0.3)
-        process.interrupt()
+        kill(process.processIdentifier, signal)
         let deadline = Date().addingTimeInterval(60)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        #expect(!process.isRunning, "dnb did not stop after SIGINT")
+        #expect(!process.isRunning, "dnb did not stop after signal \(signal)")
         guard !process.isRunning else { return }
         #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 130)
+        #expect(process.terminationStatus == 128 + signal)
         let report = try dir.read("out/long/report.md")
         #expect(report.contains("> **Run interrupted at cell 2 (spin)"))
+        #expect(report.contains(": \(message)"), "report: \(report)")
         #expect(!(try dir.read("stdout.txt")).contains("after"))
+    }
+
+    /// `dnb run … | head -1` once died of SIGPIPE with no report at all.
+    @Test func aClosedStdoutStillGetsTheReportWritten() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("chatty.dnb", "```dnb\nfor i in 1..2000 {\n  print $i\n}\n```\n\n```dnb id=last\nprint done\n```\n")
+        let process = Process()
+        // The test runner may ignore SIGPIPE, and children inherit that: env restores the default,
+        // so this test fails unless dnb ignores SIGPIPE itself.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["--default-signal=PIPE", CLIBinary.url!.path, "run", "chatty.dnb"]
+        process.currentDirectoryURL = dir.url
+        process.environment = ProcessInfo.processInfo.environment.merging(["DNB_THREADS": "1"]) { _, new in new }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try? pipe.fileHandleForWriting.close()
+        // Read the first bytes, as `head -1` does, then close the pipe.
+        _ = pipe.fileHandleForReading.readData(ofLength: 1)
+        try pipe.fileHandleForReading.close()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "dnb died of signal \(process.terminationStatus)")
+        #expect(process.terminationStatus == 0)
+        let report = try dir.read("out/chatty/report.md")
+        #expect(report.contains("<sub>cell 2 (last)"), "the run went on to its last cell")
+    }
+
+    /// A full disk is found before the first cell (the report saying the run started is written
+    /// first), not after every cell ran. RLIMIT_FSIZE makes every write to a file fail with EFBIG
+    /// without root; stdout and stderr are pipes, which it does not limit.
+    @Test func aFullDiskIsFoundBeforeAnyCellRuns() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("tiny.dnb", Notebooks.tiny)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // `trap '' XFSZ`: the ignored signal survives exec, so writes fail instead of killing dnb.
+        process.arguments = ["-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" run tiny.dnb --out res", CLIBinary.url!.path]
+        process.currentDirectoryURL = dir.url
+        process.environment = ProcessInfo.processInfo.environment.merging(["DNB_THREADS": "1"]) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 64, "stdout: \(stdout)\nstderr: \(stderr)")
+        #expect(stderr.contains("cannot write res/report.md: File too large"), "stderr: \(stderr)")
+        #expect(!stdout.contains("[1/2]"), "no cell ran")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("res")) == [".dnb-lock"], "no temporary file is left behind")
+    }
+
+    @Test func unusableOutputFoldersAreUsageErrors() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("tiny.dnb", Notebooks.tiny)
+        try dir.write("afile", "not a folder")
+        for (out, message) in [("", "the output folder is an empty path"), ("afile", "cannot create folder afile: a file of that name exists")] {
+            let result = try CLIBinary.run(["run", "tiny.dnb", "--out", out], in: dir)
+            #expect(result.status == 64, "\(result)")
+            #expect(result.stderr.contains(message), "\(result)")
+            #expect(!result.stdout.contains("[1/2]"), "no cell ran")
+        }
+    }
+
+    /// Two runs on one folder once replaced each other's report and mixed their figures.
+    @Test func aSecondRunOnTheSameOutputFolderIsRefused() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("long.dnb", Notebooks.long)
+        try dir.write("tiny.dnb", Notebooks.tiny)
+        let first = try CLIBinary.start(["run", "long.dnb", "--out", "shared"], in: dir)
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        let started = Date()
+        while !((try? dir.read("stdout.txt"))?.contains("[2/3] spin") ?? false) {
+            guard first.isRunning, Date().timeIntervalSince(started) < 60 else { Issue.record("the first run did not start"); return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        // The second run works in a folder of its own, so that its stdout.txt is not the first run's.
+        let other = try TemporaryDirectory("dnb-cli")
+        try other.write("tiny.dnb", Notebooks.tiny)
+        let second = try CLIBinary.run(["run", "tiny.dnb", "--out", dir.file("shared")], in: other)
+        #expect(second.status == 64)
+        #expect(second.stderr.contains("\(dir.file("shared")) is in use by another dnb process (as the output folder of a run)"), "\(second)")
+        #expect(!second.stdout.contains("[1/2]"), "the second run ran nothing")
+        kill(first.processIdentifier, SIGTERM)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 143)
+        let report = try dir.read("shared/report.md")
+        #expect(report.hasPrefix("# Long\n") && report.contains("Run interrupted at cell 2 (spin)"), "the first run's report is whole")
+        // Once the first run ended, the folder is free again.
+        #expect(try CLIBinary.run(["run", "tiny.dnb", "--out", dir.file("shared")], in: other).status == 0)
+    }
+
+    @Test func tildeIsTheHomeFolderInOutAndPathValues() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("where.dnb", "```dnb\nparam data: path = \"~/mnist\"\nprint $data\n```\n")
+        let home = dir.file("home")
+        let result = try CLIBinary.run(["run", "where.dnb", "--out", "~/runs/w"], environment: ["HOME": home], in: dir)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("\n\(home)/mnist\n"), "\(result)")
+        #expect(FileManager.default.fileExists(atPath: home + "/runs/w/report.md"))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("~")), "no literal ~ folder")
+    }
+
+    @Test func aBadThreadsEnvironmentIsAUsageError() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("tiny.dnb", Notebooks.tiny)
+        let result = try CLIBinary.run(["run", "tiny.dnb"], environment: ["DNB_THREADS": "abc"], in: dir)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("DNB_THREADS=abc is not a number of cores"), "\(result)")
+        // --threads decides, so the variable is not consulted.
+        #expect(try CLIBinary.run(["run", "tiny.dnb", "--threads", "1"], environment: ["DNB_THREADS": "abc"], in: dir).status == 0)
+    }
+
+    /// 10,000 nested `for` or 100,000 `[` overflowed the stack in check, run and the REPL.
+    @Test func deepNestingAndHugeRangesAreLocatedErrors() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let loops = String(repeating: "for i in 1..1 {\n", count: 10_000) + String(repeating: "}\n", count: 10_000)
+        try dir.write("loops.dnb", "```dnb\n" + loops + "```\n")
+        try dir.write("lists.dnb", "```dnb\nprint " + String(repeating: "[", count: 100_000) + "\n```\n")
+        try dir.write("range.dnb", "```dnb\nfor i in 1..9223372036854775807 {\n  print $i\n}\n```\n")
+        let expected = [
+            "loops.dnb": "loops.dnb:102:15: '{' nests deeper than 100 levels",
+            "lists.dnb": "lists.dnb:2:107: '[' nests deeper than 100 levels",
+            "range.dnb": "range.dnb:2:10: range 1..9223372036854775807 has 9223372036854775807 values",
+        ]
+        for (file, message) in expected {
+            for subcommand in ["check", "run"] {
+                let result = try CLIBinary.run([subcommand, file], in: dir)
+                #expect(result.status == 65, "\(subcommand) \(file): \(result)")
+                #expect(result.stderr.contains(message), "\(subcommand) \(file): \(result)")
+            }
+        }
+        let piped = try CLIBinary.run([], stdin: "print " + String(repeating: "[", count: 100_000) + "\nprint alive\n", in: dir)
+        #expect(piped.status == 1, "\(piped)")
+        #expect(piped.stderr.contains("<stdin>:1:107: '[' nests deeper than 100 levels"))
+        #expect(piped.stdout == "alive\n")
+    }
+
+    @Test func exitAndQuitEndPipedInput() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        for word in ["exit", "quit"] {
+            let result = try CLIBinary.run([], stdin: "print 1\n\(word)\nprint 2\n", in: dir)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == "1\n")
+        }
     }
 
     // MARK: - dnb check
@@ -315,7 +465,8 @@ enum CLIBinary {
         "the dnb executable is not built next to the tests: run `swift build --product dnb` (same configuration) or set DNB_BINARY"
 
     /// Starts dnb with stdout and stderr going to `stdout.txt` / `stderr.txt` in `dir`.
-    static func start(_ arguments: [String], stdin: String? = nil, in dir: TemporaryDirectory) throws -> Process {
+    static func start(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
+                      in dir: TemporaryDirectory) throws -> Process {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
@@ -323,6 +474,7 @@ enum CLIBinary {
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_STATE_HOME"] = dir.file("state")
         environment["DNB_THREADS"] = "1"
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         FileManager.default.createFile(atPath: dir.file("stdout.txt"), contents: nil)
         FileManager.default.createFile(atPath: dir.file("stderr.txt"), contents: nil)
@@ -339,8 +491,9 @@ enum CLIBinary {
         return process
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil, in dir: TemporaryDirectory) throws -> CLIResult {
-        let process = try start(arguments, stdin: stdin, in: dir)
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+                    in dir: TemporaryDirectory) throws -> CLIResult {
+        let process = try start(arguments, stdin: stdin, environment: environment, in: dir)
         process.waitUntilExit()
         return CLIResult(status: process.terminationStatus, stdout: try dir.read("stdout.txt"), stderr: try dir.read("stderr.txt"))
     }
