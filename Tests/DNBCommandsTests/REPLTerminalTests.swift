@@ -93,6 +93,37 @@ struct REPLTerminalTests {
         #expect(!repl.screen.contains("never\n"))
         #expect(try repl.finish() == 0)
     }
+
+    /// Input that once killed the REPL (stack overflow, abort on allocation) or that it mishandled:
+    /// after each, it answers the next entry. `exit` leaves with 0, and SIGTERM with 143.
+    @Test func hostileEntriesLeaveTheREPLAliveAndAnswering() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        // 150 nested `[` on one line: past the limit the REPL stops waiting for `]` and reports.
+        repl.type("print " + String(repeating: "[", count: 150) + "\r")
+        try repl.waitFor("nests deeper than 100 levels")
+        repl.type("print \"alive-1\"\r")
+        try repl.waitFor("\nalive-1\n")
+        repl.type("for i in 1..9223372036854775807 { print $i }\r")
+        try repl.waitFor("has 9223372036854775807 values; at most 10000000 are allowed")
+        repl.type("param p: int = 1\rparam p: float = 2.0\r")
+        try repl.waitFor("parameter 'p' is declared as float here but as int")
+        repl.type("print \"alive-2\"\r")
+        try repl.waitFor("\nalive-2\n")
+        #expect(try repl.finish() == 0)
+
+        let second = try TerminalSession(in: dir)
+        try second.waitFor("dnb> ")
+        second.type("exit\r")
+        #expect(try second.waitForExit() == 0)
+
+        // SIGTERM at the prompt: readline restores the terminal, dnb ends with 128 + 15.
+        let third = try TerminalSession(in: dir)
+        try third.waitFor("dnb> ")
+        third.signal(SIGTERM)
+        #expect(try third.waitForExit() == 143)
+    }
 }
 
 /// dnb's REPL on a pseudo-terminal, driven by keystrokes; everything it draws is collected.
@@ -159,11 +190,23 @@ final class TerminalSession: @unchecked Sendable {
     /// Ctrl-D at an empty prompt, then dnb's exit status.
     func finish(timeout: TimeInterval = 30) throws -> Int32 {
         type("\u{4}")
+        return try waitForExit(timeout: timeout)
+    }
+
+    /// Sends `number` to dnb (the child of `script`), not to `script` itself.
+    func signal(_ number: Int32) {
+        let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children",
+                                    encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, number) }
+    }
+
+    /// dnb's exit status once it ends by itself.
+    func waitForExit(timeout: TimeInterval = 30) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         if process.isRunning {
             process.terminate()
-            Issue.record("dnb did not exit on Ctrl-D; the terminal shows:\n\(screen)")
+            Issue.record("dnb did not exit; the terminal shows:\n\(screen)")
             throw TerminalSessionError.timeout
         }
         output.fileHandleForReading.readabilityHandler = nil
