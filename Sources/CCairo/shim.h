@@ -236,7 +236,7 @@ static inline int dnb_png_read_rgba(const char *path, dnb_png_image *out) {
         fclose(fp);
         return -1;
     }
-    png_set_write_fn(png, &state, dnb_png_write_data, dnb_png_flush_data);
+    png_init_io(png, fp);
     png_set_sig_bytes(png, 8);
     png_read_info(png, info);
 

@@ -180,23 +180,30 @@ struct CLITests {
     @Test func aFullDiskIsFoundBeforeAnyCellRuns() throws {
         let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // `trap '' XFSZ`: the ignored signal survives exec, so writes fail instead of killing dnb.
-        process.arguments = ["-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" run tiny.dnb --out res", CLIBinary.url!.path]
-        process.currentDirectoryURL = dir.url
-        process.environment = ProcessInfo.processInfo.environment.merging(["DNB_THREADS": "1"]) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 64, "stdout: \(stdout)\nstderr: \(stderr)")
-        #expect(stderr.contains("cannot write res/report.md: File too large"), "stderr: \(stderr)")
-        #expect(!stdout.contains("[1/2]"), "no cell ran")
+        let result = try CLIBinary.runWithFileSizeLimit(blocks: 0, ["run", "tiny.dnb", "--out", "res"], in: dir)
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stderr.contains("cannot write res/report.md: File too large"), "\(result)")
+        #expect(!result.stdout.contains("[1/2]"), "no cell ran")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("res")) == [".dnb-lock"], "no temporary file is left behind")
+    }
+
+    /// libpng reports a failed write as "Write Error"; the message must give the cause.
+    @Test func aFigureThatCannotBeWrittenSaysWhy() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        // 16 images of 28×28 noise as float32 NHWC .npy: their grid is an 8 KB PNG, beyond stdio's
+        // 4 KB buffer, so the failure comes from libpng's own write, not from the final flush.
+        var generator = SystemRandomNumberGenerator()
+        let values = (0..<(16 * 28 * 28)).map { _ in Float.random(in: 0...1, using: &generator) }
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (16, 28, 28, 1), }"
+        header += String(repeating: " ", count: 127 - 10 - header.utf8.count) + "\n"
+        var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8))
+        values.withUnsafeBufferPointer { npy.append(Data(buffer: $0)) }
+        try npy.write(to: URL(fileURLWithPath: dir.file("noise.npy")))
+        try dir.write("png.dnb", "```dnb\nload tensor name=img path=\(dir.file("noise.npy"))\nplot images name=img\n```\n")
+        // 4 blocks of 512 bytes: the report saying the run started fits, the 8 KB figure does not.
+        let result = try CLIBinary.runWithFileSizeLimit(blocks: 4, ["run", "png.dnb", "--out", "res"], in: dir)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("png.dnb:3:1: cannot write PNG \(dir.file("res/figures/img.png")): File too large"), "\(result)")
     }
 
     @Test func unusableOutputFoldersAreUsageErrors() throws {
@@ -489,6 +496,27 @@ enum CLIBinary {
         }
         try process.run()
         return process
+    }
+
+    /// Runs dnb with RLIMIT_FSIZE set to `blocks` × 512 bytes, the way a full disk behaves without
+    /// root: writes to files beyond it fail with EFBIG (`trap '' XFSZ` keeps the signal from killing
+    /// dnb; the ignored disposition survives exec). stdout and stderr are pipes, which it does not limit.
+    static func runWithFileSizeLimit(blocks: Int, _ arguments: [String], in dir: TemporaryDirectory) throws -> CLIResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "trap '' XFSZ; ulimit -f \(blocks); exec \"$@\"", "sh", url!.path] + arguments
+        process.currentDirectoryURL = dir.url
+        process.environment = ProcessInfo.processInfo.environment.merging(["DNB_THREADS": "1"]) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Outputs are a few lines, well within a pipe's buffer, so reading after the exit cannot block dnb.
+        process.waitUntilExit()
+        return CLIResult(status: process.terminationStatus,
+                         stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                         stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
