@@ -47,9 +47,9 @@ public struct Checker {
             scopes[scopes.count - 1].insert(name)
         case .loop(let variable, let sequence, let body):
             checkVariables(in: sequence, into: &problems)
-            if case .range = sequence.kind {
-                // Always a list; its length was checked by the parser when both bounds are literals.
-            } else if let value = sequence.constantValue, value.typeName != "list" {
+            // A range is always a list (the parser checked its length when both bounds are literals):
+            // building it just to look at its type could take 240 MB.
+            if !sequence.isRange, let value = sequence.constantValue, value.typeName != "list" {
                 problems.append(LanguageError("'for' needs a list or range to loop over, got \(value.typedLiteral)",
                                               at: sequence.location))
             }

@@ -123,7 +123,7 @@ public final class Interpreter {
             try execute(body, in: execution)
         }
         // A range is walked without building its list: memory stays flat however long the loop.
-        if case .range = sequence.kind {
+        if sequence.isRange {
             guard let bounds = try rangeBounds(sequence) else { return }
             for number in bounds { try iterate(.int(number)) }
             return
@@ -157,7 +157,9 @@ public final class Interpreter {
     /// A parameter may be declared again (re-running a cell) but only with its first type:
     /// values already computed from it, and any `--set`, assume that type.
     static func redeclarationMessage(_ declaration: ParameterDeclaration, first: ParameterDeclaration) -> String {
-        "parameter '\(declaration.name)' is declared as \(declaration.type) here but as \(first.type) at \(first.location); "
+        // REPL entries have no file and each starts at line 1, so their positions would mislead.
+        let place = first.location.file == nil ? "in an earlier entry" : "at \(first.location)"
+        return "parameter '\(declaration.name)' is declared as \(declaration.type) here but as \(first.type) \(place); "
             + "a parameter keeps its first type (rename one of them)"
     }
 

@@ -68,6 +68,11 @@ public struct Expression: Hashable, Sendable {
         return .list(bounds.map(Value.int))
     }
 
+    var isRange: Bool {
+        if case .range = kind { return true }
+        return false
+    }
+
     /// The bare word, when the expression is just one.
     var word: String? {
         if case .word(let word) = kind { return word }

@@ -108,7 +108,7 @@ struct REPLTerminalTests {
         repl.type("for i in 1..9223372036854775807 { print $i }\r")
         try repl.waitFor("has 9223372036854775807 values; at most 10000000 are allowed")
         repl.type("param p: int = 1\rparam p: float = 2.0\r")
-        try repl.waitFor("parameter 'p' is declared as float here but as int")
+        try repl.waitFor("parameter 'p' is declared as float here but as int in an earlier entry")
         repl.type("print \"alive-2\"\r")
         try repl.waitFor("\nalive-2\n")
         #expect(try repl.finish() == 0)
