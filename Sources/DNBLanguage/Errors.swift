@@ -93,7 +93,7 @@ public func describeError(_ error: any Error) -> String {
     }
     let code = bridged.code
     let action = bridged.domain == NSCocoaErrorDomain && (256..<512).contains(code) ? "read"
-        : bridged.domain == NSCocoaErrorDomain && (512..<768).contains(code) ? "write" : "use"
+        : bridged.domain == NSCocoaErrorDomain && (512..<768).contains(code) ? "write" : "access"
     let what = path.map { "cannot \(action) \($0)" } ?? "file operation failed"
     return what + ": " + (cause ?? bridged.localizedDescription)
 }

@@ -123,6 +123,15 @@ struct REPLTerminalTests {
         try third.waitFor("dnb> ")
         third.signal(SIGTERM)
         #expect(try third.waitForExit() == 143)
+
+        // SIGHUP while an entry runs: the entry stops at its next check, then dnb leaves with 128 + 1.
+        let fourth = try TerminalSession(in: dir)
+        try fourth.waitFor("dnb> ")
+        fourth.type("print started; for i in 1..10000000 { let x = $i }\r")
+        try fourth.waitFor("\nstarted\n")
+        fourth.signal(SIGHUP)
+        try fourth.waitFor("interrupted at")
+        #expect(try fourth.waitForExit() == 129)
     }
 }
 

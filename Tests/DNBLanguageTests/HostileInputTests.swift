@@ -139,6 +139,16 @@ import DNBTestSupport
         ])
         #expect(describeError(posix) == "cannot write /x/y: File too large")
         #expect(describeError(Failure(description: "plain")) == "plain")
+        // A real one, as a command's Foundation call throws it: "\(error)" would print the raw domain and code.
+        let directory = try? TemporaryDirectory()
+        let target = (directory?.path ?? "/tmp") + "/missing-folder/model.json"
+        do {
+            try Data([1]).write(to: URL(fileURLWithPath: target))
+            Issue.record("writing into a missing folder succeeded")
+        } catch {
+            // Foundation does not say whether it was reading or writing (CocoaError.fileNoSuchFile).
+            #expect(describeError(error) == "cannot access \(target): No such file or directory", "\(error)")
+        }
     }
 
     @Test func unreadableNotebooksSayWhy() throws {
