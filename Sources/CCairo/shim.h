@@ -21,14 +21,39 @@
 typedef struct {
     char *buffer;
     size_t size;
+    /* Writing only: the stream libpng writes to, and the errno of a failed write. */
+    FILE *fp;
+    int write_errno;
 } dnb_png_error_state;
 
 static inline void dnb_png_on_error(png_structp png, png_const_charp message) {
     dnb_png_error_state *state = (dnb_png_error_state *)png_get_error_ptr(png);
     if (state != NULL && state->size > 0) {
-        snprintf(state->buffer, state->size, "%s", message);
+        /* libpng says only "Write Error"; the cause (a full disk: ENOSPC, EFBIG) is what users need. */
+        if (state->write_errno != 0) {
+            snprintf(state->buffer, state->size, "%s", strerror(state->write_errno));
+        } else {
+            snprintf(state->buffer, state->size, "%s", message);
+        }
     }
     png_longjmp(png, 1);
+}
+
+/* libpng's default writer, plus the errno of a failed fwrite/fflush for the message. */
+static inline void dnb_png_write_data(png_structp png, png_bytep data, size_t length) {
+    dnb_png_error_state *state = (dnb_png_error_state *)png_get_io_ptr(png);
+    if (fwrite(data, 1, length, state->fp) != length) {
+        state->write_errno = errno != 0 ? errno : EIO;
+        png_error(png, "Write Error");
+    }
+}
+
+static inline void dnb_png_flush_data(png_structp png) {
+    dnb_png_error_state *state = (dnb_png_error_state *)png_get_io_ptr(png);
+    if (fflush(state->fp) != 0) {
+        state->write_errno = errno != 0 ? errno : EIO;
+        png_error(png, "Write Error");
+    }
 }
 
 /* Warnings (e.g. about benign chunk oddities) must not reach stderr of the REPL. */
@@ -49,10 +74,11 @@ static inline int dnb_png_write_rgba(int fd, const unsigned char *rgba,
                                      const char *const *keys, const char *const *values,
                                      const int *utf8, int text_count,
                                      char *error, size_t error_size) {
-    dnb_png_error_state state = { error, error_size };
+    dnb_png_error_state state = { error, error_size, NULL, 0 };
     if (error_size > 0) error[0] = '\0';
 
     FILE *fp = fdopen(fd, "wb");
+    state.fp = fp;
     if (fp == NULL) {
         snprintf(error, error_size, "cannot open stream: %s", strerror(errno));
         close(fd);
@@ -99,7 +125,7 @@ static inline int dnb_png_write_rgba(int fd, const unsigned char *rgba,
         fclose(fp);
         return -1;
     }
-    png_init_io(png, fp);
+    png_set_write_fn(png, &state, dnb_png_write_data, dnb_png_flush_data);
     png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB_ALPHA,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (text_count > 0) {

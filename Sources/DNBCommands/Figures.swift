@@ -55,6 +55,8 @@ func gridImage(_ t: Tensor, nrow: Int = 8, fromSymmetric: Bool = false) throws -
 
 /// Where a command writes a file it was given: relative paths land in the output directory
 /// (next to the report), absolute ones where they say.
+/// `~` and `~/…` are the home folder (path arguments are expanded when bound; this covers the rest).
 func outputPath(_ path: String, _ context: CommandContext) -> String {
-    path.hasPrefix("/") ? path : URL(fileURLWithPath: context.outputDirectory).appendingPathComponent(path).path
+    let path = ValueType.expandingTilde(path)
+    return path.hasPrefix("/") ? path : URL(fileURLWithPath: context.outputDirectory).appendingPathComponent(path).path
 }

@@ -8,7 +8,8 @@
 public struct Checker {
     public let registry: CommandRegistry
     private var scopes: [Set<String>]
-    private var parameterNames: Set<String> = []
+    /// The first declaration of each parameter.
+    private var parameters: [String: ParameterDeclaration] = [:]
     /// Cleared when part of the program could not be parsed: the variables
     /// it would have bound are unknown, so reporting them would be noise.
     public var reportsUnknownVariables = true
@@ -39,14 +40,16 @@ public struct Checker {
             check(call, into: &problems)
         case .assignment(let name, let value):
             checkVariables(in: value, into: &problems)
-            if parameterNames.contains(name) {
+            if parameters[name] != nil {
                 problems.append(LanguageError("'\(name)' is a parameter; change it from outside with --set \(name)=… instead of let",
                                               at: statement.location))
             }
             scopes[scopes.count - 1].insert(name)
         case .loop(let variable, let sequence, let body):
             checkVariables(in: sequence, into: &problems)
-            if let value = sequence.constantValue, value.typeName != "list" {
+            // A range is always a list (the parser checked its length when both bounds are literals):
+            // building it just to look at its type could take 240 MB.
+            if !sequence.isRange, let value = sequence.constantValue, value.typeName != "list" {
                 problems.append(LanguageError("'for' needs a list or range to loop over, got \(value.typedLiteral)",
                                               at: sequence.location))
             }
@@ -54,7 +57,13 @@ public struct Checker {
             check(body, into: &problems)
             scopes.removeLast()
         case .parameter(let declaration):
-            parameterNames.insert(declaration.name)
+            if let first = parameters[declaration.name] {
+                if first.type != declaration.type {
+                    problems.append(LanguageError(Interpreter.redeclarationMessage(declaration, first: first), at: declaration.location))
+                }
+            } else {
+                parameters[declaration.name] = declaration
+            }
             scopes[0].insert(declaration.name)
         case .timed(let inner):
             check(inner, into: &problems)

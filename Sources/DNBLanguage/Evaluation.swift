@@ -1,10 +1,6 @@
 import DNBSupport
 
 extension Interpreter {
-    /// Loops over more elements than this are surely a typo, and building
-    /// the list would exhaust memory before anything useful happened.
-    static let maximumRangeLength = 10_000_000
-
     func evaluate(_ expression: Expression) throws -> Value {
         switch expression.kind {
         case .literal(let value):
@@ -25,11 +21,20 @@ extension Interpreter {
         case .list(let elements):
             return .list(try elements.map(evaluate))
         case .range(let low, let high):
-            let from = try rangeBound(low), to = try rangeBound(high)
-            guard to < from || to - from < Interpreter.maximumRangeLength else {
-                throw LanguageError("range \(from)..\(to) is too long (over \(Interpreter.maximumRangeLength) values)", at: expression.location)
-            }
-            return Expression.range(from, to)
+            guard let bounds = try rangeBounds(expression) else { return .list([]) }
+            return .list(bounds.map(Value.int))
+        }
+    }
+
+    /// The ints a `low..high` expression covers, nil when empty; throws when
+    /// a bound is not an int or the range is longer than `Expression.maximumRangeLength`.
+    func rangeBounds(_ expression: Expression) throws -> ClosedRange<Int>? {
+        guard case .range(let low, let high) = expression.kind else { return nil }
+        let from = try rangeBound(low), to = try rangeBound(high)
+        do {
+            return try Expression.rangeBounds(from, to)
+        } catch let error as LanguageError {
+            throw LanguageError(error.message, at: expression.location)
         }
     }
 

@@ -116,19 +116,29 @@ public final class Interpreter {
     }
 
     private func executeLoop(variable: String, sequence: Expression, body: [Statement], in execution: Execution) throws {
-        let value = try evaluate(sequence)
-        guard case .list(let elements) = value else {
-            throw LanguageError("'for' needs a list or range to loop over, got \(value.typedLiteral)", at: sequence.location)
-        }
-        for element in elements {
+        func iterate(_ element: Value) throws {
             try interrupt.check()
             scopes.append([variable: element])
             defer { scopes.removeLast() }
             try execute(body, in: execution)
         }
+        // A range is walked without building its list: memory stays flat however long the loop.
+        if sequence.isRange {
+            guard let bounds = try rangeBounds(sequence) else { return }
+            for number in bounds { try iterate(.int(number)) }
+            return
+        }
+        let value = try evaluate(sequence)
+        guard case .list(let elements) = value else {
+            throw LanguageError("'for' needs a list or range to loop over, got \(value.typedLiteral)", at: sequence.location)
+        }
+        for element in elements { try iterate(element) }
     }
 
     private func declare(_ declaration: ParameterDeclaration) throws {
+        if let first = parameters.first(where: { $0.name == declaration.name }), first.type != declaration.type {
+            throw LanguageError(Interpreter.redeclarationMessage(declaration, first: first.declaration))
+        }
         var binding = ParameterBinding(declaration: declaration, value: declaration.defaultValue, source: .defaultValue)
         if let override = overrides[declaration.name] {
             binding.value = try override.value(for: declaration.type)
@@ -144,12 +154,21 @@ public final class Interpreter {
         scopes[0][declaration.name] = binding.value
     }
 
+    /// A parameter may be declared again (re-running a cell) but only with its first type:
+    /// values already computed from it, and any `--set`, assume that type.
+    static func redeclarationMessage(_ declaration: ParameterDeclaration, first: ParameterDeclaration) -> String {
+        // REPL entries have no file and each starts at line 1, so their positions would mislead.
+        let place = first.location.file == nil ? "in an earlier entry" : "at \(first.location)"
+        return "parameter '\(declaration.name)' is declared as \(declaration.type) here but as \(first.type) \(place); "
+            + "a parameter keeps its first type (rename one of them)"
+    }
+
     /// Attaches a source position to an error, preferring the most precise
     /// one the error knows about.
     func locate(_ error: any Error, at location: SourceLocation, in execution: Execution) -> RuntimeError {
         if let error = error as? RuntimeError { return error }
         var place = location
         if let error = error as? LanguageError, let precise = error.location { place = precise }
-        return RuntimeError(execution.source.diagnostic("\(error)", at: place), underlying: error)
+        return RuntimeError(execution.source.diagnostic(describeError(error), at: place), underlying: error)
     }
 }

@@ -8,6 +8,14 @@ public struct Parser {
     private var position = 0
     /// Nesting depth of `{…}` blocks; `param` is only allowed at depth 0.
     private var depth = 0
+    /// Blocks and lists open around the current token, counted together.
+    private var nesting = 0
+
+    /// The deepest nesting of `{`, `[` and `(` (counted together) the parser
+    /// accepts. The parser, the checker and the interpreter recurse once per
+    /// level; without a limit 10,000 nested `for` overflowed the stack (see
+    /// docs/language.md). No real notebook nests more than a few levels.
+    public static let maximumNesting = 100
 
     private init(tokens: [Token], source: SourceLines) {
         self.tokens = tokens
@@ -30,6 +38,9 @@ public struct Parser {
     /// parses it and reports the error.
     public static func needsMoreInput(_ text: String) -> Bool {
         guard let lexed = try? Lexer.tokenize(text) else { return false }
+        // Deeper than the parser accepts: stop reading so the error shows now (the REPL
+        // re-lexes the whole entry per line, so waiting on 10,000 open `{` took minutes).
+        guard lexed.openBrackets.count <= maximumNesting else { return false }
         return lexed.endsWithContinuation || !lexed.openBrackets.isEmpty
     }
 
@@ -47,6 +58,15 @@ public struct Parser {
 
     private func unexpected(_ expectation: String) -> ParseError {
         error("expected \(expectation), found \(current.spelling)", at: current.location)
+    }
+
+    /// Enters one more level of `{`, `[` or `(` opened by `opener`.
+    private mutating func enterNesting(_ opener: Token) throws {
+        guard nesting < Parser.maximumNesting else {
+            throw error("\(opener.spelling) nests deeper than \(Parser.maximumNesting) levels of '{', '[' and '('; "
+                            + "flatten the loops or lists", at: opener.location)
+        }
+        nesting += 1
     }
 
     private mutating func skipSeparators() {
@@ -126,10 +146,12 @@ public struct Parser {
         guard current.kind == .leftBrace else {
             throw unexpected("'{' on the same line to start the loop body")
         }
+        try enterNesting(current)
         advance()
         depth += 1
         let body = try parseBlock(closedByBrace: true)
         depth -= 1
+        nesting -= 1
         return Statement(kind: .loop(variable: variable, sequence: sequence, body: body), location: start)
     }
 
@@ -200,6 +222,13 @@ public struct Parser {
         guard current.kind == .range else { return low }
         advance()
         let high = try parsePrimary(after: "'..'")
+        if case .literal(.int(let from)) = low.kind, case .literal(.int(let to)) = high.kind {
+            do {
+                _ = try Expression.rangeBounds(from, to)
+            } catch let tooLong as LanguageError {
+                throw error(tooLong.message, at: low.location)
+            }
+        }
         return Expression(kind: .range(low, high), location: low.location)
     }
 
@@ -217,8 +246,11 @@ public struct Parser {
         case .word(let word): kind = .word(word)
         case .leftBracket, .leftParen:
             let closer: Token.Kind = token.kind == .leftBracket ? .rightBracket : .rightParen
+            try enterNesting(token)
             advance()
-            return Expression(kind: .list(try parseElements(until: closer, openedAt: token)), location: token.location)
+            let elements = try parseElements(until: closer, openedAt: token)
+            nesting -= 1
+            return Expression(kind: .list(elements), location: token.location)
         default:
             throw unexpected(context.map { "a value after \($0)" } ?? "a value")
         }

@@ -13,6 +13,8 @@ public struct Report {
     public var results: [CellResult]
     public var stop: RunStop?
     public var totalSeconds: Double
+    /// The report written before the first cell runs; replaced when the run ends.
+    public var inProgress = false
 
     public var title: String {
         if let title = notebook.title { return title }
@@ -74,7 +76,10 @@ public enum ReportWriter {
         let failures = report.results.filter { $0.status == .failed && $0.cell.options?.allowError == false }.count
         let allowed = report.results.filter { $0.status == .failed && $0.cell.options?.allowError == true }.count
         var status: String
-        if let stop = report.stop {
+        if report.inProgress {
+            lines.append("- **Status:** running; if this line stays, dnb ended before it could write the final report")
+            return lines.joined(separator: "\n")
+        } else if let stop = report.stop {
             status = stop.interrupted ? "interrupted at \(stop.cell.label)" : "stopped at \(stop.cell.label)"
         } else if failures > 0 {
             status = "finished with \(failures) failed cell\(failures == 1 ? "" : "s")"

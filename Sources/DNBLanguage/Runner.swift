@@ -1,5 +1,8 @@
 import Foundation
 import DNBSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs and checks notebooks: the library side of `dnb run` and `dnb check`.
 public struct Runner {
@@ -14,21 +17,43 @@ public struct Runner {
         do {
             return run(try Runner.load(path), options: options)
         } catch let error as ParseError {
-            return RunResult(status: .invalidInput, cells: [], parameters: [], messages: ["\(error)"])
+            return RunResult(status: .invalidInput, cells: [], parameters: [], messages: [describeError(error)])
         } catch {
-            return RunResult(status: .usage, cells: [], parameters: [], messages: ["\(error)"])
+            return RunResult(status: .usage, cells: [], parameters: [], messages: [describeError(error)])
         }
     }
 
-    /// Reads and parses a notebook file. Throws `ParseError` or a read error.
+    /// Reads and parses a notebook file. Throws `ParseError` or a `FileError`
+    /// naming the file and the system's reason (not Foundation's "Code=260").
     public static func load(_ path: String) throws -> Notebook {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ArgumentError("cannot read \(path): \(error.localizedDescription)")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileError("read", path, errno: errno) }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileError("read", path, errno: errno)
+            }
+            if count == 0 { break }
+            bytes += buffer[..<count]
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw FileError("cannot read \(path): it is not UTF-8 text")
         }
         return try Notebook(parsing: text, file: path)
+    }
+
+    /// Creates the output folder and claims it for this run, before any cell
+    /// runs: a path that is empty, names a file, or cannot be created is a
+    /// usage error up front, and a second run on the same folder is refused
+    /// rather than mixing its figures and report with ours (docs/cli.md).
+    public static func claimOutputDirectory(_ path: String) throws -> FolderLock {
+        guard !path.isEmpty else { throw FileError("the output folder is an empty path; give a folder, e.g. --out out/run") }
+        try AtomicFile.createDirectory(path)
+        return try FolderLock(path, purpose: "the output folder of a run")
     }
 
     /// Runs every code cell in order with one interpreter, then writes
@@ -41,13 +66,21 @@ public struct Runner {
         }
         let parameters: [ParameterBinding]
         let overrides: [ParameterOverride]
+        let lock: FolderLock
         do {
             overrides = try options.overrides.map(ParameterOverride.init(parsing:))
             parameters = try Runner.bind(Runner.declarations(in: notebook), to: overrides)
-            try AtomicFile.createDirectory(options.outputDirectory)
+            lock = try Runner.claimOutputDirectory(options.outputDirectory)
+            // A report saying the run is under way, written before the first cell: a read-only
+            // or full output folder is found now, not after every cell ran, and a run killed
+            // with SIGKILL leaves a report that says it did not finish.
+            let started = Report(notebook: notebook, date: options.date, environment: options.environment,
+                                 parameters: parameters, seeds: [], results: [], stop: nil, totalSeconds: 0, inProgress: true)
+            try ReportWriter.write(started, to: options.outputDirectory)
         } catch {
-            return RunResult(status: .usage, cells: [], parameters: [], messages: ["\(error)"])
+            return RunResult(status: .usage, cells: [], parameters: [], messages: [describeError(error)])
         }
+        defer { lock.release() }
 
         let interpreter = Interpreter(registry: registry, outputDirectory: options.outputDirectory, overrides: overrides,
                                       interrupt: options.interrupt, timeSource: options.timeSource)
@@ -85,7 +118,7 @@ public struct Runner {
         do {
             result.reportPath = try ReportWriter.write(report, to: options.outputDirectory)
         } catch {
-            result.messages.append("\(error)")
+            result.messages.append(describeError(error))
             if status == .success { status = .cellFailed }
             result.status = status
         }
@@ -105,7 +138,7 @@ public struct Runner {
         } catch let failure as ParseError {
             problem = failure.diagnostic
         } catch {
-            problem = Diagnostic(message: "\(error)", location: SourceLocation(file: file, line: cell.startLine, column: 1))
+            problem = Diagnostic(message: describeError(error), location: SourceLocation(file: file, line: cell.startLine, column: 1))
         }
         let seconds = options.timeSource.now() - start
         let result = CellResult(cell: cell, status: problem == nil ? .completed : .failed, outputs: output.takeItems(),
@@ -144,7 +177,7 @@ public struct Runner {
         } catch let error as ParseError {
             return (.invalidInput, [error.description])
         } catch {
-            return (.usage, ["\(error)"])
+            return (.usage, [describeError(error)])
         }
     }
 

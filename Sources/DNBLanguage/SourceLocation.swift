@@ -39,14 +39,26 @@ public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
     /// Just `file:line:col: message`, for one-line contexts such as report banners.
     public var summary: String { "\(location): \(message)" }
 
+    /// Source lines longer than this are shown as a window around the caret:
+    /// a 100,000-character line once filled the terminal (and the report).
+    static let shownLineLength = 160
+
     public var description: String {
         guard let sourceLine else { return summary }
+        var shown = Array(sourceLine)
+        var caret = max(0, location.column - 1)
+        if shown.count > Diagnostic.shownLineLength {
+            let start = max(0, min(caret - Diagnostic.shownLineLength / 2, shown.count - Diagnostic.shownLineLength))
+            let end = min(shown.count, start + Diagnostic.shownLineLength)
+            shown = (start > 0 ? Array("…") : []) + shown[start..<end] + (end < shown.count ? Array("…") : [])
+            caret += (start > 0 ? 1 : 0) - start
+        }
         // Keep tabs in the caret line so it stays aligned under tab-indented code.
         var lead = ""
-        for character in sourceLine.prefix(max(0, location.column - 1)) {
+        for character in shown.prefix(caret) {
             lead.append(character == "\t" ? "\t" : " ")
         }
-        return summary + "\n" + sourceLine + "\n" + lead + "^"
+        return summary + "\n" + String(shown) + "\n" + lead + "^"
     }
 }
 

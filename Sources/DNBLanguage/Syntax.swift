@@ -39,14 +39,38 @@ public struct Expression: Hashable, Sendable {
             return .list(values)
         case .range(let low, let high):
             guard case .int(let from)? = low.constantValue, case .int(let to)? = high.constantValue else { return nil }
-            return Expression.range(from, to)
+            return try? Expression.range(from, to)
         }
     }
 
-    /// Inclusive; empty when `to < from`, so `1..0` loops zero times.
-    static func range(_ from: Int, _ to: Int) -> Value {
-        guard from <= to else { return .list([]) }
-        return .list((from...to).map(Value.int))
+    /// The most values a range may have. A `for` loop walks its range without
+    /// building it, but a range used as a value becomes a list of this many
+    /// `Value`s (24 bytes each: 240 MB at the limit); `1..9223372036854775807`
+    /// once aborted `dnb check` with "failed to allocate". See docs/language.md.
+    public static let maximumRangeLength = 10_000_000
+
+    /// `from...to` as a Swift range, nil when empty (`to < from`, so `1..0`
+    /// loops zero times). Throws when it has more than `maximumRangeLength` values.
+    static func rangeBounds(_ from: Int, _ to: Int) throws -> ClosedRange<Int>? {
+        guard from <= to else { return nil }
+        // The difference as UInt cannot overflow, unlike `to - from` for -1..Int.max.
+        let steps = UInt(bitPattern: to &- from)
+        guard steps < UInt(maximumRangeLength) else {
+            let count = steps == UInt.max ? "18446744073709551616" : String(steps + 1)
+            throw LanguageError("range \(from)..\(to) has \(count) values; at most \(maximumRangeLength) are allowed")
+        }
+        return from...to
+    }
+
+    /// Inclusive; empty when `to < from`. Throws when longer than `maximumRangeLength`.
+    static func range(_ from: Int, _ to: Int) throws -> Value {
+        guard let bounds = try rangeBounds(from, to) else { return .list([]) }
+        return .list(bounds.map(Value.int))
+    }
+
+    var isRange: Bool {
+        if case .range = kind { return true }
+        return false
     }
 
     /// The bare word, when the expression is just one.

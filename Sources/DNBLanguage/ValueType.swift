@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The declared type of an argument or parameter.
 public indirect enum ValueType: Hashable, Sendable {
     case int
@@ -37,7 +43,8 @@ public indirect enum ValueType: Hashable, Sendable {
         case (.any, _): return value
         case (.int, .int), (.float, .float), (.bool, .bool): return value
         case (.float, .int(let number)): return .float(Double(number))
-        case (.string, .string), (.path, .string): return value
+        case (.string, .string): return value
+        case (.path, .string(let path)): return .string(ValueType.expandingTilde(path))
         case (.list(let element), .list(let values)):
             var converted: [Value] = []
             converted.reserveCapacity(values.count)
@@ -51,6 +58,21 @@ public indirect enum ValueType: Hashable, Sendable {
     }
 
     public func accepts(_ value: Value) -> Bool { coerce(value) != nil }
+
+    /// `~` and `~/…` with the home folder (`$HOME`, else the password database),
+    /// as a shell would: path values, `--out` and file arguments never reach the
+    /// shell, and a literal `~` folder in the output directory surprised users.
+    /// Other text, `~user` included, is returned unchanged.
+    public static func expandingTilde(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        var home = getenv("HOME").map { String(cString: $0) } ?? ""
+        if home.isEmpty, let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir {
+            home = String(cString: directory)
+        }
+        guard !home.isEmpty else { return path }
+        if home.count > 1, home.hasSuffix("/") { home.removeLast() }
+        return home + path.dropFirst()
+    }
 }
 
 extension ValueType: CustomStringConvertible {

@@ -49,7 +49,7 @@ struct TrainBench: ParsableCommand {
     @OptionGroup var options: BenchModelOptions
 
     func run() throws {
-        global.apply()
+        try global.apply()
         try printBenchmark(try Benchmarks.training(config: try options.modelConfig(), batch: options.batch, steps: options.steps), json: options.json)
     }
 }
@@ -60,7 +60,7 @@ struct SampleBench: ParsableCommand {
     @OptionGroup var options: BenchModelOptions
 
     func run() throws {
-        global.apply()
+        try global.apply()
         try printBenchmark(try Benchmarks.sampling(config: try options.modelConfig(), batch: options.batch, steps: options.steps), json: options.json)
     }
 }
@@ -73,7 +73,7 @@ struct ConvBench: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        global.apply()
+        try global.apply()
         let report = runConvBenchmark(ConvBenchmarkOptions(batch: batch, repetitions: repetitions))
         print(json ? try report.json() : report.description)
     }

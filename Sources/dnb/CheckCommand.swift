@@ -16,6 +16,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let runner = Runner(registry: CommandRegistry.dnb(workspace: Workspace()))
+        let file = ValueType.expandingTilde(file)
         let (status, problems) = runner.check(file: file)
         let prefix = status == .usage ? "dnb: " : ""
         for problem in problems { Terminal.errLine(prefix + problem) }

@@ -49,7 +49,7 @@ final class InteractiveREPL {
             let trimmed = text.trimmingSpaces
             if trimmed.isEmpty { continue }
             history?.add(text.trimmingTrailingSpaces)
-            if ["exit", "quit"].contains(trimmed), shell.registry.command(named: trimmed) == nil { break }
+            if REPLShell.isExitRequest(trimmed, registry: shell.registry) { break }
 
             Sigint.reset()
             Sigint.set(.command)
@@ -57,9 +57,11 @@ final class InteractiveREPL {
             Sigint.set(.prompt)
             Sigint.reset()
             history?.appendNew()
+            // SIGTERM or SIGHUP while the entry ran: it was stopped; now leave.
+            if Sigint.terminationSignal != 0 { break }
         }
         history?.close()
-        return 0
+        return Sigint.terminationSignal != 0 ? 128 + Sigint.terminationSignal : 0
     }
 
     private func configureReadline() {

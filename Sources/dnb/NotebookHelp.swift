@@ -33,7 +33,7 @@ struct NotebookHelp {
             }
         }
         guard wantsHelp, let file else { return nil }
-        return NotebookHelp(file: file)
+        return NotebookHelp(file: ValueType.expandingTilde(file))
     }
 
     /// Options of `run` and the global options that take a separate value.

@@ -6,7 +6,7 @@ import DNBLanguage
 struct PipedREPL {
     let shell: REPLShell
 
-    /// 0, 1 if an entry failed (the first is reported as `<stdin>:LINE:COL`), 130 if interrupted.
+    /// 0, 1 if an entry failed (the first is reported as `<stdin>:LINE:COL`), 128 + the signal if interrupted.
     func run() -> Int32 {
         Sigint.reset()
         Sigint.install(.batch)
@@ -45,13 +45,15 @@ struct PipedREPL {
             }
             pending = nil
             if text.allSatisfy(\.isWhitespace) { continue }
+            // As at the terminal: `exit` and `quit` end the session, unless a command has that name.
+            if REPLShell.isExitRequest(text, registry: shell.registry) { break }
             if !execute(text) {
                 Terminal.errLine("dnb: interrupted")
-                return ExitStatus.interrupted.rawValue
+                return Sigint.interruptedStatus
             }
         }
         // An unfinished block at the end of input still runs, to report what is missing.
-        if let pending, !execute(pending) { return ExitStatus.interrupted.rawValue }
+        if let pending, !execute(pending) { return Sigint.interruptedStatus }
 
         guard let first = failures.first else { return ExitStatus.success.rawValue }
         let count = failures.count == 1 ? "1 of \(entries) entries" : "\(failures.count) of \(entries) entries"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DNBLanguage
 
 /// `dnb` / `dnb repl`: the interactive session, or a script read from stdin.
 struct REPLCommand: ParsableCommand {
@@ -11,7 +12,8 @@ struct REPLCommand: ParsableCommand {
                 `save session FILE.dnb` writes the entries that ran as a notebook. Ctrl-C interrupts a running \
                 command or clears the line; Ctrl-D exits.
                 From a pipe (`echo 'print 1' | dnb`): runs each entry without prompts; the exit status is 1 if \
-                any failed (the first failure is reported as <stdin>:LINE:COL), 130 if interrupted.
+                any failed (the first failure is reported as <stdin>:LINE:COL), 130 if interrupted (143 SIGTERM, 129 SIGHUP); \
+                `exit` or `quit` ends the input early.
                 """)
     }
 
@@ -22,8 +24,8 @@ struct REPLCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        global.apply()
-        let shell = REPLShell(outputDirectory: outputDirectory)
+        try global.apply(warnOnly: Terminal.stdinIsTerminal)
+        let shell = REPLShell(outputDirectory: ValueType.expandingTilde(outputDirectory))
         let status: Int32
         if Terminal.stdinIsTerminal {
             status = InteractiveREPL(shell: shell).run()

@@ -22,6 +22,12 @@ final class REPLShell {
         SaveSession.register(in: registry, shell: self)
     }
 
+    /// `exit` or `quit` alone on a line, when no command of that name is registered.
+    static func isExitRequest(_ entry: String, registry: CommandRegistry) -> Bool {
+        let word = entry.trimmingSpaces
+        return ["exit", "quit"].contains(word) && registry.command(named: word) == nil
+    }
+
     /// Runs one complete entry (possibly several lines), echoing output as it
     /// comes and printing any error with its diagnostic. Successful entries
     /// are recorded for `save session`, except the `save` commands themselves.
@@ -37,7 +43,7 @@ final class REPLShell {
         } catch let error as ParseError {
             outcome = .failed(error.diagnostic)
         } catch {
-            outcome = .failed(Diagnostic(message: "\(error)", location: SourceLocation(file: file, line: firstLine, column: 1)))
+            outcome = .failed(Diagnostic(message: describeError(error), location: SourceLocation(file: file, line: firstLine, column: 1)))
         }
         switch outcome {
         case .success:

@@ -12,8 +12,9 @@ struct RunCommand: ParsableCommand {
             abstract: "Run a .dnb notebook and write its report.",
             discussion: """
                 `dnb run FILE.dnb --help` lists the parameters the notebook declares.
-                Exit status: 0 success, 1 a cell failed, 64 usage error, 65 the notebook fails check, 130 interrupted.
-                Ctrl-C stops the run at the next check and writes a partial report; a second Ctrl-C quits at once.
+                Exit status: 0 success, 1 a cell failed, 64 usage error (also: the output folder is in use by another run), \
+                65 the notebook fails check, 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP.
+                Ctrl-C, SIGTERM and SIGHUP stop the run at the next check and write a partial report; a second one quits at once.
                 """)
     }
 
@@ -40,7 +41,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        global.apply()
+        try global.apply()
+        let file = ValueType.expandingTilde(file)
         let notebook: Notebook
         do {
             notebook = try Runner.load(file)
@@ -52,7 +54,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage.rawValue)
         }
 
-        var options = RunOptions(outputDirectory: outputDirectory ?? Self.defaultOutputDirectory(for: file))
+        var options = RunOptions(outputDirectory: outputDirectory.map(ValueType.expandingTilde) ?? Self.defaultOutputDirectory(for: file))
         options.overrides = overrides
         options.keepGoing = keepGoing
         options.environment = EnvironmentReport.current().map { (key: $0.0, value: $0.1) }
@@ -67,6 +69,7 @@ struct RunCommand: ParsableCommand {
         let runner = Runner(registry: CommandRegistry.dnb(workspace: workspace))
         let result = runner.run(notebook, options: options)
         progress.finish(result)
-        throw ExitCode(result.status.rawValue)
+        // 128 + the signal that stopped the run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
+        throw ExitCode(result.status == .interrupted ? Sigint.interruptedStatus : result.status.rawValue)
     }
 }

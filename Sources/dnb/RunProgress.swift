@@ -42,7 +42,8 @@ final class RunProgress {
         if let path = result.reportPath {
             Terminal.out("\(summary(result.status)): \(ran) of \(total) code cells run; report: \(path)\n")
         } else if !result.cells.isEmpty {
-            Terminal.errLine("dnb: no report was written")
+            // The report written before the first cell is still there and says the run did not finish.
+            Terminal.errLine("dnb: the final report could not be written; \(outputDirectory)/report.md is the one from the start of the run")
         }
     }
 

@@ -22,7 +22,12 @@ enum Terminal {
 
     static var stdinIsTerminal: Bool { isatty(STDIN_FILENO) != 0 }
 
+    /// Set once stdout is found closed (EPIPE, e.g. `dnb run … | head -1`):
+    /// dnb stops printing there but keeps working, so the report is still written.
+    nonisolated(unsafe) private static var stdoutClosed = false
+
     private static func write(_ text: String, to descriptor: Int32) {
+        if descriptor == STDOUT_FILENO, stdoutClosed { return }
         var text = text
         text.withUTF8 { buffer in
             var offset = 0
@@ -30,6 +35,7 @@ enum Terminal {
                 let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
+                    if errno == EPIPE, descriptor == STDOUT_FILENO { stdoutClosed = true }
                     return
                 }
                 offset += written

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DNBTestSupport
 
 /// End-to-end tests of the `dnb` executable, run as a subprocess on small
 /// notebooks that use only built-in commands. The binary is looked up next
@@ -10,7 +11,7 @@ struct CLITests {
     // MARK: - dnb run
 
     @Test func runWritesReportWithSections() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["run", "tiny.dnb"], in: dir)
         #expect(result.status == 0, "\(result)")
@@ -26,7 +27,7 @@ struct CLITests {
 
     /// The diffusion commands end to end: a tiny model on synthetic digits, trained, sampled and plotted.
     @Test func diffusionNotebookWritesFiguresWithProvenance() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("mini.dnb", """
             # Mini
 
@@ -56,17 +57,17 @@ struct CLITests {
         #expect(report.contains("Train, then look."))
         #expect(report.contains("## Seeds") && report.contains("mini.dnb:5: seed 3"), "the header names the seed and where it was set")
         for figure in ["loss", "samples"] {
-            let png = try Data(contentsOf: URL(fileURLWithPath: dir.path("out/mini/figures/\(figure).png")))
+            let png = try Data(contentsOf: URL(fileURLWithPath: dir.file("out/mini/figures/\(figure).png")))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(figure).png is a PNG")
             // Provenance text chunks: the command, the seed and the notebook's parameters.
             let text = String(decoding: png.prefix(4096), as: UTF8.self)
             #expect(text.contains("dnb:seed") && text.contains("steps=2"), "\(figure).png provenance")
         }
-        #expect(FileManager.default.fileExists(atPath: dir.path("out/mini/samples.npy")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("out/mini/samples.npy")))
     }
 
     @Test func setOverridesAParameter() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["run", "tiny.dnb", "--set", "epochs=3", "--set", "title=two words", "--out", "custom"], in: dir)
         #expect(result.status == 0, "\(result)")
@@ -77,7 +78,7 @@ struct CLITests {
     }
 
     @Test func unknownSetIsAUsageError() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["run", "tiny.dnb", "--set", "epoch=3"], in: dir)
         #expect(result.status == 64)
@@ -85,7 +86,7 @@ struct CLITests {
     }
 
     @Test func failingCellGivesExit1AndPartialReport() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("bad.dnb", Notebooks.failing)
         let result = try CLIBinary.run(["run", "bad.dnb"], in: dir)
         #expect(result.status == 1, "\(result)")
@@ -97,7 +98,7 @@ struct CLITests {
     }
 
     @Test func keepGoingRunsTheRest() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("bad.dnb", Notebooks.failing)
         let result = try CLIBinary.run(["run", "bad.dnb", "--keep-going"], in: dir)
         #expect(result.status == 1)
@@ -105,7 +106,7 @@ struct CLITests {
     }
 
     @Test func runHelpListsTheNotebookParameters() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["run", "tiny.dnb", "--help"], in: dir)
         #expect(result.status == 0, "\(result)")
@@ -114,11 +115,14 @@ struct CLITests {
         #expect(result.stdout.contains("Number of epochs (default: 2)"))
         #expect(result.stdout.contains("--set title=<string>"))
         // Nothing ran.
-        #expect(!FileManager.default.fileExists(atPath: dir.path("out")))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out")))
     }
 
-    @Test func sigintStopsTheRunWithAPartialReport() throws {
-        let dir = try CLITempDir()
+    /// Ctrl-C, and the signals timeouts and batch schedulers (SIGTERM) or a closed terminal (SIGHUP)
+    /// send, all stop the run at the next check with a partial report and 128 + the signal.
+    @Test(arguments: [(SIGINT, "interrupted"), (SIGTERM, "interrupted by SIGTERM"), (SIGHUP, "interrupted by SIGHUP")])
+    func aStopSignalEndsTheRunWithAPartialReport(signal: Int32, message: String) throws {
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("long.dnb", Notebooks.long)
         let process = try CLIBinary.start(["run", "long.dnb"], in: dir)
         // Foundation may start children with signals blocked: SIGKILL always works.
@@ -131,22 +135,176 @@ struct CLITests {
             Thread.sleep(forTimeInterval: 0.05)
         }
         Thread.sleep(forTimeInterval: 0.3)
-        process.interrupt()
+        kill(process.processIdentifier, signal)
         let deadline = Date().addingTimeInterval(60)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        #expect(!process.isRunning, "dnb did not stop after SIGINT")
+        #expect(!process.isRunning, "dnb did not stop after signal \(signal)")
         guard !process.isRunning else { return }
         #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 130)
+        #expect(process.terminationStatus == 128 + signal)
         let report = try dir.read("out/long/report.md")
         #expect(report.contains("> **Run interrupted at cell 2 (spin)"))
+        #expect(report.contains(": \(message)"), "report: \(report)")
         #expect(!(try dir.read("stdout.txt")).contains("after"))
+    }
+
+    /// `dnb run … | head -1` once died of SIGPIPE with no report at all.
+    @Test func aClosedStdoutStillGetsTheReportWritten() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("chatty.dnb", "```dnb\nfor i in 1..2000 {\n  print $i\n}\n```\n\n```dnb id=last\nprint done\n```\n")
+        let process = Process()
+        // The test runner may ignore SIGPIPE, and children inherit that: env restores the default,
+        // so this test fails unless dnb ignores SIGPIPE itself.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["--default-signal=PIPE", CLIBinary.url!.path, "run", "chatty.dnb"]
+        process.currentDirectoryURL = dir.url
+        process.environment = ProcessInfo.processInfo.environment.merging(["DNB_THREADS": "1"]) { _, new in new }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try? pipe.fileHandleForWriting.close()
+        // Read the first bytes, as `head -1` does, then close the pipe.
+        _ = pipe.fileHandleForReading.readData(ofLength: 1)
+        try pipe.fileHandleForReading.close()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "dnb died of signal \(process.terminationStatus)")
+        #expect(process.terminationStatus == 0)
+        let report = try dir.read("out/chatty/report.md")
+        #expect(report.contains("<sub>cell 2 (last)"), "the run went on to its last cell")
+    }
+
+    /// A full disk is found before the first cell (the report saying the run started is written
+    /// first), not after every cell ran. RLIMIT_FSIZE makes every write to a file fail with EFBIG
+    /// without root; stdout and stderr are pipes, which it does not limit.
+    @Test func aFullDiskIsFoundBeforeAnyCellRuns() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("tiny.dnb", Notebooks.tiny)
+        let result = try CLIBinary.runWithFileSizeLimit(blocks: 0, ["run", "tiny.dnb", "--out", "res"], in: dir)
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stderr.contains("cannot write res/report.md: File too large"), "\(result)")
+        #expect(!result.stdout.contains("[1/2]"), "no cell ran")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("res")) == [".dnb-lock"], "no temporary file is left behind")
+    }
+
+    /// libpng reports a failed write as "Write Error"; the message must give the cause.
+    @Test func aFigureThatCannotBeWrittenSaysWhy() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        // 16 images of 28×28 noise as float32 NHWC .npy: their grid is an 8 KB PNG, beyond stdio's
+        // 4 KB buffer, so the failure comes from libpng's own write, not from the final flush.
+        var generator = SystemRandomNumberGenerator()
+        let values = (0..<(16 * 28 * 28)).map { _ in Float.random(in: 0...1, using: &generator) }
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (16, 28, 28, 1), }"
+        header += String(repeating: " ", count: 127 - 10 - header.utf8.count) + "\n"
+        var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8))
+        values.withUnsafeBufferPointer { npy.append(Data(buffer: $0)) }
+        try npy.write(to: URL(fileURLWithPath: dir.file("noise.npy")))
+        try dir.write("png.dnb", "```dnb\nload tensor name=img path=\(dir.file("noise.npy"))\nplot images name=img\n```\n")
+        // 4 blocks of 512 bytes: the report saying the run started fits, the 8 KB figure does not.
+        let result = try CLIBinary.runWithFileSizeLimit(blocks: 4, ["run", "png.dnb", "--out", "res"], in: dir)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("png.dnb:3:1: cannot write PNG \(dir.file("res/figures/img.png")): File too large"), "\(result)")
+    }
+
+    @Test func unusableOutputFoldersAreUsageErrors() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("tiny.dnb", Notebooks.tiny)
+        try dir.write("afile", "not a folder")
+        for (out, message) in [("", "the output folder is an empty path"), ("afile", "cannot create folder afile: a file of that name exists")] {
+            let result = try CLIBinary.run(["run", "tiny.dnb", "--out", out], in: dir)
+            #expect(result.status == 64, "\(result)")
+            #expect(result.stderr.contains(message), "\(result)")
+            #expect(!result.stdout.contains("[1/2]"), "no cell ran")
+        }
+    }
+
+    /// Two runs on one folder once replaced each other's report and mixed their figures.
+    @Test func aSecondRunOnTheSameOutputFolderIsRefused() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("long.dnb", Notebooks.long)
+        try dir.write("tiny.dnb", Notebooks.tiny)
+        let first = try CLIBinary.start(["run", "long.dnb", "--out", "shared"], in: dir)
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        let started = Date()
+        while !((try? dir.read("stdout.txt"))?.contains("[2/3] spin") ?? false) {
+            guard first.isRunning, Date().timeIntervalSince(started) < 60 else { Issue.record("the first run did not start"); return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        // The second run works in a folder of its own, so that its stdout.txt is not the first run's.
+        let other = try TemporaryDirectory("dnb-cli")
+        try other.write("tiny.dnb", Notebooks.tiny)
+        let second = try CLIBinary.run(["run", "tiny.dnb", "--out", dir.file("shared")], in: other)
+        #expect(second.status == 64)
+        #expect(second.stderr.contains("\(dir.file("shared")) is in use by another dnb process (as the output folder of a run)"), "\(second)")
+        #expect(!second.stdout.contains("[1/2]"), "the second run ran nothing")
+        kill(first.processIdentifier, SIGTERM)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 143)
+        let report = try dir.read("shared/report.md")
+        #expect(report.hasPrefix("# Long\n") && report.contains("Run interrupted at cell 2 (spin)"), "the first run's report is whole")
+        // Once the first run ended, the folder is free again.
+        #expect(try CLIBinary.run(["run", "tiny.dnb", "--out", dir.file("shared")], in: other).status == 0)
+    }
+
+    @Test func tildeIsTheHomeFolderInOutAndPathValues() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("where.dnb", "```dnb\nparam data: path = \"~/mnist\"\nprint $data\n```\n")
+        let home = dir.file("home")
+        let result = try CLIBinary.run(["run", "where.dnb", "--out", "~/runs/w"], environment: ["HOME": home], in: dir)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("\n\(home)/mnist\n"), "\(result)")
+        #expect(FileManager.default.fileExists(atPath: home + "/runs/w/report.md"))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("~")), "no literal ~ folder")
+    }
+
+    @Test func aBadThreadsEnvironmentIsAUsageError() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("tiny.dnb", Notebooks.tiny)
+        let result = try CLIBinary.run(["run", "tiny.dnb"], environment: ["DNB_THREADS": "abc"], in: dir)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("DNB_THREADS=abc is not a number of cores"), "\(result)")
+        // --threads decides, so the variable is not consulted.
+        #expect(try CLIBinary.run(["run", "tiny.dnb", "--threads", "1"], environment: ["DNB_THREADS": "abc"], in: dir).status == 0)
+    }
+
+    /// 10,000 nested `for` or 100,000 `[` overflowed the stack in check, run and the REPL.
+    @Test func deepNestingAndHugeRangesAreLocatedErrors() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let loops = String(repeating: "for i in 1..1 {\n", count: 10_000) + String(repeating: "}\n", count: 10_000)
+        try dir.write("loops.dnb", "```dnb\n" + loops + "```\n")
+        try dir.write("lists.dnb", "```dnb\nprint " + String(repeating: "[", count: 100_000) + "\n```\n")
+        try dir.write("range.dnb", "```dnb\nfor i in 1..9223372036854775807 {\n  print $i\n}\n```\n")
+        let expected = [
+            "loops.dnb": "loops.dnb:102:15: '{' nests deeper than 100 levels",
+            "lists.dnb": "lists.dnb:2:107: '[' nests deeper than 100 levels",
+            "range.dnb": "range.dnb:2:10: range 1..9223372036854775807 has 9223372036854775807 values",
+        ]
+        for (file, message) in expected {
+            for subcommand in ["check", "run"] {
+                let result = try CLIBinary.run([subcommand, file], in: dir)
+                #expect(result.status == 65, "\(subcommand) \(file): \(result)")
+                #expect(result.stderr.contains(message), "\(subcommand) \(file): \(result)")
+            }
+        }
+        let piped = try CLIBinary.run([], stdin: "print " + String(repeating: "[", count: 100_000) + "\nprint alive\n", in: dir)
+        #expect(piped.status == 1, "\(piped)")
+        #expect(piped.stderr.contains("<stdin>:1:107: '[' nests deeper than 100 levels"))
+        #expect(piped.stdout == "alive\n")
+    }
+
+    @Test func exitAndQuitEndPipedInput() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        for word in ["exit", "quit"] {
+            let result = try CLIBinary.run([], stdin: "print 1\n\(word)\nprint 2\n", in: dir)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == "1\n")
+        }
     }
 
     // MARK: - dnb check
 
     @Test func checkReportsEveryProblemWithPosition() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("invalid.dnb", Notebooks.invalid)
         let result = try CLIBinary.run(["check", "invalid.dnb"], in: dir)
         #expect(result.status == 65)
@@ -155,7 +313,7 @@ struct CLITests {
     }
 
     @Test func checkAcceptsAGoodNotebook() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("tiny.dnb", Notebooks.tiny)
         let result = try CLIBinary.run(["check", "tiny.dnb"], in: dir)
         #expect(result.status == 0, "\(result)")
@@ -163,17 +321,17 @@ struct CLITests {
     }
 
     @Test func runRefusesANotebookThatFailsCheck() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("invalid.dnb", Notebooks.invalid)
         let result = try CLIBinary.run(["run", "invalid.dnb"], in: dir)
         #expect(result.status == 65)
-        #expect(!FileManager.default.fileExists(atPath: dir.path("out/invalid/report.md")))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out/invalid/report.md")))
     }
 
     // MARK: - piped REPL
 
     @Test func pipedCommandsRun() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let result = try CLIBinary.run([], stdin: "print 1\nlet n = 3\nfor i in 1..$n {\n  print \"i={i}\"\n}\n", in: dir)
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout == "1\ni=1\ni=2\ni=3\n")
@@ -181,7 +339,7 @@ struct CLITests {
     }
 
     @Test func pipedBadLineFailsWithPosition() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let result = try CLIBinary.run(["repl"], stdin: "print 1\nprnt 2\nprint 3\n", in: dir)
         #expect(result.status == 1)
         #expect(result.stdout == "1\n3\n")
@@ -190,14 +348,14 @@ struct CLITests {
     }
 
     @Test func threadsOptionReachesTheEngine() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let result = try CLIBinary.run(["--threads", "1"], stdin: "env\n", in: dir)
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("(dnb uses 1)"))
     }
 
     @Test func versionFlag() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let result = try CLIBinary.run(["--version"], in: dir)
         #expect(result.status == 0)
         #expect(result.stdout.first?.isNumber == true)
@@ -314,21 +472,23 @@ enum CLIBinary {
         "the dnb executable is not built next to the tests: run `swift build --product dnb` (same configuration) or set DNB_BINARY"
 
     /// Starts dnb with stdout and stderr going to `stdout.txt` / `stderr.txt` in `dir`.
-    static func start(_ arguments: [String], stdin: String? = nil, in dir: CLITempDir) throws -> Process {
+    static func start(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
+                      in dir: TemporaryDirectory) throws -> Process {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
         process.currentDirectoryURL = dir.url
         var environment = ProcessInfo.processInfo.environment
-        environment["XDG_STATE_HOME"] = dir.path("state")
+        environment["XDG_STATE_HOME"] = dir.file("state")
         environment["DNB_THREADS"] = "1"
+        environment.merge(extra) { _, new in new }
         process.environment = environment
-        FileManager.default.createFile(atPath: dir.path("stdout.txt"), contents: nil)
-        FileManager.default.createFile(atPath: dir.path("stderr.txt"), contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: dir.url.appendingPathComponent("stdout.txt"))
-        process.standardError = try FileHandle(forWritingTo: dir.url.appendingPathComponent("stderr.txt"))
+        FileManager.default.createFile(atPath: dir.file("stdout.txt"), contents: nil)
+        FileManager.default.createFile(atPath: dir.file("stderr.txt"), contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("stdout.txt")))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("stderr.txt")))
         if let stdin {
-            let input = dir.path("stdin.txt")
+            let input = dir.file("stdin.txt")
             FileManager.default.createFile(atPath: input, contents: Data(stdin.utf8))
             process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
         } else {
@@ -338,31 +498,32 @@ enum CLIBinary {
         return process
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil, in dir: CLITempDir) throws -> CLIResult {
-        let process = try start(arguments, stdin: stdin, in: dir)
+    /// Runs dnb with RLIMIT_FSIZE set to `blocks` × 512 bytes, the way a full disk behaves without
+    /// root: writes to files beyond it fail with EFBIG (`trap '' XFSZ` keeps the signal from killing
+    /// dnb; the ignored disposition survives exec). stdout and stderr are pipes, which it does not limit.
+    static func runWithFileSizeLimit(blocks: Int, _ arguments: [String], in dir: TemporaryDirectory) throws -> CLIResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "trap '' XFSZ; ulimit -f \(blocks); exec \"$@\"", "sh", url!.path] + arguments
+        process.currentDirectoryURL = dir.url
+        process.environment = ProcessInfo.processInfo.environment.merging(["DNB_THREADS": "1"]) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Outputs are a few lines, well within a pipe's buffer, so reading after the exit cannot block dnb.
+        process.waitUntilExit()
+        return CLIResult(status: process.terminationStatus,
+                         stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                         stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+                    in dir: TemporaryDirectory) throws -> CLIResult {
+        let process = try start(arguments, stdin: stdin, environment: environment, in: dir)
         process.waitUntilExit()
         return CLIResult(status: process.terminationStatus, stdout: try dir.read("stdout.txt"), stderr: try dir.read("stderr.txt"))
     }
 }
 
-/// A fresh directory under the system's temporary directory, removed when released.
-final class CLITempDir {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("dnb-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
-
-    func write(_ relative: String, _ text: String) throws {
-        try text.write(toFile: path(relative), atomically: true, encoding: .utf8)
-    }
-
-    func read(_ relative: String) throws -> String {
-        try String(contentsOfFile: path(relative), encoding: .utf8)
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DNBTestSupport
 
 /// The REPL as a person at a terminal meets it: keystrokes go through a pseudo-terminal, so readline
 /// runs for real (completion, history, line editing) and Ctrl-C reaches dnb as SIGINT from the terminal.
@@ -7,7 +8,7 @@ import Testing
 @Suite("REPL at a pseudo-terminal", .enabled(if: CLIBinary.url != nil && TerminalSession.scriptAvailable, CLIBinary.missingMessage))
 struct REPLTerminalTests {
     @Test func tabCompletesCommandsArgumentNamesValuesAndFiles() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("my-weights.safetensors", "")
         let repl = try TerminalSession(in: dir)
         try repl.waitFor("dnb> ")
@@ -30,7 +31,7 @@ struct REPLTerminalTests {
     }
 
     @Test func historyPersistsAcrossSessionsAndIsSharedByConcurrentOnes() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let first = try TerminalSession(in: dir), second = try TerminalSession(in: dir)
         try first.waitFor("dnb> ")
         try second.waitFor("dnb> ")
@@ -52,7 +53,7 @@ struct REPLTerminalTests {
     }
 
     @Test func multiLineBlocksUseTheContinuationPrompt() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let repl = try TerminalSession(in: dir)
         try repl.waitFor("dnb> ")
         repl.type("for i in 1..3 {\r")
@@ -64,7 +65,7 @@ struct REPLTerminalTests {
     }
 
     @Test func ctrlCStopsTrainingKeepsTheStateAndClearsAHalfTypedLine() throws {
-        let dir = try CLITempDir()
+        let dir = try TemporaryDirectory("dnb-cli")
         let repl = try TerminalSession(in: dir)
         try repl.waitFor("dnb> ")
         repl.type("""
@@ -81,7 +82,7 @@ struct REPLTerminalTests {
         // The losses of the interrupted run are still there to plot.
         repl.type("plot loss\r")
         try repl.waitFor("[figure] out/repl/figures/loss.png: Training loss over ")
-        #expect(FileManager.default.fileExists(atPath: dir.path("out/repl/figures/loss.png")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("out/repl/figures/loss.png")))
         // Ctrl-C at the prompt abandons the typed line: the Enter after it runs nothing.
         repl.type("print \"never\"")
         try repl.waitFor("print \"never\"")
@@ -91,6 +92,46 @@ struct REPLTerminalTests {
         try repl.waitFor("\nalive\n")
         #expect(!repl.screen.contains("never\n"))
         #expect(try repl.finish() == 0)
+    }
+
+    /// Input that once killed the REPL (stack overflow, abort on allocation) or that it mishandled:
+    /// after each, it answers the next entry. `exit` leaves with 0, and SIGTERM with 143.
+    @Test func hostileEntriesLeaveTheREPLAliveAndAnswering() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        // 150 nested `[` on one line: past the limit the REPL stops waiting for `]` and reports.
+        repl.type("print " + String(repeating: "[", count: 150) + "\r")
+        try repl.waitFor("nests deeper than 100 levels")
+        repl.type("print \"alive-1\"\r")
+        try repl.waitFor("\nalive-1\n")
+        repl.type("for i in 1..9223372036854775807 { print $i }\r")
+        try repl.waitFor("has 9223372036854775807 values; at most 10000000 are allowed")
+        repl.type("param p: int = 1\rparam p: float = 2.0\r")
+        try repl.waitFor("parameter 'p' is declared as float here but as int in an earlier entry")
+        repl.type("print \"alive-2\"\r")
+        try repl.waitFor("\nalive-2\n")
+        #expect(try repl.finish() == 0)
+
+        let second = try TerminalSession(in: dir)
+        try second.waitFor("dnb> ")
+        second.type("exit\r")
+        #expect(try second.waitForExit() == 0)
+
+        // SIGTERM at the prompt: readline restores the terminal, dnb ends with 128 + 15.
+        let third = try TerminalSession(in: dir)
+        try third.waitFor("dnb> ")
+        third.signal(SIGTERM)
+        #expect(try third.waitForExit() == 143)
+
+        // SIGHUP while an entry runs: the entry stops at its next check, then dnb leaves with 128 + 1.
+        let fourth = try TerminalSession(in: dir)
+        try fourth.waitFor("dnb> ")
+        fourth.type("print started; for i in 1..10000000 { let x = $i }\r")
+        try fourth.waitFor("\nstarted\n")
+        fourth.signal(SIGHUP)
+        try fourth.waitFor("interrupted at")
+        #expect(try fourth.waitForExit() == 129)
     }
 }
 
@@ -104,13 +145,13 @@ final class TerminalSession: @unchecked Sendable {
     private let lock = NSLock()
     private var received = Data()
 
-    init(in dir: CLITempDir) throws {
+    init(in dir: TemporaryDirectory) throws {
         process.executableURL = URL(fileURLWithPath: Self.script)
         // -q: no banner; -e: dnb's exit status; -f: flush at once; the log goes nowhere.
         process.arguments = ["-q", "-e", "-f", "-c", "exec '\(CLIBinary.url!.path)'", "/dev/null"]
         process.currentDirectoryURL = dir.url
         var environment = ProcessInfo.processInfo.environment
-        environment["XDG_STATE_HOME"] = dir.path("state")
+        environment["XDG_STATE_HOME"] = dir.file("state")
         environment["DNB_THREADS"] = "1"
         environment["TERM"] = "xterm"
         environment["INPUTRC"] = "/dev/null"  // the user's key bindings must not change what the keys do
@@ -158,11 +199,23 @@ final class TerminalSession: @unchecked Sendable {
     /// Ctrl-D at an empty prompt, then dnb's exit status.
     func finish(timeout: TimeInterval = 30) throws -> Int32 {
         type("\u{4}")
+        return try waitForExit(timeout: timeout)
+    }
+
+    /// Sends `number` to dnb (the child of `script`), not to `script` itself.
+    func signal(_ number: Int32) {
+        let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children",
+                                    encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, number) }
+    }
+
+    /// dnb's exit status once it ends by itself.
+    func waitForExit(timeout: TimeInterval = 30) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         if process.isRunning {
             process.terminate()
-            Issue.record("dnb did not exit on Ctrl-D; the terminal shows:\n\(screen)")
+            Issue.record("dnb did not exit; the terminal shows:\n\(screen)")
             throw TerminalSessionError.timeout
         }
         output.fileHandleForReading.readabilityHandler = nil
