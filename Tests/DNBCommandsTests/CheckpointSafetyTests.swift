@@ -114,8 +114,8 @@ struct CheckpointSafetyTests {
     /// run resuming the previous one; every kill must leave a complete checkpoint that the next run resumes.
     @Test(.enabled(if: CLIBinary.url != nil, CLIBinary.missingMessage))
     func killedWhileCheckpointingResumesFromACompleteCopy() throws {
-        let dir = try CLITempDir()
-        let checkpoint = dir.path("ck")
+        let dir = try TemporaryDirectory()
+        let checkpoint = dir.file("ck")
         var generator = SystemRandomNumberGenerator()
         var steps: [Int] = []
         for round in 0..<4 {
@@ -125,7 +125,7 @@ struct CheckpointSafetyTests {
                 train max_steps=100000 batch_size=4 checkpoint="\(checkpoint)" checkpoint_every=1 progress=false\(round == 0 ? "" : " resume=\"\(checkpoint)\"")
                 ```
                 """)
-            let process = try CLIBinary.start(["run", "loop.dnb", "--out", dir.path("out")], in: dir)
+            let process = try CLIBinary.start(["run", "loop.dnb", "--out", dir.file("out")], in: dir)
             // Wait until this run has written a checkpoint of its own, then kill it within the next 0.4 s
             // (a checkpoint of this model takes a few milliseconds, so kills land before, inside and after writes).
             let deadline = Date().addingTimeInterval(120)
@@ -142,12 +142,12 @@ struct CheckpointSafetyTests {
             #expect(state.step > (steps.last ?? 0), "round \(round) made progress")
             steps.append(state.step)
         }
-        let interpreter = Interpreter(registry: .dnb(workspace: Workspace()), outputDirectory: dir.path("out"), interrupt: Interrupt())
+        let interpreter = Interpreter(registry: .dnb(workspace: Workspace()), outputDirectory: dir.file("out"), interrupt: Interrupt())
         let out = Output()
         try interpreter.run(Self.setup + "\ntrain resume=\"\(checkpoint)\" checkpoint=\"\(checkpoint)\" max_steps=\(steps.last! + 1) progress=false", output: out)
         #expect(out.items.map { $0.plainText() }.joined().contains("resumed from \(checkpoint) at step \(steps.last!)"))
         // The last save cleaned every leftover the kills left beside the checkpoint.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix(".ck.") && $0 != ".ck.dnb-lock" }
-        #expect(leftovers.isEmpty, "\(leftovers.map { ($0, (try? FileManager.default.contentsOfDirectory(atPath: dir.path($0))) ?? []) })")
+        #expect(leftovers.isEmpty, "\(leftovers.map { ($0, (try? FileManager.default.contentsOfDirectory(atPath: dir.file($0))) ?? []) })")
     }
 }

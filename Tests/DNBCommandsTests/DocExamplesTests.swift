@@ -59,7 +59,7 @@ struct DocExamplesTests {
         for document in Self.documents {
             for block in try Self.blocks(in: document) {
                 guard let text = Self.notebook(block) else { continue }
-                let dir = try CLITempDir()
+                let dir = try TemporaryDirectory()
                 try dir.write("example.dnb", text)
                 let where_ = "\(block.document):\(block.line)"
                 let check = try CLIBinary.run(["check", "example.dnb"], in: dir)
@@ -95,7 +95,7 @@ struct DocExamplesTests {
                             arguments[0] = "check"
                             arguments = Array(arguments.prefix(2))
                         }
-                        let dir = try CLITempDir()
+                        let dir = try TemporaryDirectory()
                         let result = try CLIBinary.run(arguments.map { $0.hasPrefix("notebooks/") ? repositoryRoot + "/" + $0 : $0 },
                                                        in: dir)
                         #expect(result.status == 0, "\(where_): `\(line)` → status \(result.status)\n\(result.stderr)")
