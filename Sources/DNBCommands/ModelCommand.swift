@@ -5,24 +5,16 @@ import DNBLanguage
 
 /// `model create | summary | load | save`.
 enum ModelCommand {
+    /// `preset`, then every settable UNet2DModel config key (declared once in UNet2DConfig.keys), then `seed`.
     static let configArguments: [ArgumentSpec] = [
         ArgumentSpec("preset", .string, default: .string("tutorial"), allowed: [.string("tutorial"), .string("small"), .string("diffusers")],
                      help: "starting configuration: tutorial (the notebook's 1.7 M-parameter UNet), small (no attention, (16, 32, 32), 1 layer per block, 8 groups: fast on a CPU), diffusers (UNet2DModel's own defaults)"),
-        ArgumentSpec("sample_size", .int, default: Value.none, help: "image height and width"),
-        ArgumentSpec("in_channels", .int, default: Value.none, help: "channels of the input images"),
-        ArgumentSpec("out_channels", .int, default: Value.none, help: "channels the model predicts"),
-        ArgumentSpec("layers_per_block", .int, default: Value.none, help: "ResNet blocks per down block (up blocks get one more)"),
-        ArgumentSpec("block_out_channels", .list(.int), default: Value.none, help: "channels of each resolution level"),
-        ArgumentSpec("down_block_types", .list(.string), default: Value.none, allowed: UNet2DConfig.supportedDownBlocks.map(Value.string), help: "one per level"),
-        ArgumentSpec("up_block_types", .list(.string), default: Value.none, allowed: UNet2DConfig.supportedUpBlocks.map(Value.string), help: "one per level, deepest first"),
-        ArgumentSpec("attention_head_dim", .int, default: Value.none, help: "channels per attention head (8 in diffusers)"),
-        ArgumentSpec("norm_num_groups", .int, default: Value.none, help: "GroupNorm groups (32 in diffusers)"),
-        ArgumentSpec("norm_eps", .float, default: Value.none, help: "GroupNorm epsilon"),
-        ArgumentSpec("add_attention", .bool, default: Value.none, help: "attention in the middle block"),
-        ArgumentSpec("num_class_embeds", .int, default: Value.none, help: "number of classes for class conditioning (none: unconditional)"),
-        ArgumentSpec("seed", .int, default: Value.none, help: "seed of the initial weights (default: drawn from the session generator)"),
+    ] + UNet2DConfig.keys.filter(\.isArgument).map(\.argumentSpec) + [
+        // UInt64 seeds: negative ones are refused rather than wrapped.
+        ArgumentSpec("seed", .int, default: Value.none, bounds: [.atLeast(0)], help: "seed of the initial weights (default: drawn from the session generator)"),
     ]
 
+    /// The preset with every given key applied through the key table (the same checks as config.json), then validated.
     static func config(_ inv: Invocation) throws -> UNet2DConfig {
         var c: UNet2DConfig
         switch try inv.string("preset") {
@@ -30,18 +22,12 @@ enum ModelCommand {
         case "diffusers": c = UNet2DConfig()
         default: c = .tutorial
         }
-        if let v = try inv.optionalInt("sample_size") { c.sampleSize = v }
-        if let v = try inv.optionalInt("in_channels") { c.inChannels = v }
-        if let v = try inv.optionalInt("out_channels") { c.outChannels = v }
-        if let v = try inv.optionalInt("layers_per_block") { c.layersPerBlock = v }
-        if inv.isGiven("block_out_channels") { c.blockOutChannels = try inv.intList("block_out_channels") }
-        if inv.isGiven("down_block_types") { c.downBlockTypes = try inv.stringList("down_block_types") }
-        if inv.isGiven("up_block_types") { c.upBlockTypes = try inv.stringList("up_block_types") }
-        if let v = try inv.optionalInt("attention_head_dim") { c.attentionHeadDim = v }
-        if let v = try inv.optionalInt("norm_num_groups") { c.normNumGroups = v }
-        if let v = try inv.optionalDouble("norm_eps") { c.normEps = v }
-        if inv.isGiven("add_attention") { c.addAttention = try inv.bool("add_attention") }
-        if let v = try inv.optionalInt("num_class_embeds") { c.numClassEmbeds = v }
+        for key in UNet2DConfig.keys where key.isArgument && inv.isGiven(key.name) {
+            do { try key.set(jsonValue(try inv.value(key.name)), in: &c) } catch let error as ModelError {
+                throw ArgumentError(argument: key.name, error.description)
+            }
+        }
+        try c.validate()
         return c
     }
 
@@ -112,5 +98,41 @@ extension UNet2DConfig {
         c.upBlockTypes = ["UpBlock2D", "UpBlock2D", "UpBlock2D"]
         c.addAttention = false
         return c
+    }
+}
+
+extension ConfigKey {
+    /// The key as an argument of `model create` / `scheduler create`: optional (the preset's value when not given),
+    /// with the key's limits as bounds and its choices as allowed values, so `check`, the binder and help share them.
+    var argumentSpec: ArgumentSpec {
+        let type: ValueType = switch kind {
+        case .int: .int
+        case .float: .float
+        case .bool: .bool
+        case .string: .string
+        case .intList: .list(.int)
+        case .stringList: .list(.string)
+        }
+        let bounds: [ArgumentSpec.Bound] = limits.map {
+            switch $0 {
+            case .atLeast(let b): .atLeast(b)
+            case .above(let b): .above(b)
+            case .atMost(let b): .atMost(b)
+            case .below(let b): .below(b)
+            }
+        }
+        return ArgumentSpec(name, type, default: Value.none, allowed: allowed?.map(Value.string), bounds: bounds, help: help)
+    }
+}
+
+/// A language value as the JSON value a config key reads (what JSONSerialization gives for config.json).
+func jsonValue(_ value: Value) -> Any {
+    switch value {
+    case .int(let n): NSNumber(value: n)
+    case .float(let x): NSNumber(value: x)
+    case .string(let s): s
+    case .bool(let b): b
+    case .list(let items): items.map(jsonValue)
+    case .none: NSNull()
     }
 }

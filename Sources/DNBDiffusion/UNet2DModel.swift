@@ -21,7 +21,7 @@ public final class UNet2DModel {
         var rng = RandomGenerator(seed: seed)
         let root = ParameterScope(parameters)
         let channels = config.blockOutChannels
-        let tembChannels = channels[0] * 4
+        let tembChannels = config.timeEmbeddingChannels
         convIn = Conv2d(root("conv_in"), inChannels: config.inChannels, outChannels: channels[0], kernelSize: 3, padding: 1, rng: &rng)
         timeLinear1 = Linear(root("time_embedding")("linear_1"), inFeatures: channels[0], outFeatures: tembChannels, rng: &rng)
         timeLinear2 = Linear(root("time_embedding")("linear_2"), inFeatures: tembChannels, outFeatures: tembChannels, rng: &rng)
