@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 import DNBEngine
 import DNBDiffusion
 import DNBLanguage
@@ -38,6 +39,9 @@ enum ModelCommand {
             """, verbs: [
             CommandSpec("create", summary: "Build a new model with freshly initialised weights", arguments: configArguments) { inv, ctx in
                 let config = try config(inv)
+                // Weights in float32, and as much again for the initialisation's random draws.
+                try MemoryBudget.check(config.estimatedParameterCount * 4 * 2, for: "model create with block_out_channels \(config.blockOutChannels)",
+                                       advice: "use fewer or smaller block_out_channels or fewer layers_per_block")
                 let seed = try inv.optionalInt("seed").map(UInt64.init) ?? ws.rng.next()
                 let model = try UNet2DModel(config: config, seed: seed)
                 ws.model = model
@@ -47,14 +51,14 @@ enum ModelCommand {
                               (config.numClassEmbeds.map { ", \($0) classes" } ?? ""))
             },
             CommandSpec("summary", summary: "Modules and parameter counts, like torchinfo's summary(model)",
-                        arguments: [ArgumentSpec("depth", .int, default: .int(3), help: "how deep to list modules")],
+                        arguments: [ArgumentSpec("depth", .int, default: .int(3), bounds: [.atLeast(1)], help: "how deep to list modules")],
                         prerequisite: { _ = try ws.requireModel() }) { inv, ctx in
                 ctx.out.write(ModelSummary(try ws.requireModel(), depth: try inv.int("depth")).text + "\n")
             },
             CommandSpec("predict", summary: "Apply the model once: the predicted noise for a kept batch at given timesteps", arguments: [
                 ArgumentSpec("name", .string, help: "the kept batch to feed (see `load tensor`)"),
-                ArgumentSpec("timesteps", .list(.int), help: "one timestep for all images, or one per image"),
-                ArgumentSpec("classes", .list(.int), default: Value.none, help: "class labels (class-conditional models)"),
+                ArgumentSpec("timesteps", .list(.int), bounds: [.atLeast(0)], help: "one timestep for all images, or one per image"),
+                ArgumentSpec("classes", .list(.int), default: Value.none, bounds: [.atLeast(0)], help: "class labels, below num_class_embeds (class-conditional models)"),
                 ArgumentSpec("into", .string, default: .string("prediction"), help: "the name to keep the output under"),
             ], prerequisite: { _ = try ws.requireModel() }) { inv, ctx in
                 let model = try ws.requireModel()
@@ -62,6 +66,7 @@ enum ModelCommand {
                 guard let x = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
                 let timesteps = try inv.intList("timesteps").map(Float.init)
                 let labels = inv.isGiven("classes") ? try inv.intList("classes") : nil
+                try SampleCommands.checkMemory(model, images: x.shape.first ?? 0, keptPerImage: 2, "model predict of '\(name)' \(x.shape)")
                 let y = try withNoGrad { try model(x, timesteps: timesteps, classLabels: labels) }
                 ws.tensors[try inv.string("into")] = y
                 ctx.out.print("kept the prediction for '\(name)' \(x.shape) as '\(try inv.string("into"))'")
@@ -72,6 +77,7 @@ enum ModelCommand {
                 ws.model = model
                 ws.training = nil
                 ctx.out.print("loaded UNet2DModel with \(grouped(model.parameters.count)) parameters from \(try inv.string("path"))")
+                warnAboutNonFiniteWeights(model, ctx)
             },
             CommandSpec("save", summary: "Save the model as a diffusers folder",
                         arguments: [ArgumentSpec("path", .path, help: "the folder (created if needed; relative paths are in the output directory)"),
@@ -99,6 +105,15 @@ extension UNet2DConfig {
         c.addAttention = false
         return c
     }
+}
+
+/// Loading stays possible (to inspect a diverged run), but NaN or infinite weights are named with their counts.
+func warnAboutNonFiniteWeights(_ model: UNet2DModel, _ ctx: CommandContext) {
+    let bad = model.parameters.nonFinite()
+    guard !bad.isEmpty else { return }
+    let listed = bad.prefix(5).map { "\($0.name) (\(grouped($0.count)))" }.joined(separator: ", ") + (bad.count > 5 ? ", and \(bad.count - 5) more" : "")
+    let total = bad.reduce(0) { $0 + $1.count }
+    ctx.out.print("warning: \(grouped(total)) weight\(total == 1 ? " is" : "s are") NaN or infinite in \(bad.count) tensor\(bad.count == 1 ? "" : "s"): \(listed); predictions will be NaN")
 }
 
 extension ConfigKey {

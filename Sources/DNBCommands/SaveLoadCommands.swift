@@ -56,6 +56,7 @@ enum SaveLoadCommands {
                 ], prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
                     let path = outputPath(try inv.string("path"), ctx)
                     try TrainingCheckpoint.restore(ws, from: path, schedule: try ws.requireSchedule())
+                    warnAboutNonFiniteWeights(try ws.requireModel(), ctx)
                     ctx.out.print("restored the training state of step \(ws.training!.trainer.step) from \(path); `train` continues it")
                 },
             ]),

@@ -43,7 +43,7 @@ enum SchedulerCommand {
                 ctx.out.print("\(ddim ? "DDIMScheduler" : "DDPMScheduler"): T = \(config.numTrainTimesteps), \(config.betaSchedule) β from \(s.betas[0]) to \(s.betas[last]), ᾱ from \(s.alphasCumprod[0]) to \(s.alphasCumprod[last])")
             },
             CommandSpec("timesteps", summary: "Set n inference steps, list the timesteps and explain them",
-                        arguments: [ArgumentSpec("steps", .int, help: "number of inference steps")],
+                        arguments: [ArgumentSpec("steps", .int, bounds: [.atLeast(1)], help: "number of inference steps (at most num_train_timesteps)")],
                         prerequisite: { _ = try ws.requireScheduler() }) { inv, ctx in
                 let s = try ws.requireScheduler()
                 try s.setTimesteps(try inv.int("steps"))
@@ -54,8 +54,8 @@ enum SchedulerCommand {
                 `timesteps` (scheduler.add_noise: √ᾱₜ·x + √(1 − ᾱₜ)·noise), one row per image and one column per \
                 timestep, and prints how much signal and noise each timestep keeps. The results are kept as `noisy`.
                 """, arguments: [
-                ArgumentSpec("timesteps", .list(.int), default: .list([0, 50, 100, 200, 400, 600, 800, 999].map { .int($0) }), help: "the timesteps to show"),
-                ArgumentSpec("n", .int, default: .int(3), help: "how many images"),
+                ArgumentSpec("timesteps", .list(.int), default: .list([0, 50, 100, 200, 400, 600, 800, 999].map { .int($0) }), bounds: [.atLeast(0)], help: "the timesteps to show (below num_train_timesteps)"),
+                ArgumentSpec("n", .int, default: .int(3), bounds: [.atLeast(1)], help: "how many images"),
                 ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test")], help: "where the images come from"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/ (default: add_noise)"),
             ], prerequisite: { _ = try ws.requireScheduler(); _ = try ws.requireData() }) { inv, ctx in
@@ -67,7 +67,7 @@ enum SchedulerCommand {
                 }
                 let split = try inv.string("split")
                 guard let set = split == "train" ? data.train : data.test else { throw MissingPrerequisite("no \(split) split loaded") }
-                let n = min(try SampleCommands.positive(inv, "n"), set.count)
+                let n = min(try inv.int("n"), set.count)
                 let clean = set.images(Array(ws.rng.permutation(set.count).prefix(n)))
                 let noise = ws.rng.normalTensor(clean.shape)
                 let columns = try timesteps.map { t in try scheduler.schedule.addNoise(clean, noise: noise, timesteps: Array(repeating: t, count: n)) }

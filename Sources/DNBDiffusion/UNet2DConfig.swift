@@ -278,11 +278,13 @@ public struct UNet2DConfig: Equatable, Sendable, DiffusersConfig {
         return total
     }
 
-    /// Bytes of activations per image of `imageSize`² pixels, within a factor of ~2 of what the engine allocates
-    /// (bench/README.md's peak-memory column). Training keeps every layer's output for backward: about 10 maps of
-    /// H·W·C floats per ResNet (norms, activations, convolutions, residual) and 8 per attention (norm, q, k, v,
-    /// output, projection, residual). Inference keeps the skip connections of the down path plus a working set of
-    /// a few maps and one 3 × 3 im2col buffer (9 maps) at the largest level.
+    /// Bytes of activations per image of `imageSize`² pixels, within a factor of ~2 of what the engine allocates.
+    /// Training keeps every layer's output for backward: about 7 maps of H·W·C floats per ResNet (norms,
+    /// activations, convolutions, residual) and 8 per attention (norm, q, k, v, output, projection, residual).
+    /// Inference keeps the skip connections of the down path plus a working set of ~20 maps at the largest level
+    /// (layer outputs, GroupNorm statistics, one 3 × 3 im2col buffer of 9 maps). Measured with /usr/bin/time on the
+    /// tutorial model at 32 × 32 (debug build, 50 MB baseline): `sample n=256` peaked at 948 MB, 3.5 MB per image
+    /// against 3.3 MB estimated; `train batch_size=128` at 1.53 GB, 11.5 MB per image against 14.4 MB estimated.
     public func activationBytes(imageSize: Int, training: Bool) -> Double {
         let layers = Double(layersPerBlock), last = blockOutChannels.count - 1
         var floats = 0.0, largest = 0.0
@@ -293,9 +295,9 @@ public struct UNet2DConfig: Equatable, Sendable, DiffusersConfig {
             let attentions = (downBlockTypes[i].hasPrefix("Attn") ? layers : 0) + (upBlockTypes[last - i].hasPrefix("Attn") ? layers + 1 : 0)
             // Up-block maps carry skip + previous channels in: 1.5 maps per ResNet on average.
             let resnets = layers + 1.5 * (layers + 1) + (i == last ? 2 : 0)
-            floats += training ? map * (10 * resnets + 8 * attentions) : map * (layers + 1)
+            floats += training ? map * (7 * resnets + 8 * attentions) : map * (layers + 1)
         }
-        floats += (training ? 9 : 12) * largest
+        floats += (training ? 9 : 20) * largest
         return floats * Double(MemoryLayout<Float>.size)
     }
 
@@ -309,6 +311,10 @@ public struct UNet2DConfig: Equatable, Sendable, DiffusersConfig {
         guard blockOutChannels.count <= 30 else { throw ModelError.invalidConfig("block_out_channels has \(blockOutChannels.count) levels; at most 30 (each halves the image)") }
         var copy = self
         for key in Self.keys { try key.set(key.value(in: self), in: &copy) }
+        // The sinusoidal embedding divides by half of block_out_channels[0] minus freq_shift (diffusers' get_timestep_embedding).
+        guard freqShift < blockOutChannels[0] / 2 else {
+            throw ModelError.invalidConfig("freq_shift \(freqShift) must be below half of block_out_channels[0] (\(blockOutChannels[0] / 2)): the embedding divides by their difference")
+        }
         for c in blockOutChannels where c % normNumGroups != 0 {
             throw ModelError.invalidConfig("norm_num_groups \(normNumGroups) must divide every block_out_channels \(blockOutChannels)")
         }

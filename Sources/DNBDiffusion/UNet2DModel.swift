@@ -76,8 +76,12 @@ public final class UNet2DModel {
                                               downscaleFreqShift: Float(config.freqShift))
         var emb = try timeLinear2(try silu(try timeLinear1(projected)))
         if let classEmbedding {
+            let k = classEmbedding.weight.shape[0]
             guard let labels = classLabels, labels.count == n else {
-                throw ModelError.input("this model is class-conditional (num_class_embeds \(config.numClassEmbeds!)): give one class label per image")
+                throw ModelError.input("this model is class-conditional (num_class_embeds \(k)): give one class label per image")
+            }
+            if let bad = labels.first(where: { $0 < 0 || $0 >= k }) {
+                throw ModelError.input("class label \(bad) is outside 0…\(k - 1) (num_class_embeds \(k))")
             }
             emb = try add(emb, try classEmbedding(labels))
         } else if classLabels != nil {
