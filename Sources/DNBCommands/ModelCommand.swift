@@ -37,7 +37,10 @@ enum ModelCommand {
             A diffusers UNet2DModel that predicts the noise in an image at a timestep. Arguments use diffusers' \
             config names; a folder saved here loads in diffusers' UNet2DModel.from_pretrained and back.
             """, verbs: [
-            CommandSpec("create", summary: "Build a new model with freshly initialised weights", arguments: configArguments) { inv, ctx in
+            CommandSpec("create", summary: "Build a new model with freshly initialised weights", help: """
+                Starts from `preset` and changes the keys given; every other key keeps the preset's value. The keys, \
+                their limits and meanings are those of diffusers' UNet2DModel config.json.
+                """, arguments: configArguments) { inv, ctx in
                 let config = try config(inv)
                 // Weights in float32, and as much again for the initialisation's random draws.
                 try MemoryBudget.check(config.estimatedParameterCount * 4 * 2, for: "model create with block_out_channels \(config.blockOutChannels)",
@@ -117,9 +120,12 @@ func warnAboutNonFiniteWeights(_ model: UNet2DModel, _ ctx: CommandContext) {
 }
 
 extension ConfigKey {
-    /// The key as an argument of `model create` / `scheduler create`: optional (the preset's value when not given),
-    /// with the key's limits as bounds and its choices as allowed values, so `check`, the binder and help share them.
-    var argumentSpec: ArgumentSpec {
+    /// The key as an argument of `model create` (whose default is the preset's value, shown as none) or
+    /// `scheduler create` (whose default is diffusers'), with the key's limits as bounds and its choices as allowed
+    /// values, so `check`, the binder and help share them.
+    var argumentSpec: ArgumentSpec { argumentSpec(default: nil) }
+
+    func argumentSpec(default config: Config?) -> ArgumentSpec {
         let type: ValueType = switch kind {
         case .int: .int
         case .float: .float
@@ -136,7 +142,19 @@ extension ConfigKey {
             case .below(let b): .below(b)
             }
         }
-        return ArgumentSpec(name, type, default: Value.none, allowed: allowed?.map(Value.string), bounds: bounds, help: help)
+        return ArgumentSpec(name, type, default: config.map { languageValue(value(in: $0)) } ?? Value.none, allowed: allowed?.map(Value.string), bounds: bounds, help: help)
+    }
+}
+
+/// A config key's JSON value as a language value (the inverse of `jsonValue`).
+func languageValue(_ json: Any) -> Value {
+    switch json {
+    case let b as Bool: .bool(b)
+    case let n as Int: .int(n)
+    case let x as Double: .float(x)
+    case let s as String: .string(s)
+    case let items as [Any]: .list(items.map(languageValue))
+    default: .none
     }
 }
 

@@ -15,7 +15,7 @@ enum SchedulerCommand {
             """, verbs: [
             CommandSpec("create", summary: "Choose DDPM or DDIM and its settings", arguments: [
                 ArgumentSpec("type", .string, default: .string("ddpm"), allowed: [.string("ddpm"), .string("ddim")], help: "DDPMScheduler or DDIMScheduler"),
-            ] + SchedulerConfig.keys.map(\.argumentSpec) + [
+            ] + SchedulerConfig.keys.map { $0.argumentSpec(default: SchedulerConfig()) } + [
                 // Above 1 the DDIM step's σ exceeds √(1 − ᾱ_prev) and the direction term takes √ of a negative: NaN images.
                 ArgumentSpec("eta", .float, default: .float(0), bounds: [.atLeast(0), .atMost(1)], help: "DDIM only: 0 is deterministic, 1 adds DDPM-like noise"),
             ]) { inv, ctx in

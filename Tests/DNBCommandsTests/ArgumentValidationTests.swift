@@ -173,4 +173,14 @@ struct ArgumentValidationTests {
         #expect(log.contains("warning: 2 weights are NaN or infinite in 1 tensor: conv_in.weight (2)"), "\(log)")
         #expect(ws.model !== model && ws.model?.parameters["conv_in.weight"]?.tensor.data[0].isNaN == true)
     }
+
+    /// Engine settings and shapes a user can reach throw instead of trapping.
+    @Test func engineRefusesBadSettingsAndShapes() throws {
+        let tile = Engine.winogradTile
+        #expect(throws: EngineError.self) { try Engine.setWinogradTile(3) }
+        #expect(Engine.winogradTile == tile)
+        // A shape read from a file whose product overflows Int, or with a negative dimension.
+        #expect(throws: EngineError.self) { try Tensor(shape: [Int.max, 2], scalars: [1]) }
+        #expect(throws: EngineError.self) { try Tensor(shape: [-2, -3], scalars: Array(repeating: 0, count: 6)) }
+    }
 }

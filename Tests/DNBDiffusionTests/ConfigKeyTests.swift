@@ -39,7 +39,9 @@ struct ConfigKeyTests {
 
     /// Keys dnb builds at one value only are refused at any other value; a number is never taken for null.
     @Test func unsupportedValuesAreRefusedNeverIgnored() throws {
-        for (key, value) in [("class_embed_type", "timestep" as Any), ("time_embedding_act_fn", "silu"), ("resnet_time_scale_shift", 5),
+        // class_embed_type 5 and time_embedding_act_fn 1 were read as null before (a number's string value is nil).
+        for (key, value) in [("class_embed_type", "timestep" as Any), ("class_embed_type", 5), ("time_embedding_act_fn", 1),
+                             ("time_embedding_act_fn", "silu"), ("resnet_time_scale_shift", 5),
                              ("resnet_time_scale_shift", "scale_shift"), ("downsample_type", "resnet"), ("dropout", 0.1),
                              ("time_embedding_type", "fourier")] {
             let error = #expect(throws: ModelError.self) { try UNet2DConfig(json: [key: value]) }
