@@ -42,9 +42,6 @@ enum ModelCommand {
                 their limits and meanings are those of diffusers' UNet2DModel config.json.
                 """, arguments: configArguments) { inv, ctx in
                 let config = try config(inv)
-                // Weights in float32, and as much again for the initialisation's random draws.
-                try MemoryBudget.check(config.estimatedParameterCount * 4 * 2, for: "model create with block_out_channels \(config.blockOutChannels)",
-                                       advice: "use fewer or smaller block_out_channels or fewer layers_per_block")
                 let seed = try inv.optionalInt("seed").map(UInt64.init) ?? ws.rng.next()
                 let model = try UNet2DModel(config: config, seed: seed)
                 ws.model = model

@@ -1,3 +1,4 @@
+import DNBSupport
 import DNBEngine
 
 /// diffusers' UNet2DModel: a noise-prediction UNet conditioned on the timestep
@@ -17,6 +18,10 @@ public final class UNet2DModel {
 
     public init(config: UNet2DConfig, seed: UInt64 = 0) throws {
         try config.validate()
+        // Before any weight is allocated, for `model create`, `model load` and checkpoints alike: the weights in
+        // float32, and as much again for the initialisation's random draws.
+        try MemoryBudget.check(config.estimatedParameterCount * 4 * 2, for: "a UNet2DModel with block_out_channels \(config.blockOutChannels)",
+                               advice: "use fewer or smaller block_out_channels or fewer layers_per_block")
         self.config = config
         var rng = RandomGenerator(seed: seed)
         let root = ParameterScope(parameters)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DNBSupport
 import DNBEngine
 @testable import DNBDiffusion
 
@@ -102,5 +103,13 @@ struct ConfigKeyTests {
             let ratio = config.estimatedParameterCount / real
             #expect(ratio > 0.75 && ratio < 1.25, "\(config.blockOutChannels): \(config.estimatedParameterCount) vs \(real)")
         }
+    }
+
+    /// model create, model load and checkpoints all build through UNet2DModel.init, which asks the budget first.
+    @Test func anOversizedModelIsRefusedBeforeAllocating() throws {
+        let huge = try UNet2DConfig(json: ["block_out_channels": [1_000_000], "down_block_types": ["DownBlock2D"], "up_block_types": ["UpBlock2D"]])
+        let error = #expect(throws: MemoryBudgetError.self) { try UNet2DModel(config: huge) }
+        // About 2e14 parameters (9·c² per 3 × 3 convolution, ~23 of them at one level): 1.7 PB with the initialisation's draws.
+        #expect(error?.message.contains("needs about 1.69 PB; the limit is") == true, "\(error!)")
     }
 }
