@@ -112,4 +112,15 @@ struct ConfigKeyTests {
         // About 2e14 parameters (9·c² per 3 × 3 convolution, ~23 of them at one level): 1.7 PB with the initialisation's draws.
         #expect(error?.message.contains("needs about 1.69 PB; the limit is") == true, "\(error!)")
     }
+
+    /// eta = 5 gave NaN images with exit 0; `scheduler create` bounds it, and the step itself refuses it.
+    @Test func ddimRefusesAnEtaAboveOne() throws {
+        let scheduler = try DDIMScheduler(config: SchedulerConfig())
+        try scheduler.setTimesteps(2)
+        var rng = RandomGenerator(seed: 1)
+        let x = Tensor(shape: [1, 2, 2, 1], repeating: 0.1)
+        #expect(throws: SchedulerError.self) { try scheduler.step(modelOutput: x, timestep: scheduler.timesteps[0], sample: x, eta: 5, rng: &rng) }
+        let fine = try scheduler.step(modelOutput: x, timestep: scheduler.timesteps[0], sample: x, eta: 1, rng: &rng)
+        #expect(fine.prevSample.scalars.allSatisfy { $0.isFinite })
+    }
 }
