@@ -183,4 +183,30 @@ struct ArgumentValidationTests {
         #expect(throws: EngineError.self) { try Tensor(shape: [Int.max, 2], scalars: [1]) }
         #expect(throws: EngineError.self) { try Tensor(shape: [-2, -3], scalars: Array(repeating: 0, count: 6)) }
     }
+
+    /// The same bounds reach `dnb check` (every problem with file:line:column, before anything runs) and help.
+    @Test func checkAndHelpShowTheBounds() throws {
+        let dir = try CLITempDir()
+        try dir.write("bad.dnb", """
+            ```dnb
+            model create norm_num_groups=0 seed=-1
+            train lr=-1 epochs=1e309
+            scheduler create type=ddim eta=5
+            ```
+            """)
+        let result = try CLIBinary.run(["check", "bad.dnb"], in: dir)
+        #expect(result.status == 65, "\(result)")
+        for expected in ["bad.dnb:2:14: argument 'norm_num_groups' must be ≥ 1, got 0", "bad.dnb:2:32: argument 'seed' must be ≥ 0, got -1",
+                         "bad.dnb:3:7: argument 'lr' must be > 0, got -1", "bad.dnb:3:13: argument 'epochs' must be a finite number",
+                         "bad.dnb:4:28: argument 'eta' must be ≥ 0, ≤ 1, got 5"] {
+            #expect(result.stderr.contains(expected), "\(expected) in \(result.stderr)")
+        }
+        let scratch = try TemporaryDirectory()
+        let (_, interpreter) = session(scratch)
+        let out = Output()
+        try interpreter.run("help train\nhelp scheduler create", output: out)
+        let help = out.items.map { $0.plainText() }.joined(separator: "\n")
+        #expect(help.contains("(≥ 0, < 1; default: none)"), "\(help)")  // ema
+        #expect(help.contains("(≥ 2; default: 1000)"), "\(help)")  // num_train_timesteps, diffusers' default from SchedulerConfig
+    }
 }
