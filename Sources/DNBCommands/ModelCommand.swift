@@ -1,5 +1,4 @@
 import Foundation
-import DNBSupport
 import DNBEngine
 import DNBDiffusion
 import DNBLanguage
