@@ -104,6 +104,9 @@ public struct ConfigKey<Config>: @unchecked Sendable {
         guard let x = number(v)?.doubleValue else { throw ModelError.invalidConfig("\(name) must be a number, got \(describe(v))") }
         guard x.isFinite else { throw ModelError.invalidConfig("\(name) must be a finite number, got \(x)") }
         if !limits.allSatisfy({ $0.admits(x) }) {
+            if limits.count == 2, case .atLeast(let low) = limits[0], case .atMost(let high) = limits[1], low == high {
+                throw ModelError.invalidConfig("\(name) = \(describe(v)) is not supported (dnb supports only \(describe(low == low.rounded() ? Int(low) as Any : low)))")
+            }
             throw ModelError.invalidConfig("\(name) must be \(limits.map(\.description).joined(separator: ", ")), got \(describe(v))")
         }
         return x

@@ -46,7 +46,8 @@ struct ConfigKeyTests {
                              ("resnet_time_scale_shift", "scale_shift"), ("downsample_type", "resnet"), ("dropout", 0.1),
                              ("time_embedding_type", "fourier")] {
             let error = #expect(throws: ModelError.self) { try UNet2DConfig(json: [key: value]) }
-            #expect(String(describing: error!).contains(key), "\(key): \(error!)")
+            let message = String(describing: error!)
+            #expect(message.contains(key) && message.contains("is not supported"), "\(key): \(message)")
         }
     }
 
