@@ -92,6 +92,8 @@ struct ArgumentValidationTests {
             ("scheduler timesteps steps=0", "≥ 1"),
             ("scheduler add_noise timesteps=[-1]", "≥ 0"),
             ("seed -3", "≥ 0"),
+            // Leading timesteps 500 + 999 used to index past ᾱ's table.
+            ("scheduler create steps_offset=999\nscheduler timesteps steps=2", "reaches timestep 1499, past num_train_timesteps − 1 (999)"),
         ]
         for (line, expected) in cases {
             let error = #expect(throws: (any Error).self, "\(line)") { try interpreter.run(line, output: Output()) }
