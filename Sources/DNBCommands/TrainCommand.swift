@@ -55,12 +55,15 @@ enum TrainCommand {
             }
             if ws.training == nil || ws.training!.trainer.model !== model || ws.training!.batchSize != batchSize {
                 let lr = Float(try inv.double("lr"))
-                let loader = try DataLoader(train, batchSize: batchSize, shuffle: try inv.bool("shuffle"), seed: ws.rng.next(),
+                // The session generator advances only once the arguments are accepted, so a refused `train` changes nothing.
+                var rng = ws.rng
+                let loader = try DataLoader(train, batchSize: batchSize, shuffle: try inv.bool("shuffle"), seed: rng.next(),
                                             dropLast: try inv.bool("drop_last"))
                 let totalSteps = try inv.optionalInt("schedule_steps") ?? inv.optionalInt("max_steps") ?? Int((epochs * Double(loader.batchesPerEpoch)).rounded(.up))
                 if try inv.string("lr_schedule") == "cosine", try inv.int("warmup_steps") > totalSteps {
                     throw ArgumentError(argument: "warmup_steps", "warmup_steps \(try inv.int("warmup_steps")) must be at most the steps the cosine schedule spans (\(totalSteps): schedule_steps, max_steps or epochs × batches)")
                 }
+                ws.rng = rng
                 let lrSchedule = try inv.string("lr_schedule") == "cosine"
                     ? LearningRateSchedule(peak: lr, warmupSteps: try inv.int("warmup_steps"), totalSteps: totalSteps) : nil
                 let trainer = NoisePredictionTrainer(model: model, schedule: schedule, lr: lr, weightDecay: Float(try inv.double("weight_decay")),

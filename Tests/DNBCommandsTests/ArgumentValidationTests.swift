@@ -96,6 +96,8 @@ struct ArgumentValidationTests {
             ("scheduler create steps_offset=999\nscheduler timesteps steps=2", "reaches timestep 1499, past num_train_timesteps − 1 (999)"),
         ]
         for (line, expected) in cases {
+            let before = ws.rng
+            defer { #expect(ws.rng == before, "\(line) drew from the session generator before failing") }
             let error = #expect(throws: (any Error).self, "\(line)") { try interpreter.run(line, output: Output()) }
             let message = error.map { String(describing: $0) } ?? "no error"
             #expect(message.contains(expected), "\(line): \(message)")
