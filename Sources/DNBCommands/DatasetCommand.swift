@@ -8,6 +8,18 @@ import DNBLanguage
 
 /// `dataset load | show`.
 enum DatasetCommand {
+    /// MNIST, Fashion-MNIST and the synthetic digits all label 0–9.
+    static let labelBounds: [ArgumentSpec.Bound] = [.atLeast(0), .atMost(9)]
+    /// Below 4 pixels a digit is no longer an image; above, the memory budget decides.
+    static let sizeBounds: [ArgumentSpec.Bound] = [.atLeast(4)]
+
+    /// Refuses preparing `images` images at `size`² that would not fit in memory: the 28 × 28 originals and the
+    /// prepared copy are kept as bytes (one per pixel), and resizing holds one float copy of a chunk on the side.
+    static func checkMemory(images: Int, size: Int, _ what: String) throws {
+        let bytes = Double(images) * (28 * 28 + 2 * Double(size) * Double(size))
+        try MemoryBudget.check(bytes, for: what, advice: "use a smaller image_size, count or limit")
+    }
+
     static func specs(_ ws: Workspace) -> [CommandSpec] {
         [CommandSpec("dataset", summary: "Load MNIST, Fashion-MNIST or synthetic digits and look at them", help: """
             Finds the data without being told (DNB_DATA, the per-user cache, a development copy, or a download \
@@ -17,19 +29,22 @@ enum DatasetCommand {
             CommandSpec("load", summary: "Load and prepare a dataset", arguments: [
                 ArgumentSpec("name", .string, default: .string("mnist"), allowed: [.string("mnist"), .string("fashion-mnist"), .string("synthetic")], help: "which dataset"),
                 ArgumentSpec("data", .path, default: Value.none, help: "folder holding the four IDX files (default: search, then download)"),
-                ArgumentSpec("image_size", .int, default: .int(32), help: "resize to this height and width"),
+                ArgumentSpec("image_size", .int, default: .int(32), bounds: DatasetCommand.sizeBounds, help: "resize to this height and width"),
                 ArgumentSpec("resize", .string, default: .string("pil"), allowed: [.string("pil"), .string("bilinear")], help: "pil: torchvision Resize on PIL images (uint8, exact); bilinear: float interpolation"),
                 ArgumentSpec("range", .string, default: .string("unit"), allowed: [.string("unit"), .string("symmetric")], help: "unit: [0, 1] as ToTensor (the tutorial); symmetric: [-1, 1] as diffusers' examples"),
-                ArgumentSpec("limit", .int, default: Value.none, help: "keep only the first N training images"),
-                ArgumentSpec("classes", .list(.int), default: Value.none, help: "keep only these labels"),
-                ArgumentSpec("count", .int, default: .int(2000), help: "synthetic only: how many images per split"),
+                ArgumentSpec("limit", .int, default: Value.none, bounds: [.atLeast(1)], help: "keep only the first N training images"),
+                ArgumentSpec("classes", .list(.int), default: Value.none, bounds: DatasetCommand.labelBounds, help: "keep only these labels"),
+                ArgumentSpec("count", .int, default: .int(2000), bounds: [.atLeast(1)], help: "synthetic only: how many images per split"),
             ]) { inv, ctx in
                 let name = try inv.string("name")
                 let prep = try preprocessing(inv, changing: nil)
+                let count = name == "synthetic" ? try inv.int("count") : 0
+                // MNIST and Fashion-MNIST have 70,000 images; the synthetic test split is a sixth of count (at least 8).
+                try checkMemory(images: name == "synthetic" ? count + max(8, count / 6) : 70_000, size: prep.height,
+                                "dataset load\(name == "synthetic" ? " count=\(count)" : "") image_size=\(prep.height)")
                 var train: ImageDataset, test: ImageDataset, source: String
                 switch name {
                 case "synthetic":
-                    let count = try inv.int("count")
                     train = try SyntheticDigits.make(count: count, seed: ws.rng.next())
                     test = try SyntheticDigits.make(count: max(8, count / 6), seed: ws.rng.next())
                     source = "drawn procedurally (seeded)"
@@ -48,7 +63,6 @@ enum DatasetCommand {
                     test = try test.filter(classes: keep)
                 }
                 if let limit = try inv.optionalInt("limit") {
-                    guard limit > 0 else { throw ArgumentError(argument: "limit", "limit must be positive") }
                     train = try train.prefix(min(limit, train.count))
                 }
                 ws.data = try LoadedData(name: name, source: source, preprocessing: prep, train: train, test: test)
@@ -56,8 +70,8 @@ enum DatasetCommand {
                 ctx.out.print(describe(ws.data!) + "\n  source: \(source)")
             },
             CommandSpec("subset", summary: "Keep some of the loaded images: the first n, or those of some classes", arguments: [
-                ArgumentSpec("n", .int, default: Value.none, help: "how many images to keep"),
-                ArgumentSpec("classes", .list(.int), default: Value.none, help: "keep only these labels"),
+                ArgumentSpec("n", .int, default: Value.none, bounds: [.atLeast(1)], help: "how many images to keep"),
+                ArgumentSpec("classes", .list(.int), default: Value.none, bounds: DatasetCommand.labelBounds, help: "keep only these labels"),
                 ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test"), .string("both")], help: "which split to cut"),
                 ArgumentSpec("shuffle", .bool, default: .bool(false), help: "a random n (from the session generator) instead of the first n"),
             ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
@@ -65,7 +79,6 @@ enum DatasetCommand {
                 let classes = try inv.isGiven("classes") ? Set(try inv.intList("classes")) : nil
                 let n = try inv.optionalInt("n")
                 guard classes != nil || n != nil else { throw ArgumentError(argument: "n", "give n, classes or both") }
-                if let n, n <= 0 { throw ArgumentError(argument: "n", "n must be positive, got \(n)") }
                 let shuffle = try inv.bool("shuffle")
                 func cut(_ set: ImageDataset) throws -> ImageDataset {
                     var kept = try classes.map { try set.filter(classes: $0) } ?? set
@@ -86,11 +99,11 @@ enum DatasetCommand {
                 same pool: n training images chosen by the session generator become the test split (the old test \
                 split is dropped) and the rest stay for training.
                 """, arguments: [
-                ArgumentSpec("test", .int, help: "how many training images to hold out"),
+                ArgumentSpec("test", .int, bounds: [.atLeast(1)], help: "how many training images to hold out"),
             ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
                 var data = try ws.requireData()
                 let n = try inv.int("test"), total = data.rawTrain.count
-                guard n > 0, n < total else { throw ArgumentError(argument: "test", "test must be between 1 and \(total - 1) (the training images), got \(n)") }
+                guard n < total else { throw ArgumentError(argument: "test", "test must be between 1 and \(total - 1) (the training images), got \(n)") }
                 let order = ws.rng.permutation(total)
                 try data.replace(train: try data.rawTrain.subset(indices: Array(order[n...]).sorted()),
                                  test: try data.rawTrain.subset(indices: Array(order[..<n]).sorted()))
@@ -99,26 +112,28 @@ enum DatasetCommand {
                 ctx.out.print(describe(data))
             },
             CommandSpec("transform", summary: "Prepare the loaded images again: another size, resize or value range", arguments: [
-                ArgumentSpec("image_size", .int, default: Value.none, help: "resize to this height and width (default: unchanged)"),
+                ArgumentSpec("image_size", .int, default: Value.none, bounds: DatasetCommand.sizeBounds, help: "resize to this height and width (default: unchanged)"),
                 ArgumentSpec("resize", .string, default: Value.none, allowed: [.string("pil"), .string("bilinear")], help: "pil or bilinear (default: unchanged)"),
                 ArgumentSpec("range", .string, default: Value.none, allowed: [.string("unit"), .string("symmetric")], help: "unit [0, 1] or symmetric [-1, 1] (default: unchanged)"),
             ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
                 var data = try ws.requireData()
-                try data.replace(preprocessing: try preprocessing(inv, changing: data.preprocessing))
+                let prep = try preprocessing(inv, changing: data.preprocessing)
+                try DatasetCommand.checkMemory(images: data.rawTrain.count + data.rawTest.count, size: prep.height, "dataset transform image_size=\(prep.height)")
+                try data.replace(preprocessing: prep)
                 ws.data = data
                 ws.training = nil
                 ctx.out.print(describe(data))
             },
             CommandSpec("show", summary: "A grid of images with their labels", arguments: [
-                ArgumentSpec("n", .int, default: .int(8), help: "how many"),
+                ArgumentSpec("n", .int, default: .int(8), bounds: [.atLeast(1)], help: "how many"),
                 ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test")], help: "which split"),
-                ArgumentSpec("columns", .int, default: .int(8), help: "images per row"),
+                ArgumentSpec("columns", .int, default: .int(8), bounds: [.atLeast(1)], help: "images per row"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
             ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
                 let data = try ws.requireData()
                 let split = try inv.string("split")
                 guard let set = split == "train" ? data.train : data.test else { throw MissingPrerequisite("no \(split) split loaded") }
-                let n = min(try SampleCommands.positive(inv, "n"), set.count)
+                let n = min(try inv.int("n"), set.count)
                 let indices = Array(ws.rng.permutation(set.count).prefix(n))
                 let images = try grayImages(set.images(indices))
                 let columns = max(1, min(n, try inv.int("columns")))
@@ -137,7 +152,6 @@ enum DatasetCommand {
 /// changes to `current`.
 private func preprocessing(_ inv: Invocation, changing current: Preprocessing?) throws -> Preprocessing {
     let size = try inv.optionalInt("image_size") ?? current?.height ?? 32
-    guard size >= 4 else { throw ArgumentError(argument: "image_size", "image_size must be at least 4, got \(size)") }
     let resize = try inv.optionalString("resize").map { $0 == "pil" ? ResizeMethod.pilBilinear : .floatBilinear } ?? current?.resize ?? .pilBilinear
     let range = try inv.optionalString("range").map { $0 == "symmetric" ? PixelRange.minusOneToOne : .zeroToOne } ?? current?.range ?? .zeroToOne
     return Preprocessing(size: size, resize: resize, range: range)
@@ -160,13 +174,13 @@ enum CorruptCommand {
             spread evenly from 0 to 1 over the batch, shown as clean and corrupted rows. noise=uniform is what \
             the earlier parts of the tutorial used (torch.rand_like).
             """, arguments: [
-                ArgumentSpec("n", .int, default: .int(8), help: "how many images"),
+                ArgumentSpec("n", .int, default: .int(8), bounds: [.atLeast(1)], help: "how many images"),
                 ArgumentSpec("noise", .string, default: .string("uniform"), allowed: [.string("uniform"), .string("gaussian")], help: "the noise mixed in"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
             ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
             let data = try ws.requireData()
             guard let set = data.train else { throw MissingPrerequisite("no training split loaded") }
-            let n = min(try SampleCommands.positive(inv, "n"), set.count)
+            let n = min(try inv.int("n"), set.count)
             let x = set.images(Array(ws.rng.permutation(set.count).prefix(n)))
             let noise = try inv.string("noise") == "gaussian" ? ws.rng.normalTensor(x.shape) : ws.rng.uniformTensor(x.shape)
             let amounts = (0..<n).map { n == 1 ? Float(0) : Float($0) / Float(n - 1) }

@@ -13,17 +13,18 @@ enum DenoiseCommand {
             do_inference. The figure has rows Clean, Noisy and Denoised. `scheduler timesteps` explains why \
             very few steps can change the digit.
             """, arguments: [
-                ArgumentSpec("steps", .int, default: .int(1), help: "inference steps"),
-                ArgumentSpec("n", .int, default: .int(8), help: "how many test images (the tutorial's batch_size)"),
+                ArgumentSpec("steps", .int, default: .int(1), bounds: [.atLeast(1)], help: "inference steps (at most num_train_timesteps)"),
+                ArgumentSpec("n", .int, default: .int(8), bounds: [.atLeast(1)], help: "how many test images (the tutorial's batch_size)"),
                 ArgumentSpec("split", .string, default: .string("test"), allowed: [.string("test"), .string("train")], help: "where the clean images come from"),
             ] + SampleCommands.common, prerequisite: {
                 _ = try ws.requireModel(); _ = try ws.requireScheduler(); _ = try ws.requireData()
             }) { inv, ctx in
             let model = try ws.requireModel(), scheduler = try ws.requireScheduler(), data = try ws.requireData()
-            let steps = try SampleCommands.positive(inv, "steps")
+            let steps = try inv.int("steps")
             let split = try inv.string("split")
             guard let set = split == "test" ? data.test : data.train else { throw MissingPrerequisite("no \(split) split loaded") }
-            let n = min(try SampleCommands.positive(inv, "n"), set.count)
+            let n = min(try inv.int("n"), set.count)
+            try SampleCommands.checkMemory(model, images: n, keptPerImage: 4, "denoise n=\(n)")
             let indices = Array(ws.rng.permutation(set.count).prefix(n))
             let clean = set.images(indices)
             let noise = ws.rng.normalTensor(clean.shape)

@@ -5,24 +5,16 @@ import DNBLanguage
 
 /// `model create | summary | load | save`.
 enum ModelCommand {
+    /// `preset`, then every settable UNet2DModel config key (declared once in UNet2DConfig.keys), then `seed`.
     static let configArguments: [ArgumentSpec] = [
         ArgumentSpec("preset", .string, default: .string("tutorial"), allowed: [.string("tutorial"), .string("small"), .string("diffusers")],
                      help: "starting configuration: tutorial (the notebook's 1.7 M-parameter UNet), small (no attention, (16, 32, 32), 1 layer per block, 8 groups: fast on a CPU), diffusers (UNet2DModel's own defaults)"),
-        ArgumentSpec("sample_size", .int, default: Value.none, help: "image height and width"),
-        ArgumentSpec("in_channels", .int, default: Value.none, help: "channels of the input images"),
-        ArgumentSpec("out_channels", .int, default: Value.none, help: "channels the model predicts"),
-        ArgumentSpec("layers_per_block", .int, default: Value.none, help: "ResNet blocks per down block (up blocks get one more)"),
-        ArgumentSpec("block_out_channels", .list(.int), default: Value.none, help: "channels of each resolution level"),
-        ArgumentSpec("down_block_types", .list(.string), default: Value.none, allowed: UNet2DConfig.supportedDownBlocks.map(Value.string), help: "one per level"),
-        ArgumentSpec("up_block_types", .list(.string), default: Value.none, allowed: UNet2DConfig.supportedUpBlocks.map(Value.string), help: "one per level, deepest first"),
-        ArgumentSpec("attention_head_dim", .int, default: Value.none, help: "channels per attention head (8 in diffusers)"),
-        ArgumentSpec("norm_num_groups", .int, default: Value.none, help: "GroupNorm groups (32 in diffusers)"),
-        ArgumentSpec("norm_eps", .float, default: Value.none, help: "GroupNorm epsilon"),
-        ArgumentSpec("add_attention", .bool, default: Value.none, help: "attention in the middle block"),
-        ArgumentSpec("num_class_embeds", .int, default: Value.none, help: "number of classes for class conditioning (none: unconditional)"),
-        ArgumentSpec("seed", .int, default: Value.none, help: "seed of the initial weights (default: drawn from the session generator)"),
+    ] + UNet2DConfig.keys.filter(\.isArgument).map(\.argumentSpec) + [
+        // UInt64 seeds: negative ones are refused rather than wrapped.
+        ArgumentSpec("seed", .int, default: Value.none, bounds: [.atLeast(0)], help: "seed of the initial weights (default: drawn from the session generator)"),
     ]
 
+    /// The preset with every given key applied through the key table (the same checks as config.json), then validated.
     static func config(_ inv: Invocation) throws -> UNet2DConfig {
         var c: UNet2DConfig
         switch try inv.string("preset") {
@@ -30,18 +22,12 @@ enum ModelCommand {
         case "diffusers": c = UNet2DConfig()
         default: c = .tutorial
         }
-        if let v = try inv.optionalInt("sample_size") { c.sampleSize = v }
-        if let v = try inv.optionalInt("in_channels") { c.inChannels = v }
-        if let v = try inv.optionalInt("out_channels") { c.outChannels = v }
-        if let v = try inv.optionalInt("layers_per_block") { c.layersPerBlock = v }
-        if inv.isGiven("block_out_channels") { c.blockOutChannels = try inv.intList("block_out_channels") }
-        if inv.isGiven("down_block_types") { c.downBlockTypes = try inv.stringList("down_block_types") }
-        if inv.isGiven("up_block_types") { c.upBlockTypes = try inv.stringList("up_block_types") }
-        if let v = try inv.optionalInt("attention_head_dim") { c.attentionHeadDim = v }
-        if let v = try inv.optionalInt("norm_num_groups") { c.normNumGroups = v }
-        if let v = try inv.optionalDouble("norm_eps") { c.normEps = v }
-        if inv.isGiven("add_attention") { c.addAttention = try inv.bool("add_attention") }
-        if let v = try inv.optionalInt("num_class_embeds") { c.numClassEmbeds = v }
+        for key in UNet2DConfig.keys where key.isArgument && inv.isGiven(key.name) {
+            do { try key.set(jsonValue(try inv.value(key.name)), in: &c) } catch let error as ModelError {
+                throw ArgumentError(argument: key.name, error.description)
+            }
+        }
+        try c.validate()
         return c
     }
 
@@ -50,7 +36,10 @@ enum ModelCommand {
             A diffusers UNet2DModel that predicts the noise in an image at a timestep. Arguments use diffusers' \
             config names; a folder saved here loads in diffusers' UNet2DModel.from_pretrained and back.
             """, verbs: [
-            CommandSpec("create", summary: "Build a new model with freshly initialised weights", arguments: configArguments) { inv, ctx in
+            CommandSpec("create", summary: "Build a new model with freshly initialised weights", help: """
+                Starts from `preset` and changes the keys given; every other key keeps the preset's value. The keys, \
+                their limits and meanings are those of diffusers' UNet2DModel config.json.
+                """, arguments: configArguments) { inv, ctx in
                 let config = try config(inv)
                 let seed = try inv.optionalInt("seed").map(UInt64.init) ?? ws.rng.next()
                 let model = try UNet2DModel(config: config, seed: seed)
@@ -61,14 +50,14 @@ enum ModelCommand {
                               (config.numClassEmbeds.map { ", \($0) classes" } ?? ""))
             },
             CommandSpec("summary", summary: "Modules and parameter counts, like torchinfo's summary(model)",
-                        arguments: [ArgumentSpec("depth", .int, default: .int(3), help: "how deep to list modules")],
+                        arguments: [ArgumentSpec("depth", .int, default: .int(3), bounds: [.atLeast(1)], help: "how deep to list modules")],
                         prerequisite: { _ = try ws.requireModel() }) { inv, ctx in
                 ctx.out.write(ModelSummary(try ws.requireModel(), depth: try inv.int("depth")).text + "\n")
             },
             CommandSpec("predict", summary: "Apply the model once: the predicted noise for a kept batch at given timesteps", arguments: [
                 ArgumentSpec("name", .string, help: "the kept batch to feed (see `load tensor`)"),
-                ArgumentSpec("timesteps", .list(.int), help: "one timestep for all images, or one per image"),
-                ArgumentSpec("classes", .list(.int), default: Value.none, help: "class labels (class-conditional models)"),
+                ArgumentSpec("timesteps", .list(.int), bounds: [.atLeast(0)], help: "one timestep for all images, or one per image"),
+                ArgumentSpec("classes", .list(.int), default: Value.none, bounds: [.atLeast(0)], help: "class labels, below num_class_embeds (class-conditional models)"),
                 ArgumentSpec("into", .string, default: .string("prediction"), help: "the name to keep the output under"),
             ], prerequisite: { _ = try ws.requireModel() }) { inv, ctx in
                 let model = try ws.requireModel()
@@ -76,6 +65,7 @@ enum ModelCommand {
                 guard let x = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
                 let timesteps = try inv.intList("timesteps").map(Float.init)
                 let labels = inv.isGiven("classes") ? try inv.intList("classes") : nil
+                try SampleCommands.checkMemory(model, images: x.shape.first ?? 0, keptPerImage: 2, "model predict of '\(name)' \(x.shape)")
                 let y = try withNoGrad { try model(x, timesteps: timesteps, classLabels: labels) }
                 ws.tensors[try inv.string("into")] = y
                 ctx.out.print("kept the prediction for '\(name)' \(x.shape) as '\(try inv.string("into"))'")
@@ -86,6 +76,7 @@ enum ModelCommand {
                 ws.model = model
                 ws.training = nil
                 ctx.out.print("loaded UNet2DModel with \(grouped(model.parameters.count)) parameters from \(try inv.string("path"))")
+                warnAboutNonFiniteWeights(model, ctx)
             },
             CommandSpec("save", summary: "Save the model as a diffusers folder",
                         arguments: [ArgumentSpec("path", .path, help: "the folder (created if needed; relative paths are in the output directory)"),
@@ -112,5 +103,65 @@ extension UNet2DConfig {
         c.upBlockTypes = ["UpBlock2D", "UpBlock2D", "UpBlock2D"]
         c.addAttention = false
         return c
+    }
+}
+
+/// Loading stays possible (to inspect a diverged run), but NaN or infinite weights are named with their counts.
+func warnAboutNonFiniteWeights(_ model: UNet2DModel, _ ctx: CommandContext) {
+    let bad = model.parameters.nonFinite()
+    guard !bad.isEmpty else { return }
+    let listed = bad.prefix(5).map { "\($0.name) (\(grouped($0.count)))" }.joined(separator: ", ") + (bad.count > 5 ? ", and \(bad.count - 5) more" : "")
+    let total = bad.reduce(0) { $0 + $1.count }
+    ctx.out.print("warning: \(grouped(total)) weight\(total == 1 ? " is" : "s are") NaN or infinite in \(bad.count) tensor\(bad.count == 1 ? "" : "s"): \(listed); predictions will be NaN")
+}
+
+extension ConfigKey {
+    /// The key as an argument of `model create` (whose default is the preset's value, shown as none) or
+    /// `scheduler create` (whose default is diffusers'), with the key's limits as bounds and its choices as allowed
+    /// values, so `check`, the binder and help share them.
+    var argumentSpec: ArgumentSpec { argumentSpec(default: nil) }
+
+    func argumentSpec(default config: Config?) -> ArgumentSpec {
+        let type: ValueType = switch kind {
+        case .int: .int
+        case .float: .float
+        case .bool: .bool
+        case .string: .string
+        case .intList: .list(.int)
+        case .stringList: .list(.string)
+        }
+        let bounds: [ArgumentSpec.Bound] = limits.map {
+            switch $0 {
+            case .atLeast(let b): .atLeast(b)
+            case .above(let b): .above(b)
+            case .atMost(let b): .atMost(b)
+            case .below(let b): .below(b)
+            }
+        }
+        return ArgumentSpec(name, type, default: config.map { languageValue(value(in: $0)) } ?? Value.none, allowed: allowed?.map(Value.string), bounds: bounds, help: help)
+    }
+}
+
+/// A config key's JSON value as a language value (the inverse of `jsonValue`).
+func languageValue(_ json: Any) -> Value {
+    switch json {
+    case let b as Bool: .bool(b)
+    case let n as Int: .int(n)
+    case let x as Double: .float(x)
+    case let s as String: .string(s)
+    case let items as [Any]: .list(items.map(languageValue))
+    default: .none
+    }
+}
+
+/// A language value as the JSON value a config key reads (what JSONSerialization gives for config.json).
+func jsonValue(_ value: Value) -> Any {
+    switch value {
+    case .int(let n): NSNumber(value: n)
+    case .float(let x): NSNumber(value: x)
+    case .string(let s): s
+    case .bool(let b): b
+    case .list(let items): items.map(jsonValue)
+    case .none: NSNull()
     }
 }

@@ -20,14 +20,13 @@ enum PlotCommand {
             },
             CommandSpec("images", summary: "A kept batch (samples, refined, progression, batch …) as a grid", arguments: [
                 ArgumentSpec("name", .string, default: .string("samples"), help: "which kept batch (samples, refined, denoised, progression, corrupted, or one loaded with `load tensor`)"),
-                ArgumentSpec("columns", .int, default: .int(8), help: "images per row"),
+                ArgumentSpec("columns", .int, default: .int(8), bounds: [.atLeast(1)], help: "images per row"),
                 ArgumentSpec("title", .string, default: Value.none, help: "figure title"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
             ]) { inv, ctx in
                 let name = try inv.string("name")
-                guard let t = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
-                let images = try grayImages(t)
-                let columns = max(1, min(images.count, try inv.int("columns")))
+                let images = try keptImages(ws, name, argument: "name")
+                let columns = min(images.count, try inv.int("columns"))
                 let rows = stride(from: 0, to: images.count, by: columns).map { Array(images[$0..<min(images.count, $0 + columns)]) }
                 let range = ws.displayRange
                 let figure = DNBPlot.Figure.imageGrid(rows, vmin: range.vmin, vmax: range.vmax, suptitle: try inv.optionalString("title"))
@@ -40,21 +39,18 @@ enum PlotCommand {
                 """, arguments: [
                 ArgumentSpec("names", .list(.string), help: "the kept batches, e.g. [noisy, denoised]"),
                 ArgumentSpec("titles", .list(.string), default: Value.none, help: "one per batch (default: the names)"),
-                ArgumentSpec("n", .int, default: .int(1), help: "images per batch"),
-                ArgumentSpec("index", .int, default: .int(0), help: "with n=1: which image of each batch"),
+                ArgumentSpec("n", .int, default: .int(1), bounds: [.atLeast(1)], help: "images per batch"),
+                ArgumentSpec("index", .int, default: .int(0), bounds: [.atLeast(0)], help: "with n=1: which image of each batch"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/ (default: side_by_side)"),
             ]) { inv, ctx in
                 let names = try inv.stringList("names")
                 guard !names.isEmpty else { throw ArgumentError(argument: "names", "name at least one kept batch") }
-                let batches = try names.map { name in
-                    guard let t = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
-                    return try grayImages(t)
-                }
+                let batches = try names.map { try keptImages(ws, $0, argument: "names") }
                 let titles = inv.isGiven("titles") ? try inv.stringList("titles") : names
                 guard titles.count == names.count else {
                     throw ArgumentError(argument: "titles", "\(titles.count) titles for \(names.count) batches")
                 }
-                let n = try SampleCommands.positive(inv, "n"), range = ws.displayRange
+                let n = try inv.int("n"), range = ws.displayRange
                 let figure: DNBPlot.Figure
                 if n == 1 {
                     let index = try inv.int("index")
@@ -71,4 +67,14 @@ enum PlotCommand {
             },
         ])]
     }
+}
+
+/// The images of a kept batch, which must be [N, H, W, C] with at least one image, pixel and channel
+/// (`load tensor` keeps any array, and a 2-D one has no image layout).
+func keptImages(_ ws: Workspace, _ name: String, argument: String) throws -> [GrayImage] {
+    guard let t = ws.tensors[name] else { throw MissingPrerequisite(SaveLoadCommands.keptMessage(ws, name)) }
+    guard t.rank == 4, t.shape.allSatisfy({ $0 > 0 }) else {
+        throw ArgumentError(argument: argument, "'\(name)' has shape \(t.shape); plotting needs a non-empty batch of images with 4 dimensions (an NCHW array when loaded with `load tensor`)")
+    }
+    return try grayImages(t)
 }

@@ -1,3 +1,4 @@
+import DNBSupport
 import DNBEngine
 import DNBDiffusion
 import DNBPlot
@@ -18,13 +19,14 @@ enum SampleCommands {
                 is shown beside its starting noise (the tutorial's figure); several are shown as a grid and kept \
                 as the tensor `samples`. A class-conditional model draws the digits in `classes` (default: 0–9 in turn).
                 """, arguments: [
-                    ArgumentSpec("n", .int, default: .int(1), help: "how many images"),
-                    ArgumentSpec("steps", .int, default: .int(50), help: "inference steps"),
-                    ArgumentSpec("classes", .list(.int), default: Value.none, help: "class label per image (class-conditional models)"),
-                    ArgumentSpec("columns", .int, default: .int(8), help: "images per row of the grid"),
+                    ArgumentSpec("n", .int, default: .int(1), bounds: [.atLeast(1)], help: "how many images"),
+                    ArgumentSpec("steps", .int, default: .int(50), bounds: [.atLeast(1)], help: "inference steps (at most num_train_timesteps)"),
+                    ArgumentSpec("classes", .list(.int), default: Value.none, bounds: [.atLeast(0)], help: "class label per image, below num_class_embeds (class-conditional models)"),
+                    ArgumentSpec("columns", .int, default: .int(8), bounds: [.atLeast(1)], help: "images per row of the grid"),
                 ] + common, prerequisite: needsModel) { inv, ctx in
                 let model = try ws.requireModel(), scheduler = try ws.requireScheduler()
-                let n = try positive(inv, "n"), steps = try positive(inv, "steps")
+                let n = try inv.int("n"), steps = try inv.int("steps")
+                try checkMemory(model, images: n, keptPerImage: 3, "sample n=\(n)")
                 let labels = try classLabels(inv, model: model, count: n)
                 let start = ws.rng.normalTensor([n, size(model), size(model), model.config.inChannels])
                 let result = try withSamplingWeights(ws, inv) {
@@ -40,7 +42,7 @@ enum SampleCommands {
                     try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: "sample",
                                 caption: "Pure noise (left) and the image \(steps) \(ws.schedulerName) steps make of it (right)", inv, ctx)
                 } else {
-                    let columns = min(n, max(1, try inv.int("columns")))
+                    let columns = min(n, try inv.int("columns"))
                     let images = try grayImages(result)
                     let rows = stride(from: 0, to: n, by: columns).map { Array(images[$0..<min(n, $0 + columns)]) }
                     let titles = labels.map { l in stride(from: 0, to: n, by: columns).map { r in (r..<min(n, r + columns)).map { "class \(l[$0])" } } }
@@ -54,14 +56,21 @@ enum SampleCommands {
                 Generates one image and shows `snapshots` of the steps evenly spaced from the starting noise to \
                 the result (numpy.linspace indices, as the tutorial), titled by step, `rows` to a figure.
                 """, arguments: [
-                    ArgumentSpec("steps", .int, default: .int(50), help: "inference steps"),
-                    ArgumentSpec("snapshots", .int, default: .int(15), help: "how many states to show"),
-                    ArgumentSpec("rows", .int, default: .int(3), help: "rows of the figure"),
-                    ArgumentSpec("class", .int, default: Value.none, help: "class label (class-conditional models)"),
+                    ArgumentSpec("steps", .int, default: .int(50), bounds: [.atLeast(1)], help: "inference steps (at most num_train_timesteps)"),
+                    ArgumentSpec("snapshots", .int, default: .int(15), bounds: [.atLeast(1)], help: "how many states to show (at most steps + 1)"),
+                    ArgumentSpec("rows", .int, default: .int(3), bounds: [.atLeast(1)], help: "rows of the figure (at most snapshots)"),
+                    ArgumentSpec("class", .int, default: Value.none, bounds: [.atLeast(0)], help: "class label, below num_class_embeds (class-conditional models)"),
                 ] + common, prerequisite: needsModel) { inv, ctx in
                 let model = try ws.requireModel(), scheduler = try ws.requireScheduler()
-                let steps = try positive(inv, "steps"), count = try positive(inv, "snapshots"), rows = try positive(inv, "rows")
+                let steps = try inv.int("steps"), count = try inv.int("snapshots"), rows = try inv.int("rows")
+                guard count <= steps + 1 else {
+                    throw ArgumentError(argument: "snapshots", "snapshots \(count) must be at most steps + 1 (\(steps + 1) states: the noise and one per step)")
+                }
+                guard rows <= count else { throw ArgumentError(argument: "rows", "rows \(rows) must be at most snapshots (\(count))") }
                 let labels = try inv.optionalInt("class").map { [$0] } ?? (model.config.numClassEmbeds != nil ? [0] : nil)
+                if let label = labels?.first { try checkClass(label, model: model, argument: "class") }
+                // Every state is kept for the figure: steps + 1 images besides one forward pass.
+                try checkMemory(model, images: 1, keptPerImage: Double(steps) + 3, "progression steps=\(steps)")
                 let start = ws.rng.normalTensor([1, size(model), size(model), model.config.inChannels])
                 var history = [start]
                 _ = try withSamplingWeights(ws, inv) {
@@ -85,13 +94,15 @@ enum SampleCommands {
                 quirks: the start is uniform noise (torch.rand) unless noise=gaussian, and the prediction carries \
                 over between iterations. Shows x and the prediction side by side, one row per iteration.
                 """, arguments: [
-                    ArgumentSpec("n", .int, default: .int(8), help: "images per row"),
-                    ArgumentSpec("iterations", .int, default: .int(5), help: "refinement iterations (the tutorial's n_steps)"),
-                    ArgumentSpec("inference_steps", .int, default: Value.none, help: "scheduler steps per iteration (default: the scheduler's current timesteps, as the tutorial)"),
+                    ArgumentSpec("n", .int, default: .int(8), bounds: [.atLeast(1)], help: "images per row"),
+                    ArgumentSpec("iterations", .int, default: .int(5), bounds: [.atLeast(1)], help: "refinement iterations (the tutorial's n_steps)"),
+                    ArgumentSpec("inference_steps", .int, default: Value.none, bounds: [.atLeast(1)], help: "scheduler steps per iteration (default: the scheduler's current timesteps, as the tutorial)"),
                     ArgumentSpec("noise", .string, default: .string("uniform"), allowed: [.string("uniform"), .string("gaussian")], help: "the starting noise"),
                 ] + common, prerequisite: needsModel) { inv, ctx in
                 let model = try ws.requireModel(), scheduler = try ws.requireScheduler()
-                let n = try positive(inv, "n"), iterations = try positive(inv, "iterations")
+                let n = try inv.int("n"), iterations = try inv.int("iterations")
+                // x, the prediction and every iteration's pair are kept for the figure.
+                try checkMemory(model, images: n, keptPerImage: 2 * Double(iterations) + 4, "refine n=\(n)")
                 let steps = try inv.optionalInt("inference_steps") ?? scheduler.timesteps.count
                 let shape = [n, size(model), size(model), model.config.inChannels]
                 var x = try inv.string("noise") == "gaussian" ? ws.rng.normalTensor(shape) : ws.rng.uniformTensor(shape)
@@ -125,10 +136,20 @@ enum SampleCommands {
         ]
     }
 
-    static func positive(_ inv: Invocation, _ name: String) throws -> Int {
-        let v = try inv.int(name)
-        guard v > 0 else { throw ArgumentError(argument: name, "\(name) must be positive, got \(v)") }
-        return v
+    /// Refuses generating `n` images that would not fit in memory: the activations of one forward pass per image
+    /// (UNet2DConfig.activationBytes, within ~2×) plus `keptPerImage` images kept per image (start, result, history).
+    static func checkMemory(_ model: UNet2DModel, images n: Int, keptPerImage: Double, _ what: String) throws {
+        let side = Double(size(model)), image = side * side * Double(model.config.inChannels) * 4
+        let bytes = Double(n) * (model.config.activationBytes(imageSize: size(model), training: false) + keptPerImage * image)
+        try MemoryBudget.check(bytes, for: "\(what) of \(size(model))×\(size(model)) images", advice: "use a smaller n, or a model with a smaller sample_size")
+    }
+
+    /// A class label the model can embed, named with num_class_embeds.
+    static func checkClass(_ label: Int, model: UNet2DModel, argument: String) throws {
+        guard let k = model.config.numClassEmbeds else {
+            throw ArgumentError(argument: argument, "this model is unconditional (no num_class_embeds): leave \(argument) out")
+        }
+        guard label < k else { throw ArgumentError(argument: argument, "class \(label) must be below num_class_embeds (\(k)): labels are 0…\(k - 1)") }
     }
 
     static func size(_ model: UNet2DModel) -> Int { model.config.sampleSize ?? 32 }
@@ -140,9 +161,7 @@ enum SampleCommands {
         }
         guard inv.isGiven("classes") else { return (0..<count).map { $0 % k } }
         let given = try inv.intList("classes")
-        if let bad = given.first(where: { $0 < 0 || $0 >= k }) {
-            throw ArgumentError(argument: "classes", "class \(bad) is outside 0..<\(k)")
-        }
+        for label in given { try checkClass(label, model: model, argument: "classes") }
         guard !given.isEmpty else { throw ArgumentError(argument: "classes", "classes is empty") }
         return (0..<count).map { given[$0 % given.count] }
     }

@@ -56,6 +56,7 @@ enum SaveLoadCommands {
                 ], prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
                     let path = outputPath(try inv.string("path"), ctx)
                     try ws.restoreCheckpoint(from: path, schedule: try ws.requireSchedule())
+                    warnAboutNonFiniteWeights(try ws.requireModel(), ctx)
                     ctx.out.print("restored the training state of step \(try ws.requireTraining().trainer.step) from \(path); `train` continues it")
                 },
             ]),

@@ -3,6 +3,7 @@ import DNBDiffusion
 import DNBLanguage
 import DNBPlot
 import Foundation
+import DNBSupport
 
 /// `scheduler create | timesteps | add_noise`.
 enum SchedulerCommand {
@@ -14,42 +15,35 @@ enum SchedulerCommand {
             """, verbs: [
             CommandSpec("create", summary: "Choose DDPM or DDIM and its settings", arguments: [
                 ArgumentSpec("type", .string, default: .string("ddpm"), allowed: [.string("ddpm"), .string("ddim")], help: "DDPMScheduler or DDIMScheduler"),
-                ArgumentSpec("num_train_timesteps", .int, default: .int(1000), help: "T, the number of training timesteps"),
-                ArgumentSpec("beta_start", .float, default: .float(0.0001), help: "β at t = 0"),
-                ArgumentSpec("beta_end", .float, default: .float(0.02), help: "β at t = T − 1"),
-                ArgumentSpec("beta_schedule", .string, default: .string("linear"), allowed: BetaSchedule.allCases.map { .string($0.rawValue) }, help: "how β grows"),
-                ArgumentSpec("prediction_type", .string, default: .string("epsilon"), allowed: PredictionType.allCases.map { .string($0.rawValue) }, help: "what the model predicts"),
-                ArgumentSpec("variance_type", .string, default: .string("fixed_small"), allowed: DDPMScheduler.VarianceType.allCases.map { .string($0.rawValue) }, help: "DDPM only: the variance of each sampling step"),
-                ArgumentSpec("clip_sample", .bool, default: .bool(true), help: "clip the predicted clean image to ±clip_sample_range"),
-                ArgumentSpec("clip_sample_range", .float, default: .float(1), help: "the clipping bound"),
-                ArgumentSpec("timestep_spacing", .string, default: .string("leading"), allowed: TimestepSpacing.allCases.map { .string($0.rawValue) }, help: "how inference timesteps are spread over 0..T−1"),
-                ArgumentSpec("steps_offset", .int, default: .int(0), help: "added to leading timesteps"),
-                ArgumentSpec("eta", .float, default: .float(0), help: "DDIM only: 0 is deterministic, 1 adds DDPM-like noise"),
+            ] + SchedulerConfig.keys.map { $0.argumentSpec(default: SchedulerConfig()) } + [
+                // Above 1 the DDIM step's σ exceeds √(1 − ᾱ_prev) and the direction term takes √ of a negative: NaN images.
+                ArgumentSpec("eta", .float, default: .float(0), bounds: [.atLeast(0), .atMost(1)], help: "DDIM only: 0 is deterministic, 1 adds DDPM-like noise"),
             ]) { inv, ctx in
-                let common = (T: try inv.int("num_train_timesteps"), start: try inv.double("beta_start"), end: try inv.double("beta_end"))
-                let betaSchedule = BetaSchedule(rawValue: try inv.string("beta_schedule"))!
-                let prediction = PredictionType(rawValue: try inv.string("prediction_type"))!
-                let spacing = TimestepSpacing(rawValue: try inv.string("timestep_spacing"))!
-                let clip = try inv.bool("clip_sample"), range = Float(try inv.double("clip_sample_range"))
-                if try inv.string("type") == "ddim" {
-                    let s = try DDIMScheduler(numTrainTimesteps: common.T, betaStart: common.start, betaEnd: common.end, betaSchedule: betaSchedule,
-                                              predictionType: prediction, clipSample: clip, clipSampleRange: range,
-                                              timestepSpacing: spacing, stepsOffset: try inv.int("steps_offset"))
+                var config = SchedulerConfig()
+                for key in SchedulerConfig.keys where inv.isGiven(key.name) {
+                    do { try key.set(jsonValue(try inv.value(key.name)), in: &config) } catch ModelError.invalidConfig(let message) {
+                        throw ArgumentError(argument: key.name, message)
+                    }
+                }
+                do { try config.validate() } catch ModelError.invalidConfig(let message) { throw ArgumentError(message) }
+                try MemoryBudget.check(config.tableBytes, for: "scheduler create num_train_timesteps=\(config.numTrainTimesteps)",
+                                       advice: "use fewer timesteps (diffusers' default is 1000)")
+                let ddim = try inv.string("type") == "ddim"
+                if ddim {
+                    let s = try DDIMScheduler(config: config)
                     s.eta = Float(try inv.double("eta"))
                     ws.scheduler = s
                     ws.schedule = s.schedule
                 } else {
-                    let s = try DDPMScheduler(numTrainTimesteps: common.T, betaStart: common.start, betaEnd: common.end, betaSchedule: betaSchedule,
-                                              predictionType: prediction, varianceType: .init(rawValue: try inv.string("variance_type"))!,
-                                              clipSample: clip, clipSampleRange: range, timestepSpacing: spacing, stepsOffset: try inv.int("steps_offset"))
+                    let s = try DDPMScheduler(config: config)
                     ws.scheduler = s
                     ws.schedule = s.schedule
                 }
-                let s = ws.schedule!
-                ctx.out.print("\(try inv.string("type") == "ddim" ? "DDIMScheduler" : "DDPMScheduler"): T = \(common.T), \(betaSchedule.rawValue) β from \(s.betas.first!) to \(s.betas.last!), ᾱ from \(s.alphasCumprod.first!) to \(s.alphasCumprod.last!)")
+                let s = ws.schedule!, last = s.betas.count - 1
+                ctx.out.print("\(ddim ? "DDIMScheduler" : "DDPMScheduler"): T = \(config.numTrainTimesteps), \(config.betaSchedule) β from \(s.betas[0]) to \(s.betas[last]), ᾱ from \(s.alphasCumprod[0]) to \(s.alphasCumprod[last])")
             },
             CommandSpec("timesteps", summary: "Set n inference steps, list the timesteps and explain them",
-                        arguments: [ArgumentSpec("steps", .int, help: "number of inference steps")],
+                        arguments: [ArgumentSpec("steps", .int, bounds: [.atLeast(1)], help: "number of inference steps (at most num_train_timesteps)")],
                         prerequisite: { _ = try ws.requireScheduler() }) { inv, ctx in
                 let s = try ws.requireScheduler()
                 try s.setTimesteps(try inv.int("steps"))
@@ -60,8 +54,8 @@ enum SchedulerCommand {
                 `timesteps` (scheduler.add_noise: √ᾱₜ·x + √(1 − ᾱₜ)·noise), one row per image and one column per \
                 timestep, and prints how much signal and noise each timestep keeps. The results are kept as `noisy`.
                 """, arguments: [
-                ArgumentSpec("timesteps", .list(.int), default: .list([0, 50, 100, 200, 400, 600, 800, 999].map { .int($0) }), help: "the timesteps to show"),
-                ArgumentSpec("n", .int, default: .int(3), help: "how many images"),
+                ArgumentSpec("timesteps", .list(.int), default: .list([0, 50, 100, 200, 400, 600, 800, 999].map { .int($0) }), bounds: [.atLeast(0)], help: "the timesteps to show (below num_train_timesteps)"),
+                ArgumentSpec("n", .int, default: .int(3), bounds: [.atLeast(1)], help: "how many images"),
                 ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test")], help: "where the images come from"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/ (default: add_noise)"),
             ], prerequisite: { _ = try ws.requireScheduler(); _ = try ws.requireData() }) { inv, ctx in
@@ -73,7 +67,7 @@ enum SchedulerCommand {
                 }
                 let split = try inv.string("split")
                 guard let set = split == "train" ? data.train : data.test else { throw MissingPrerequisite("no \(split) split loaded") }
-                let n = min(try SampleCommands.positive(inv, "n"), set.count)
+                let n = min(try inv.int("n"), set.count)
                 let clean = set.images(Array(ws.rng.permutation(set.count).prefix(n)))
                 let noise = ws.rng.normalTensor(clean.shape)
                 let columns = try timesteps.map { t in try scheduler.schedule.addNoise(clean, noise: noise, timesteps: Array(repeating: t, count: n)) }

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 import DNBEngine
 import DNBDiffusion
 import DNBData
@@ -18,21 +19,22 @@ enum TrainCommand {
             (atomically) every checkpoint_every steps and at the end, and resume=DIR continues a saved run \
             exactly. A loss that becomes NaN or infinite stops training, naming the step.
             """, arguments: [
-                ArgumentSpec("epochs", .float, default: .float(1), help: "passes over the training set (fractions allowed)"),
-                ArgumentSpec("batch_size", .int, default: .int(128), help: "images per step"),
-                ArgumentSpec("lr", .float, default: .float(1e-3), help: "Adam learning rate (the peak, with a schedule)"),
-                ArgumentSpec("weight_decay", .float, default: .float(0), help: "Adam's L2 weight decay"),
+                // The upper bound keeps epochs × batches per epoch an Int (6e10 steps for MNIST at batch 1).
+                ArgumentSpec("epochs", .float, default: .float(1), bounds: [.above(0), .atMost(1e6)], help: "passes over the training set (fractions allowed)"),
+                ArgumentSpec("batch_size", .int, default: .int(128), bounds: [.atLeast(1)], help: "images per step"),
+                ArgumentSpec("lr", .float, default: .float(1e-3), bounds: [.above(0)], help: "Adam learning rate (the peak, with a schedule)"),
+                ArgumentSpec("weight_decay", .float, default: .float(0), bounds: [.atLeast(0)], help: "Adam's L2 weight decay"),
                 ArgumentSpec("lr_schedule", .string, default: .string("constant"), allowed: [.string("constant"), .string("cosine")], help: "constant, or linear warm-up then cosine decay"),
-                ArgumentSpec("warmup_steps", .int, default: .int(0), help: "warm-up steps of the cosine schedule"),
-                ArgumentSpec("schedule_steps", .int, default: Value.none, help: "steps the cosine schedule spans (default: this call's steps; set it when training in several calls)"),
-                ArgumentSpec("ema", .float, default: Value.none, help: "decay of an exponential moving average of the weights (e.g. 0.999), used for sampling"),
-                ArgumentSpec("snr_gamma", .float, default: Value.none, help: "min-SNR-γ loss weighting, e.g. 5 (default: the plain MSE, or what the run being continued used)"),
-                ArgumentSpec("max_steps", .int, default: Value.none, help: "stop after this many steps in total"),
+                ArgumentSpec("warmup_steps", .int, default: .int(0), bounds: [.atLeast(0)], help: "warm-up steps of the cosine schedule"),
+                ArgumentSpec("schedule_steps", .int, default: Value.none, bounds: [.atLeast(1)], help: "steps the cosine schedule spans (default: this call's steps; set it when training in several calls)"),
+                ArgumentSpec("ema", .float, default: Value.none, bounds: [.atLeast(0), .below(1)], help: "decay of an exponential moving average of the weights (e.g. 0.999), used for sampling"),
+                ArgumentSpec("snr_gamma", .float, default: Value.none, bounds: [.above(0)], help: "min-SNR-γ loss weighting, e.g. 5 (default: the plain MSE, or what the run being continued used)"),
+                ArgumentSpec("max_steps", .int, default: Value.none, bounds: [.atLeast(1)], help: "stop after this many steps in total"),
                 ArgumentSpec("class_conditional", .bool, default: Value.none, help: "feed the labels to the model (default: when the model has num_class_embeds)"),
                 ArgumentSpec("shuffle", .bool, default: .bool(true), help: "reshuffle every epoch (seeded)"),
                 ArgumentSpec("drop_last", .bool, default: .bool(false), help: "skip the last incomplete batch"),
                 ArgumentSpec("checkpoint", .path, default: Value.none, help: "folder to save the training state in (relative paths are in the output directory)"),
-                ArgumentSpec("checkpoint_every", .int, default: .int(0), help: "steps between checkpoints (0: only at the end)"),
+                ArgumentSpec("checkpoint_every", .int, default: .int(0), bounds: [.atLeast(0)], help: "steps between checkpoints (0: only at the end)"),
                 ArgumentSpec("resume", .path, default: Value.none, help: "continue from a checkpoint folder (relative paths are in the output directory, where checkpoints are written)"),
                 ArgumentSpec("progress", .bool, default: .bool(true), help: "show progress on the terminal (stderr)"),
             ], prerequisite: {
@@ -46,27 +48,33 @@ enum TrainCommand {
             var resumedBatchSize: Int?
             if let resume = try inv.optionalString("resume").map({ outputPath($0, ctx) }) {
                 try ws.restoreCheckpoint(from: resume, schedule: schedule,
-                                         batchSize: inv.isGiven("batch_size") ? try SampleCommands.positive(inv, "batch_size") : nil,
+                                         batchSize: inv.isGiven("batch_size") ? try inv.int("batch_size") : nil,
                                          shuffle: inv.isGiven("shuffle") ? try inv.bool("shuffle") : nil,
                                          dropLast: inv.isGiven("drop_last") ? try inv.bool("drop_last") : nil)
+                warnAboutNonFiniteWeights(try ws.requireModel(), ctx)
                 let training = try ws.requireTraining()
                 resumedBatchSize = training.batchSize
                 ctx.out.print("resumed from \(resume) at step \(training.trainer.step) (epoch \(training.loader.state.epoch), batch \(training.loader.state.batch))")
             }
             let model = try ws.requireModel(), data = try ws.requireData()
             guard let train = data.train else { throw MissingPrerequisite("no training split loaded") }
-            let batchSize = try resumedBatchSize ?? SampleCommands.positive(inv, "batch_size")
-            let epochs = try inv.double("epochs")
-            guard epochs > 0 else { throw ArgumentError(argument: "epochs", "epochs must be positive") }
+            let batchSize = try resumedBatchSize ?? inv.int("batch_size"), epochs = try inv.double("epochs")
+            try checkMemory(model, batchSize: batchSize, ema: try inv.optionalDouble("ema") != nil || ws.training?.trainer.ema != nil)
             let conditional = try inv.isGiven("class_conditional") ? inv.bool("class_conditional") : model.config.numClassEmbeds != nil
             if conditional && model.config.numClassEmbeds == nil {
                 throw ArgumentError(argument: "class_conditional", "the model has no class embedding: create it with num_class_embeds=10")
             }
             if ws.training == nil || ws.training!.trainer.model !== model || ws.training!.batchSize != batchSize {
                 let lr = Float(try inv.double("lr"))
-                let loader = try DataLoader(train, batchSize: batchSize, shuffle: try inv.bool("shuffle"), seed: ws.rng.next(),
+                // The session generator advances only once the arguments are accepted, so a refused `train` changes nothing.
+                var rng = ws.rng
+                let loader = try DataLoader(train, batchSize: batchSize, shuffle: try inv.bool("shuffle"), seed: rng.next(),
                                             dropLast: try inv.bool("drop_last"))
                 let totalSteps = try inv.optionalInt("schedule_steps") ?? inv.optionalInt("max_steps") ?? Int((epochs * Double(loader.batchesPerEpoch)).rounded(.up))
+                if try inv.string("lr_schedule") == "cosine", try inv.int("warmup_steps") > totalSteps {
+                    throw ArgumentError(argument: "warmup_steps", "warmup_steps \(try inv.int("warmup_steps")) must be at most the steps the cosine schedule spans (\(totalSteps): schedule_steps, max_steps or epochs × batches)")
+                }
+                ws.rng = rng
                 let lrSchedule = try inv.string("lr_schedule") == "cosine"
                     ? LearningRateSchedule(peak: lr, warmupSteps: try inv.int("warmup_steps"), totalSteps: totalSteps) : nil
                 let trainer = NoisePredictionTrainer(model: model, schedule: schedule, lr: lr, weightDecay: Float(try inv.double("weight_decay")),
@@ -76,11 +84,21 @@ enum TrainCommand {
             let trainer = ws.training!.trainer
             if let scheduler = ws.scheduler { trainer.predictionType = scheduler.predictionType }
             if let gamma = try inv.optionalDouble("snr_gamma") {
-                guard gamma > 0 else { throw ArgumentError(argument: "snr_gamma", "snr_gamma must be positive (5 is usual)") }
                 trainer.snrGamma = Float(gamma)
             }
             try run(ws, inv, ctx, epochs: epochs, checkpoint: checkpoint, lock: lock)
         }]
+    }
+
+    /// Refuses a batch size whose training step would not fit in memory: gradients and Adam's two moments (and the
+    /// EMA copy) beside the weights, plus every layer's activations kept for backward (UNet2DConfig.activationBytes,
+    /// within ~2×) and the batch's images, noise and target.
+    static func checkMemory(_ model: UNet2DModel, batchSize: Int, ema: Bool) throws {
+        let side = Double(SampleCommands.size(model))
+        let state = Double(model.parameters.count) * 4 * (ema ? 4 : 3)
+        let perImage = model.config.activationBytes(imageSize: SampleCommands.size(model), training: true) + 4 * side * side * Double(model.config.inChannels) * 4
+        try MemoryBudget.check(state + Double(batchSize) * perImage, for: "train batch_size=\(batchSize) of \(Int(side))×\(Int(side)) images",
+                               advice: "use a smaller batch_size, or a model with a smaller sample_size")
     }
 
     static func run(_ ws: Workspace, _ inv: Invocation, _ ctx: CommandContext, epochs: Double, checkpoint: String?, lock: FolderLock?) throws {

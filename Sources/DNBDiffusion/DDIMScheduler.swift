@@ -54,6 +54,8 @@ public final class DDIMScheduler {
     public func step(modelOutput: Tensor, timestep t: Int, sample: Tensor, eta: Float = 0, noise: Tensor? = nil,
                      rng: inout RandomGenerator) throws -> Output {
         guard numInferenceSteps != nil else { throw SchedulerError.invalid("step: call setTimesteps(n) first") }
+        // Above 1, σ can exceed √(1 − ᾱ_prev) and the direction term takes √ of a negative number: NaN images.
+        guard eta >= 0, eta <= 1 else { throw SchedulerError.invalid("step: eta must be between 0 and 1, got \(eta)") }
         guard modelOutput.shape == sample.shape else {
             throw SchedulerError.invalid("step: model output \(modelOutput.shape) and sample \(sample.shape) differ")
         }

@@ -15,6 +15,8 @@ public struct ModelSummary {
 
     /// Rows down to `depth` (torchinfo's default is 3); deeper modules are folded into their parent's count.
     public init(_ model: UNet2DModel, depth: Int = 3) {
+        // depth ≥ 1 (`model summary` bounds it); 0 would list nothing and index past the counters.
+        let depth = max(1, depth)
         let tree = ModuleNode.tree(of: model)
         var rows: [Row] = []
         var counters = [Int](repeating: 0, count: depth + 1)

@@ -125,11 +125,85 @@ func inferenceTimesteps(count: Int, trainTimesteps: Int, spacing: TimestepSpacin
         return (0..<count).map { Int((Double($0) * step).rounded(.toNearestOrEven)) }.reversed()
     case .leading:
         let ratio = trainTimesteps / count
+        let last = (count - 1) * ratio + stepsOffset
+        guard last < trainTimesteps else {
+            throw SchedulerError.invalid("steps_offset \(stepsOffset) with \(count) leading steps reaches timestep \(last), past num_train_timesteps − 1 (\(trainTimesteps - 1)); use fewer steps or a smaller steps_offset")
+        }
         return (0..<count).map { $0 * ratio + stepsOffset }.reversed()
     case .trailing:
         // np.round(np.arange(T, 0, −T/n)) − 1
         let step = -Double(trainTimesteps) / Double(count)
         let length = Int((-Double(trainTimesteps) / step).rounded(.up))  // numpy's arange length
         return (0..<length).map { Int((Double(trainTimesteps) + Double($0) * step).rounded(.toNearestOrEven)) - 1 }
+    }
+}
+
+/// The config of DDPMScheduler and DDIMScheduler under diffusers' keys and defaults, each key declared once
+/// (`keys`): `scheduler create`'s arguments and the JSON form are generated from them.
+public struct SchedulerConfig: Equatable, Sendable, DiffusersConfig {
+    public static let className = "DDPMScheduler"
+
+    public var numTrainTimesteps = 1000
+    public var betaStart = 0.0001
+    public var betaEnd = 0.02
+    public var betaSchedule = BetaSchedule.linear.rawValue
+    public var predictionType = PredictionType.epsilon.rawValue
+    public var varianceType = DDPMScheduler.VarianceType.fixedSmall.rawValue
+    public var clipSample = true
+    public var clipSampleRange = 1.0
+    public var setAlphaToOne = true
+    public var timestepSpacing = TimestepSpacing.leading.rawValue
+    public var stepsOffset = 0
+
+    public init() {}
+
+    /// Upper limits on sizes are left to the memory budget (`tableBytes`); the limits here are what the arithmetic needs.
+    public static var keys: [ConfigKey<SchedulerConfig>] {
+        [
+            .int("num_train_timesteps", \.numTrainTimesteps, [.atLeast(2)], help: "T, the number of training timesteps"),
+            .float("beta_start", \.betaStart, [.above(0), .below(1)], help: "β at t = 0 (below beta_end)"),
+            .float("beta_end", \.betaEnd, [.above(0), .below(1)], help: "β at t = T − 1"),
+            .string("beta_schedule", \.betaSchedule, allowed: BetaSchedule.allCases.map(\.rawValue), help: "how β grows"),
+            .string("prediction_type", \.predictionType, allowed: PredictionType.allCases.map(\.rawValue), help: "what the model predicts"),
+            .string("variance_type", \.varianceType, allowed: DDPMScheduler.VarianceType.allCases.map(\.rawValue), help: "DDPM only: the variance of each sampling step"),
+            .bool("clip_sample", \.clipSample, help: "clip the predicted clean image to ±clip_sample_range"),
+            .float("clip_sample_range", \.clipSampleRange, [.above(0)], help: "the clipping bound"),
+            .bool("set_alpha_to_one", \.setAlphaToOne, help: "DDIM only: ᾱ past the last step is 1 (else ᾱ₀)"),
+            .string("timestep_spacing", \.timestepSpacing, allowed: TimestepSpacing.allCases.map(\.rawValue), help: "how inference timesteps are spread over 0..T−1"),
+            .int("steps_offset", \.stepsOffset, [.atLeast(0)], help: "added to leading timesteps (below num_train_timesteps)"),
+        ]
+    }
+
+    public func validate() throws {
+        var copy = self
+        for key in Self.keys { try key.set(key.value(in: self), in: &copy) }
+        guard betaStart < betaEnd else { throw ModelError.invalidConfig("beta_start \(betaStart) must be below beta_end \(betaEnd)") }
+        guard stepsOffset < numTrainTimesteps else {
+            throw ModelError.invalidConfig("steps_offset \(stepsOffset) must be below num_train_timesteps \(numTrainTimesteps)")
+        }
+    }
+
+    /// Bytes of the β, α, ᾱ tables (float32), the timesteps (Int) and their double intermediates: ~40 per timestep.
+    public var tableBytes: Double { Double(numTrainTimesteps) * 40 }
+}
+
+extension DDPMScheduler {
+    public convenience init(config c: SchedulerConfig) throws {
+        try c.validate()
+        try self.init(numTrainTimesteps: c.numTrainTimesteps, betaStart: c.betaStart, betaEnd: c.betaEnd,
+                      betaSchedule: BetaSchedule(rawValue: c.betaSchedule) ?? .linear, predictionType: PredictionType(rawValue: c.predictionType) ?? .epsilon,
+                      varianceType: VarianceType(rawValue: c.varianceType) ?? .fixedSmall, clipSample: c.clipSample,
+                      clipSampleRange: Float(c.clipSampleRange), timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .leading,
+                      stepsOffset: c.stepsOffset)
+    }
+}
+
+extension DDIMScheduler {
+    public convenience init(config c: SchedulerConfig) throws {
+        try c.validate()
+        try self.init(numTrainTimesteps: c.numTrainTimesteps, betaStart: c.betaStart, betaEnd: c.betaEnd,
+                      betaSchedule: BetaSchedule(rawValue: c.betaSchedule) ?? .linear, predictionType: PredictionType(rawValue: c.predictionType) ?? .epsilon,
+                      clipSample: c.clipSample, clipSampleRange: Float(c.clipSampleRange), setAlphaToOne: c.setAlphaToOne,
+                      timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .leading, stepsOffset: c.stepsOffset)
     }
 }

@@ -1,3 +1,4 @@
+import DNBSupport
 import DNBEngine
 
 /// diffusers' UNet2DModel: a noise-prediction UNet conditioned on the timestep
@@ -17,11 +18,15 @@ public final class UNet2DModel {
 
     public init(config: UNet2DConfig, seed: UInt64 = 0) throws {
         try config.validate()
+        // Before any weight is allocated, for `model create`, `model load` and checkpoints alike: the weights in
+        // float32, and as much again for the initialisation's random draws.
+        try MemoryBudget.check(config.estimatedParameterCount * 4 * 2, for: "a UNet2DModel with block_out_channels \(config.blockOutChannels)",
+                               advice: "use fewer or smaller block_out_channels or fewer layers_per_block")
         self.config = config
         var rng = RandomGenerator(seed: seed)
         let root = ParameterScope(parameters)
         let channels = config.blockOutChannels
-        let tembChannels = channels[0] * 4
+        let tembChannels = config.timeEmbeddingChannels
         convIn = Conv2d(root("conv_in"), inChannels: config.inChannels, outChannels: channels[0], kernelSize: 3, padding: 1, rng: &rng)
         timeLinear1 = Linear(root("time_embedding")("linear_1"), inFeatures: channels[0], outFeatures: tembChannels, rng: &rng)
         timeLinear2 = Linear(root("time_embedding")("linear_2"), inFeatures: tembChannels, outFeatures: tembChannels, rng: &rng)
@@ -76,8 +81,12 @@ public final class UNet2DModel {
                                               downscaleFreqShift: Float(config.freqShift))
         var emb = try timeLinear2(try silu(try timeLinear1(projected)))
         if let classEmbedding {
+            let k = classEmbedding.weight.shape[0]
             guard let labels = classLabels, labels.count == n else {
-                throw ModelError.input("this model is class-conditional (num_class_embeds \(config.numClassEmbeds!)): give one class label per image")
+                throw ModelError.input("this model is class-conditional (num_class_embeds \(k)): give one class label per image")
+            }
+            if let bad = labels.first(where: { $0 < 0 || $0 >= k }) {
+                throw ModelError.input("class label \(bad) is outside 0…\(k - 1) (num_class_embeds \(k))")
             }
             emb = try add(emb, try classEmbedding(labels))
         } else if classLabels != nil {

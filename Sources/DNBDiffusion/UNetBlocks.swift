@@ -63,7 +63,8 @@ public struct UpBlock2D {
     }
 }
 
-/// UNetMidBlock2D: ResNet, attention (unless add_attention is false), ResNet.
+/// UNetMidBlock2D: ResNet, attention (unless add_attention is false), ResNet. Only this attention takes
+/// attn_norm_num_groups, as in diffusers 0.32.2 (UNet2DModel passes attn_groups to the middle block alone).
 public struct UNetMidBlock2D {
     public let resnets: [ResnetBlock2D]
     public let attention: Attention?
@@ -74,7 +75,7 @@ public struct UNetMidBlock2D {
                                       groups: config.normNumGroups, eps: eps, outputScaleFactor: scale, rng: &rng)
         attention = config.addAttention
             ? try Attention(scope("attentions")(0), channels: channels, headDimension: config.attentionHeadDim ?? channels,
-                            groups: config.normNumGroups, eps: eps, rescaleOutputFactor: scale, rng: &rng)
+                            groups: config.attnNormNumGroups ?? config.normNumGroups, eps: eps, rescaleOutputFactor: scale, rng: &rng)
             : nil
         let second = try ResnetBlock2D(scope("resnets")(1), inChannels: channels, outChannels: channels, tembChannels: tembChannels,
                                        groups: config.normNumGroups, eps: eps, outputScaleFactor: scale, rng: &rng)

@@ -52,12 +52,14 @@ extension Engine {
     /// The Winograd tile of stride-1 3×3 convolutions: 2 = F(2,3) (the default: as accurate as
     /// im2col), 4 = F(4,3) (about 30 % less convolution time, but ~10–20× the float32 rounding
     /// error: ~2e-5 abs on O(1) outputs per convolution), 0 = im2col everywhere.
-    public static var winogradTile: Int {
-        get { winogradSetting.load(ordering: .relaxed) }
-        set {
-            precondition([0, 2, 4].contains(newValue), "Engine.winogradTile must be 0, 2 or 4")
-            winogradSetting.store(newValue, ordering: .relaxed)
+    public static var winogradTile: Int { winogradSetting.load(ordering: .relaxed) }
+
+    /// Sets `winogradTile`; any other value than 0, 2 or 4 is an error (it selects kernels that exist only for those).
+    public static func setWinogradTile(_ m: Int) throws {
+        guard [0, 2, 4].contains(m) else {
+            throw EngineError.invalidArgument(op: "winogradTile", detail: "must be 0 (im2col), 2 (F(2,3)) or 4 (F(4,3)), got \(m)")
         }
+        winogradSetting.store(m, ordering: .relaxed)
     }
 }
 

@@ -25,6 +25,7 @@ public final class ParameterStore {
     public subscript(name: String) -> Parameter? { index[name].map { parameters[$0] } }
 
     public func register(_ name: String, _ tensor: Tensor, layout: ExternalLayout = .identical) {
+        // An internal invariant: names come from the model's own layer code, never from a user's file.
         precondition(index[name] == nil, "parameter \(name) registered twice")
         tensor.requiresGrad = true
         index[name] = parameters.count
@@ -32,6 +33,16 @@ public final class ParameterStore {
     }
 
     public func zeroGrad() { for p in parameters { p.tensor.zeroGrad() } }
+
+    /// The parameters holding NaN or infinite values, with how many each holds: loaded weights of a diverged run.
+    public func nonFinite() -> [(name: String, count: Int)] {
+        parameters.compactMap { p in
+            let t = p.tensor
+            var bad = 0
+            for i in 0..<t.count where !t.data[i].isFinite { bad += 1 }
+            return bad > 0 ? (p.name, bad) : nil
+        }
+    }
 }
 
 /// A dotted-name prefix under which a layer registers its parameters.

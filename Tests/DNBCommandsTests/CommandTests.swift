@@ -192,7 +192,7 @@ struct CommandTests {
             """, output: Output())
         #expect(ws.training?.classConditional == true)
         let error = #expect(throws: (any Error).self) { try interpreter.run("sample n=2 steps=2 classes=[12]", output: Output()) }
-        #expect(String(describing: error!).contains("outside 0..<10"))
+        #expect(String(describing: error!).contains("class 12 must be below num_class_embeds (10)"))
     }
 }
 
