@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBTestSupport", "DNBDiffusion", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
-        .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBLanguage"]),
+        .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
         .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),
     ]
 )

@@ -20,6 +20,18 @@ enum DatasetCommand {
         try MemoryBudget.check(bytes, for: what, advice: "use a smaller image_size, count or limit")
     }
 
+    /// MNIST or Fashion-MNIST wherever the locator finds (or fetches) it. The locator reports its route (found
+    /// where, downloaded from where) on the calling thread; with `verbose` also every place looked in and every
+    /// failed route, indented under the status lines.
+    static func locate(_ name: String, data: String?, verbose: Bool, _ out: Output) throws -> (ImageDataset, ImageDataset, String) {
+        let printer = UncheckedSendable(out)
+        let indented: @Sendable (String) -> Void = { message in printer.value.print("  " + message) }
+        let detail = verbose ? indented : nil
+        let locator = DataLocator(explicitDirectory: data, status: { message in printer.value.print(message) }, detail: detail)
+        let located = name == "mnist" ? try locator.locateMNIST() : try locator.locateFashionMNIST()
+        return (try located.load(.train), try located.load(.test), located.source.description)
+    }
+
     static func specs(_ ws: Workspace) -> [CommandSpec] {
         [CommandSpec("dataset", summary: "Load MNIST, Fashion-MNIST or synthetic digits and look at them", help: """
             Finds the data without being told (DNB_DATA, the per-user cache, a development copy, or a download \
@@ -49,13 +61,7 @@ enum DatasetCommand {
                     test = try SyntheticDigits.make(count: max(8, count / 6), seed: ws.rng.next())
                     source = "drawn procedurally (seeded)"
                 default:
-                    // The locator reports its route (found where, downloaded from where) on the calling thread.
-                    let out = UncheckedSendable(ctx.out)
-                    let locator = DataLocator(explicitDirectory: try inv.optionalString("data"), status: { message in out.value.print(message) })
-                    let located = name == "mnist" ? try locator.locateMNIST() : try locator.locateFashionMNIST()
-                    train = try located.load(.train)
-                    test = try located.load(.test)
-                    source = located.source.description
+                    (train, test, source) = try locate(name, data: try inv.optionalString("data"), verbose: ws.verbose, ctx.out)
                 }
                 if inv.isGiven("classes") {
                     let keep = Set(try inv.intList("classes"))

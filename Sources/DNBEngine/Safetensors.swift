@@ -245,7 +245,7 @@ public struct SafetensorsFile: Sendable {
         let path = url.path
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw SafetensorsError.io(path: path, detail: "cannot read: \(error.localizedDescription)")
+            throw SafetensorsError.io(path: path, detail: "cannot read: \(errorCause(error))")
         }
         return try parse(data, path: path)
     }

@@ -65,35 +65,3 @@ struct LanguageError: Error, CustomStringConvertible {
 
     var description: String { message }
 }
-
-/// The text users see for an error. Foundation's file errors print as
-/// "Error Domain=NSCocoaErrorDomain Code=640 …" (a full disk); they become
-/// "cannot write FILE: No space left on device", naming the file and the
-/// cause. Every other error prints its own description.
-public func describeError(_ error: any Error) -> String {
-    guard error is CocoaError || error is POSIXError || type(of: error) == NSError.self else { return "\(error)" }
-    let bridged = error as NSError
-    let info = bridged.userInfo
-    let path = info[NSFilePathErrorKey] as? String ?? (info[NSURLErrorKey] as? URL)?.path
-    var cause: String?
-    if let underlying = info[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-        cause = String(cString: strerror(Int32(underlying.code)))
-    } else if bridged.domain == NSPOSIXErrorDomain {
-        cause = String(cString: strerror(Int32(bridged.code)))
-    } else {
-        switch CocoaError.Code(rawValue: bridged.code) {
-        case .fileWriteOutOfSpace: cause = String(cString: strerror(ENOSPC))
-        case .fileWriteVolumeReadOnly: cause = String(cString: strerror(EROFS))
-        case .fileWriteNoPermission, .fileReadNoPermission: cause = String(cString: strerror(EACCES))
-        case .fileNoSuchFile, .fileReadNoSuchFile: cause = String(cString: strerror(ENOENT))
-        case .fileWriteFileExists: cause = String(cString: strerror(EEXIST))
-        case .fileReadInapplicableStringEncoding, .fileReadCorruptFile: cause = "not readable as text"
-        default: cause = nil
-        }
-    }
-    let code = bridged.code
-    let action = bridged.domain == NSCocoaErrorDomain && (256..<512).contains(code) ? "read"
-        : bridged.domain == NSCocoaErrorDomain && (512..<768).contains(code) ? "write" : "access"
-    let what = path.map { "cannot \(action) \($0)" } ?? "file operation failed"
-    return what + ": " + (cause ?? bridged.localizedDescription)
-}

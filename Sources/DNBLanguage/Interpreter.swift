@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// Runs dnb statements against one persistent state: variables, declared
 /// parameters and the registry of commands. The REPL keeps one interpreter
 /// for the session; the runner keeps one per notebook run.

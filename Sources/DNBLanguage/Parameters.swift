@@ -50,6 +50,10 @@ public struct ParameterOverride: Hashable, Sendable {
         guard let converted = type.coerce(parsed) else {
             throw ArgumentError(argument: name, "--set \(name)=\(text): parameter '\(name)' expects \(type), got \(parsed.typedLiteral)")
         }
+        // `1e999` reads as infinity: refused here, where the user typed it, not cells later where it is used.
+        if converted.containsNonFiniteNumber {
+            throw ArgumentError(argument: name, "--set \(name)=\(text): '\(text)' is not a finite number")
+        }
         return converted
     }
 }
@@ -73,5 +77,16 @@ extension StringProtocol {
         while slice.first?.isWhitespace == true { slice.removeFirst() }
         while slice.last?.isWhitespace == true { slice.removeLast() }
         return String(slice)
+    }
+}
+
+extension Value {
+    /// True for an infinite or NaN float, at any depth of a list.
+    var containsNonFiniteNumber: Bool {
+        switch self {
+        case .float(let x): !x.isFinite
+        case .list(let items): items.contains { $0.containsNonFiniteNumber }
+        default: false
+        }
     }
 }

@@ -10,6 +10,9 @@ struct GlobalOptions: ParsableArguments {
                                             valueName: "n"))
     var threads: Int?
 
+    @Flag(name: .long, help: "Say more about what commands do behind the scenes: every place and route tried for data.")
+    var verbose = false
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }

@@ -25,7 +25,7 @@ struct REPLCommand: ParsableCommand {
 
     func run() throws {
         try global.apply(warnOnly: Terminal.stdinIsTerminal)
-        let shell = REPLShell(outputDirectory: ValueType.expandingTilde(outputDirectory))
+        let shell = REPLShell(outputDirectory: ValueType.expandingTilde(outputDirectory), verbose: global.verbose)
         let status: Int32
         if Terminal.stdinIsTerminal {
             status = InteractiveREPL(shell: shell).run()

@@ -1,4 +1,5 @@
 import DNBCommands
+import DNBSupport
 import DNBLanguage
 
 /// The state of a REPL session, whoever feeds it lines: one interpreter with
@@ -11,12 +12,13 @@ final class REPLShell {
         case interrupted(Diagnostic)
     }
 
-    let workspace = Workspace()
+    let workspace: Workspace
     let registry: CommandRegistry
     let interpreter: Interpreter
     var session = Session()
 
-    init(outputDirectory: String) {
+    init(outputDirectory: String, verbose: Bool = false) {
+        workspace = Workspace(verbose: verbose)
         registry = CommandRegistry.dnb(workspace: workspace)
         interpreter = Interpreter(registry: registry, outputDirectory: outputDirectory)
         SaveSession.register(in: registry, shell: self)

@@ -64,7 +64,7 @@ struct RunCommand: ParsableCommand {
 
         Sigint.reset()
         Sigint.install(.batch)
-        let workspace = Workspace()
+        let workspace = Workspace(verbose: global.verbose)
         options.seeds = { workspace.seedLog.map { (key: $0.location, value: String($0.seed)) } }
         let runner = Runner(registry: CommandRegistry.dnb(workspace: workspace))
         let result = runner.run(notebook, options: options)

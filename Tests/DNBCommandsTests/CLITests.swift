@@ -301,6 +301,18 @@ struct CLITests {
         }
     }
 
+    /// `--verbose` adds the data locator's detail (every place looked in) under its status lines.
+    @Test(.enabled(if: realMNISTDirectory != nil, "real MNIST not found (DNB_DATA or ../shared/data/mnist)"))
+    func verboseShowsWhereTheDataWasLookedFor() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let load = "dataset load name=mnist limit=8 data=\"\(realMNISTDirectory!)\"\n"
+        let quiet = try CLIBinary.run([], stdin: load, in: dir)
+        let verbose = try CLIBinary.run(["--verbose"], stdin: load, in: dir)
+        #expect(quiet.status == 0 && verbose.status == 0, "\(quiet) \(verbose)")
+        #expect(!quiet.stdout.contains("  MNIST: using"))
+        #expect(verbose.stdout.contains("  MNIST: using \(realMNISTDirectory!)"), "\(verbose.stdout)")
+    }
+
     // MARK: - dnb check
 
     @Test func checkReportsEveryProblemWithPosition() throws {
