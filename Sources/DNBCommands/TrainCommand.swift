@@ -58,7 +58,10 @@ enum TrainCommand {
             }
             let model = try ws.requireModel(), data = try ws.requireData()
             guard let train = data.train else { throw MissingPrerequisite("no training split loaded") }
-            let batchSize = try resumedBatchSize ?? inv.int("batch_size"), epochs = try inv.double("epochs")
+            // A second `train` continues the running training with its batch size unless another is asked for.
+            let running = ws.training.flatMap { $0.trainer.model === model ? $0 : nil }
+            let batchSize = try resumedBatchSize ?? (inv.isGiven("batch_size") ? inv.int("batch_size") : running?.batchSize ?? inv.int("batch_size"))
+            let epochs = try inv.double("epochs")
             try checkMemory(model, batchSize: batchSize, ema: try inv.optionalDouble("ema") != nil || ws.training?.trainer.ema != nil)
             let conditional = try inv.isGiven("class_conditional") ? inv.bool("class_conditional") : model.config.numClassEmbeds != nil
             if conditional && model.config.numClassEmbeds == nil {
@@ -80,6 +83,18 @@ enum TrainCommand {
                 let trainer = NoisePredictionTrainer(model: model, schedule: schedule, lr: lr, weightDecay: Float(try inv.double("weight_decay")),
                                                      learningRate: lrSchedule, emaDecay: try inv.optionalDouble("ema").map(Float.init))
                 ws.training = TrainingState(trainer: trainer, loader: loader, batchSize: batchSize, classConditional: conditional)
+                if let running {
+                    ctx.out.print("batch_size \(batchSize) differs from the running training's \(running.batchSize): a new optimiser, " +
+                                  "loader and learning-rate schedule start from step 0 (the model keeps its weights)")
+                }
+            } else if resumedBatchSize == nil {
+                // Continuing: the optimiser, loader and schedule are the running ones; settings for a new one are not applied.
+                let ignored = TrainCommand.newTrainingArguments.filter { inv.isGiven($0) }
+                if !ignored.isEmpty {
+                    ctx.out.print("continuing the training at step \(ws.training!.trainer.step): \(ignored.joined(separator: ", ")) " +
+                                  "set\(ignored.count == 1 ? "s" : "") up a new training and \(ignored.count == 1 ? "is" : "are") not applied " +
+                                  "(a new batch_size or `model create` starts one)")
+                }
             }
             let trainer = ws.training!.trainer
             if let scheduler = ws.scheduler { trainer.predictionType = scheduler.predictionType }
@@ -89,6 +104,11 @@ enum TrainCommand {
             try run(ws, inv, ctx, epochs: epochs, checkpoint: checkpoint, lock: lock)
         }]
     }
+
+    /// The arguments that configure a new optimiser, loader and schedule; a `train` that continues the running
+    /// training says it does not apply them.
+    static let newTrainingArguments = ["lr", "weight_decay", "lr_schedule", "warmup_steps", "schedule_steps", "ema", "shuffle", "drop_last",
+                                       "class_conditional"]
 
     /// Refuses a batch size whose training step would not fit in memory: gradients and Adam's two moments (and the
     /// EMA copy) beside the weights, plus every layer's activations kept for backward (UNet2DConfig.activationBytes,

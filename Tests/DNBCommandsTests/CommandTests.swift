@@ -19,6 +19,32 @@ struct CommandTests {
 
     func text(_ output: Output) -> String { output.items.map { $0.plainText() }.joined(separator: "\n") }
 
+    /// A second `train` continues the running training (same optimiser, loader and batch size) unless a new
+    /// batch_size asks for a new one, and says so either way instead of silently dropping settings.
+    @Test func aSecondTrainContinuesWithItsBatchSizeAndSaysWhatItDoesNotApply() throws {
+        let dir = try TemporaryDirectory()
+        let (ws, interpreter) = session(dir)
+        try interpreter.run("""
+            seed 1
+            dataset load name=synthetic count=64 image_size=16
+            \(Self.tinyModel)
+            scheduler create
+            train max_steps=2 batch_size=8 progress=false
+            """, output: Output())
+        let trainer = try #require(ws.training?.trainer)
+        let continued = Output()
+        try interpreter.run("train max_steps=4 lr=0.5 progress=false", output: continued)
+        #expect(ws.training?.trainer === trainer, "the running optimiser continues")
+        #expect(ws.training?.batchSize == 8)
+        #expect(trainer.step == 4)
+        #expect(text(continued).contains("continuing the training at step 2: lr sets up a new training and is not applied"))
+        let restarted = Output()
+        try interpreter.run("train max_steps=1 batch_size=16 progress=false", output: restarted)
+        #expect(ws.training?.trainer !== trainer)
+        #expect(ws.training?.batchSize == 16)
+        #expect(text(restarted).contains("batch_size 16 differs from the running training's 8: a new optimiser"))
+    }
+
     @Test func tutorialStoryOnATinyModel() throws {
         let dir = try TemporaryDirectory()
         let (ws, interpreter) = session(dir)
