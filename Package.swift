@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "DNBSupportTests", dependencies: ["DNBSupport", "DNBTestSupport"]),
         .testTarget(name: "DNBEngineTests", dependencies: ["DNBTestSupport", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBTestSupport", "DNBDiffusion", "DNBEngine"], exclude: ["Fixtures"]),
-        .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
         .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),

@@ -130,15 +130,7 @@ extension ConfigKey {
         case .intList: .list(.int)
         case .stringList: .list(.string)
         }
-        let bounds: [ArgumentSpec.Bound] = limits.map {
-            switch $0 {
-            case .atLeast(let b): .atLeast(b)
-            case .above(let b): .above(b)
-            case .atMost(let b): .atMost(b)
-            case .below(let b): .below(b)
-            }
-        }
-        return ArgumentSpec(name, type, default: config.map { languageValue(value(in: $0)) } ?? Value.none, allowed: allowed?.map(Value.string), bounds: bounds, help: help)
+        return ArgumentSpec(name, type, default: config.map { languageValue(value(in: $0)) } ?? Value.none, allowed: allowed?.map(Value.string), bounds: limits, help: help)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 import DNBData
 
 /// NumPy's .npy format (version 1.0) for float32 arrays in C order: the magic

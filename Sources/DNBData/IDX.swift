@@ -121,16 +121,3 @@ public enum IDX {
         out.append(UInt8((v >> 8) & 0xFF)); out.append(UInt8(v & 0xFF))
     }
 }
-
-/// The product of `dims` (1 for none), or nil when one is negative or the product overflows Int —
-/// for sizes read from a file header, which may claim anything.
-public func elementCount(_ dims: [Int]) -> Int? {
-    var total = 1
-    for d in dims {
-        guard d >= 0 else { return nil }
-        let (p, overflow) = total.multipliedReportingOverflow(by: d)
-        if overflow { return nil }
-        total = p
-    }
-    return total
-}

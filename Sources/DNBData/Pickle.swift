@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// A minimal pickle reader: exactly what numpy arrays pickled by Python 2 or 3 (protocols 2–5)
 /// need — tuples, lists, small ints, strings, byte strings, `numpy…_reconstruct`, `numpy.dtype`,
 /// BUILD of their states — and nothing that executes code. Anything else is a clear error.

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 import DNBEngine
 
 /// A seeded stand-in for MNIST that needs no files: digit-like strokes (one polyline template per

@@ -6,27 +6,8 @@ import DNBSupport
 /// arguments (DNBCommands) are all generated from a config's `keys`; the default is the config's own.
 public struct ConfigKey<Config>: @unchecked Sendable {
     public enum Kind: String, Sendable { case int, float, bool, string, intList, stringList }
-    /// A limit on a number (each number of a list), with the meaning of DNBLanguage's ArgumentSpec bounds.
-    public enum Limit: Hashable, Sendable, CustomStringConvertible {
-        case atLeast(Double), above(Double), atMost(Double), below(Double)
-        func admits(_ x: Double) -> Bool {
-            switch self {
-            case .atLeast(let b): x >= b
-            case .above(let b): x > b
-            case .atMost(let b): x <= b
-            case .below(let b): x < b
-            }
-        }
-        public var description: String {
-            func n(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }
-            switch self {
-            case .atLeast(let b): return "≥ \(n(b))"
-            case .above(let b): return "> \(n(b))"
-            case .atMost(let b): return "≤ \(n(b))"
-            case .below(let b): return "< \(n(b))"
-            }
-        }
-    }
+    /// A limit on a number (each number of a list), as command arguments declare theirs.
+    public typealias Limit = NumericBound
 
     public let name: String
     public let kind: Kind

@@ -58,25 +58,12 @@ public final class Tensor: @unchecked Sendable {
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 0) }
 
     public convenience init(shape: [Int], scalars: [Float]) throws {
-        guard let count = Tensor.elementCount(shape), count == scalars.count else {
+        guard let count = elementCount(shape), count == scalars.count else {
             throw EngineError.shapeMismatch(op: "Tensor(shape:scalars:)",
-                detail: "shape \(describeShape(shape)) holds \(Tensor.elementCount(shape).map(String.init) ?? "too many (or negative)") values, got \(scalars.count)")
+                detail: "shape \(describeShape(shape)) holds \(elementCount(shape).map(String.init) ?? "too many (or negative)") values, got \(scalars.count)")
         }
         self.init(uninitialized: shape)
         _ = buffer.initialize(from: scalars)
-    }
-
-    /// The number of values a shape holds; nil when a dimension is negative or the product overflows Int
-    /// (shapes read from files, which `reduce(1, *)` would trap on).
-    public static func elementCount(_ shape: [Int]) -> Int? {
-        var count = 1
-        for d in shape {
-            guard d >= 0 else { return nil }
-            let (product, overflow) = count.multipliedReportingOverflow(by: d)
-            if overflow { return nil }
-            count = product
-        }
-        return count
     }
 
     public var scalars: [Float] { Array(buffer) }

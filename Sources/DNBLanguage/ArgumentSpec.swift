@@ -23,35 +23,8 @@ public struct ArgumentSpec: Hashable, Sendable {
     /// binder before a handler runs, and shown in help. Numbers must be finite either way.
     public var bounds: [Bound]
 
-    /// A limit on a numeric argument.
-    public enum Bound: Hashable, Sendable, CustomStringConvertible {
-        case atLeast(Double)
-        case above(Double)
-        case atMost(Double)
-        case below(Double)
-
-        func admits(_ x: Double) -> Bool {
-            switch self {
-            case .atLeast(let b): x >= b
-            case .above(let b): x > b
-            case .atMost(let b): x <= b
-            case .below(let b): x < b
-            }
-        }
-
-        public var description: String {
-            switch self {
-            case .atLeast(let b): "≥ \(Bound.number(b))"
-            case .above(let b): "> \(Bound.number(b))"
-            case .atMost(let b): "≤ \(Bound.number(b))"
-            case .below(let b): "< \(Bound.number(b))"
-            }
-        }
-
-        static func number(_ x: Double) -> String {
-            x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
-        }
-    }
+    /// A limit on a numeric argument (shared with config keys).
+    public typealias Bound = NumericBound
 
     /// `default: nil` makes the argument required.
     public init(_ name: String, _ type: ValueType, default defaultValue: Value? = nil,

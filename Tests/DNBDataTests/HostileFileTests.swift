@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 import Testing
 import DNBTestSupport
 @testable import DNBData
