@@ -12,7 +12,7 @@ enum EnvironmentCommand {
             },
             CommandSpec("seed", summary: "Seed every random number dnb draws",
                         help: "Resets the session's generator (xoshiro256** seeded by SplitMix64): data shuffling, timesteps, noise and initial weights drawn afterwards repeat exactly for the same seed on any machine and thread count.",
-                        arguments: [ArgumentSpec("value", .int, bounds: [.atLeast(0)], help: "the seed, a non-negative integer")]) { inv, ctx in
+                        arguments: [ArgumentSpec("value", .int, bounds: [.atLeast(0), .atMost(Double(Int.max))], help: "the seed, a non-negative integer")]) { inv, ctx in
                 let value = try inv.int("value")
                 ws.reseed(UInt64(value), at: "\(inv.location.file ?? "<input>"):\(inv.location.line)")
                 ctx.out.print("seed \(value)")

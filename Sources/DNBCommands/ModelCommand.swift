@@ -11,7 +11,7 @@ enum ModelCommand {
                      help: "starting configuration: tutorial (the notebook's 1.7 M-parameter UNet), small (no attention, (16, 32, 32), 1 layer per block, 8 groups: fast on a CPU), diffusers (UNet2DModel's own defaults)"),
     ] + UNet2DConfig.keys.filter(\.isArgument).map(\.argumentSpec) + [
         // UInt64 seeds: negative ones are refused rather than wrapped.
-        ArgumentSpec("seed", .int, default: Value.none, bounds: [.atLeast(0)], help: "seed of the initial weights (default: drawn from the session generator)"),
+        ArgumentSpec("seed", .int, default: Value.none, bounds: [.atLeast(0), .atMost(Double(Int.max))], help: "seed of the initial weights (default: drawn from the session generator)"),
     ]
 
     /// The preset with every given key applied through the key table (the same checks as config.json), then validated.

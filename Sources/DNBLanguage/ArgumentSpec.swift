@@ -38,6 +38,15 @@ public struct ArgumentSpec: Hashable, Sendable {
         self.bounds = bounds
     }
 
+    /// Integers whose spec declares no upper bound are limited to ±(2³¹ − 1): no count, size or step number
+    /// dnb could act on is larger, and a handler can then add or multiply two of them (`steps + 1`,
+    /// `n × size`) without overflowing Int. A spec that needs more declares its own `.atMost`.
+    public static let integerLimit: UInt = UInt(Int32.max)
+
+    var implicitIntegerLimit: UInt? {
+        bounds.contains { if case .atMost = $0 { true } else if case .below = $0 { true } else { false } } ? nil : ArgumentSpec.integerLimit
+    }
+
     /// The bounds as help shows them: `≥ 0, < 1`.
     public var boundsText: String? { bounds.isEmpty ? nil : bounds.map(\.description).joined(separator: ", ") }
 
@@ -78,6 +87,9 @@ public struct ArgumentSpec: Hashable, Sendable {
             }
             if let broken = bounds.first(where: { !$0.admits(number) }) {
                 throw ArgumentError(argument: name, "argument '\(name)' must be \(boundsText ?? broken.description), got \(item.literal)")
+            }
+            if case .int(let n) = item, let limit = implicitIntegerLimit, n.magnitude > limit {
+                throw ArgumentError(argument: name, "argument '\(name)' must be at most \(limit) in size, got \(item.literal)")
             }
         }
         if let allowedValues {

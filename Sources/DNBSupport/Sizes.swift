@@ -38,6 +38,8 @@ public enum NumericBound: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func number(_ x: Double) -> String {
-        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
+        // Double(Int.max) rounds up to 2⁶³; as a bound it stands for Int.max.
+        if x == Double(Int.max) { return String(Int.max) }
+        return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
     }
 }

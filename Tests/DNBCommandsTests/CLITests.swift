@@ -90,7 +90,7 @@ struct CLITests {
         try dir.write("bad.dnb", Notebooks.failing)
         let result = try CLIBinary.run(["run", "bad.dnb"], in: dir)
         #expect(result.status == 1, "\(result)")
-        #expect(result.stderr.contains("bad.dnb:9:6: argument 'value' must be ≥ 0, got -1"), "\(result)")
+        #expect(result.stderr.contains("bad.dnb:9:6: argument 'value' must be ≥ 0, ≤ 9223372036854775807, got -1"), "\(result)")
         #expect(!result.stdout.contains("never"))
         let report = try dir.read("out/bad/report.md")
         #expect(report.contains("> **Run stopped at cell 2 (boom) (bad.dnb:7)**"))

@@ -83,6 +83,16 @@ import Testing
         #expect(wide?.message == "argument 'block_out_channels' must be ≥ 1, ≤ 4096, got 65536")
     }
 
+    /// Without a declared upper bound an int is at most ±(2³¹ − 1), so handlers may add or multiply two.
+    @Test func integersWithoutAnUpperBoundAreLimited() throws {
+        let steps = ArgumentSpec("steps", .int, default: .int(50), bounds: [.atLeast(1)], help: "steps")
+        #expect(try steps.convert(.int(2_147_483_647)) == .int(2_147_483_647))
+        let huge = #expect(throws: ArgumentError.self) { try steps.convert(.int(Int.max)) }
+        #expect(huge?.message == "argument 'steps' must be at most 2147483647 in size, got 9223372036854775807")
+        let seed = ArgumentSpec("seed", .int, bounds: [.atLeast(0), .atMost(Double(Int.max))], help: "seed")
+        #expect(try seed.convert(.int(Int.max)) == .int(Int.max))
+    }
+
     @Test func boundsShowInHelp() {
         #expect(channels.boundsText == "≥ 1, ≤ 4096")
         #expect(ArgumentSpec.Bound.below(0.5).description == "< 0.5")
