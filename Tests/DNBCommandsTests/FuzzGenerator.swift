@@ -84,7 +84,7 @@ struct FuzzGenerator {
         "=", "==", "x=", "=x", "\\", "#", "'single'", "`tick`",
     ]
     static let readableSystemPaths = ["/", "/dev/null", "/proc/self/status", "/proc", "/etc/passwd", "/nonexistent/file"]
-    static let sandboxNames = ["folder", "empty.npy", "garbage.npy", "garbage.safetensors", "text.dnb", "badmodel", "loop", "dangling",
+    static let sandboxNames = ["folder", "empty.npy", "garbage.npy", "garbage.safetensors", "text.dnb", "badmodel", "loop", "dangling", "fifo",
                                "nodata", "missing.npy", "out", "out/repl", ".", "..", "../..", "../../../x", "folder/", "a b", "x.safetensors",
                                "x.npy", "x.txt", "~/m", "🙂.npy", "folder/../folder/x.npy"]
 
