@@ -224,6 +224,8 @@ struct FuzzGenerator {
                                     "help model nope", "help model create", "help \(random.pick(Self.hostileStrings))"])
         case 5: return "print " + (0..<(1 + random.below(3))).map { _ in hostileOrValid() }.joined(separator: " ")
         case 6: return malformed()
+        // The REPL's own command (Sources/dnb/SaveSession.swift), not in the registry the generator reads.
+        case 7 where !checkOnly: return "save session \(path(write: true)) title=\(random.pick(Self.hostileStrings + ["\"A title\""]))"
         default: return commandCall()
         }
     }
