@@ -83,6 +83,12 @@ struct KnownFuzzFailure: Sendable {
         KnownFuzzFailure(name: "empty training split accepted, then corrupt divides by zero",
                          reproducer: "dataset load name=synthetic count=0 image_size=8; corrupt n=2",
                          signature: "at DatasetCommand.swift: Fatal error: Division by zero") { _ in true },
+        KnownFuzzFailure(name: "empty training split accepted, then dataset subset force-unwraps nil classes",
+                         reproducer: "dataset load name=synthetic count=0 image_size=8; dataset subset n=1",
+                         signature: "at DatasetCommand.swift: Fatal error: Unexpectedly found nil") { _ in true },
+        KnownFuzzFailure(name: "model create norm_num_groups=0 (remainder by zero in UNet2DConfig.validate)",
+                         reproducer: "model create norm_num_groups=0",
+                         signature: "at UNet2DConfig.swift: Fatal error: Division by zero") { $0.contains("norm_num_groups") },
         KnownFuzzFailure(name: "no memory budget (image size arithmetic overflows in the transform)",
                          reproducer: "dataset transform image_size=9223372036854775807",
                          signature: "at Transforms.swift:") { $0.contains("image_size") },
@@ -92,6 +98,9 @@ struct KnownFuzzFailure: Sendable {
         KnownFuzzFailure(name: "range length overflows (Int.min..Int.max)",
                          reproducer: "let r = -9223372036854775808..9223372036854775807",
                          signature: "at Evaluation.swift:") { $0.contains("-9223372036854775808..") },
+        KnownFuzzFailure(name: "dnb check: range length overflows in the checker's constant folding (Int.min..Int.max)",
+                         reproducer: "dnb check on a cell `for i in -9223372036854775808..9223372036854775807 { print 1 }`",
+                         signature: "at Syntax.swift:") { $0.contains("-9223372036854775808..9223372036854775807") },
         KnownFuzzFailure(name: "dnb check materialises a huge range (abort when memory runs out)",
                          reproducer: "dnb check on a cell `print 1..9223372036854775807`",
                          signature: "signal 6 at ?:") { $0.contains("..9223372036854775807") || $0.contains("..4294967296") },
@@ -99,8 +108,8 @@ struct KnownFuzzFailure: Sendable {
                          reproducer: "dnb check on a cell `plot images name=1..9223372036854775807`",
                          signature: "hang") { $0.contains("..9223372036854775807") || $0.contains("..4294967296") },
         KnownFuzzFailure(name: "parser recursion (stack overflow on deep nesting)",
-                         reproducer: "10,000 nested `for i in 1..1 { … }`, or 100,000 `[`",
-                         signature: "signal 11 at Parser.swift") { entry in entry.utf8.count > 10_000 },
+                         reproducer: "3,000 nested `for i in 1..1 { … }`, `[` or `(` (a debug build overflows its 8 MiB stack there)",
+                         signature: "signal 11 at Parser.swift") { entry in entry.unicodeScalars.filter { "[({".unicodeScalars.contains($0) }.count >= 1000 },
     ]
 
     static func matching(_ entry: String, _ outcome: FuzzOutcome) -> KnownFuzzFailure? {
