@@ -68,6 +68,9 @@ struct KnownFuzzFailure: Sendable {
         KnownFuzzFailure(name: "progression snapshots=1 or rows=Int.max (Range with lowerBound > upperBound, overflow)",
                          reproducer: "progression steps=2 snapshots=1; progression steps=2 snapshots=2 rows=9223372036854775807",
                          signature: "at SampleCommands.swift:") { $0.contains("progression") },
+        KnownFuzzFailure(name: "progression snapshots=Int.max (glibc aborts: free(): invalid pointer)",
+                         reproducer: "progression steps=2 snapshots=9223372036854775807",
+                         signature: "signal 6 at ?:Fatal error: free(): invalid pointer") { $0.contains("progression") },
         KnownFuzzFailure(name: "model summary depth=0, negative or huge (index out of range, Array count < 0, overflow)",
                          reproducer: "model summary depth=0; model summary -1; model summary depth=9223372036854775807",
                          signature: "at ModelSummary.swift:") { $0.contains("model summary") },
@@ -137,6 +140,10 @@ struct FuzzOutcome: CustomStringConvertible {
     var fatalMessage: String? {
         let lines = stderr.split(separator: "\n")
         if let fatal = lines.first(where: { $0.contains("Fatal error") }) { return String(fatal) }
+        // glibc's heap checks ("free(): invalid pointer") abort with their own message.
+        if let heap = lines.first(where: { $0.hasPrefix("free(): ") || $0.hasPrefix("malloc(): ") || $0.contains("double free") }) {
+            return "Fatal error: " + heap
+        }
         for line in lines {
             if let trap = line.range(of: "Swift runtime failure: ") {
                 return "Fatal error: " + (String(line[trap.upperBound...]).components(separatedBy: " in dnb at ").first ?? "").replacingOccurrences(of: " ***", with: "")
