@@ -43,6 +43,8 @@ let package = Package(
             "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // libFuzzer on the language front end (bench/README.md, "Fuzzing"); does nothing unless built with -sanitize=fuzzer.
+        .executableTarget(name: "dnb-fuzz", dependencies: ["DNBLanguage"]),
 
         // Shared by the test targets: per-test temporary folders, the repository root, real MNIST if present.
         .target(name: "DNBTestSupport", path: "Tests/DNBTestSupport"),
