@@ -51,72 +51,58 @@ struct FuzzTests {
     }
 }
 
+// MARK: - Former crashes
+
+/// The shortest reproducer of every crash class the fuzzer found (bench/README.md, "Fuzzing"), run on
+/// every test run: each must now end in a clean, located error (or succeed), never a signal or a hang.
+@Suite("former fuzz crashes", .enabled(if: CLIBinary.url != nil, CLIBinary.missingMessage))
+struct FormerCrashes {
+    static let replLines = [
+        "progression steps=2 snapshots=1", "progression steps=2 snapshots=2 rows=9223372036854775807",
+        "progression steps=2 snapshots=9223372036854775807",
+        "model summary depth=0", "model summary -1", "model summary depth=9223372036854775807",
+        "model create seed=-1", "model create norm_num_groups=0", "model create in_channels=9223372036854775807",
+        "dataset transform 2147483648", "dataset transform image_size=9223372036854775807",
+        "sample n=2147483648", "refine n=9223372036854775807", "sample n=9223372036854775807",
+        "scheduler create num_train_timesteps=2147483648",
+        "dataset load name=synthetic count=-9223372036854775808", "dataset load name=synthetic count=4294967296",
+        "dataset load name=synthetic count=0 image_size=8", "corrupt n=2", "dataset subset n=1",
+        "let r = -9223372036854775808..9223372036854775807",
+    ]
+    static let checkedCells = [
+        "for i in -9223372036854775808..9223372036854775807 { print 1 }", "print 1..9223372036854775807",
+        "plot images name=1..9223372036854775807", "print -9223372036854775808..9223372036854775807",
+        String(repeating: "for i in 1..1 {\n", count: 3_000) + String(repeating: "}\n", count: 3_000),
+        "print " + String(repeating: "[", count: 100_000), "print " + String(repeating: "(", count: 100_000),
+    ]
+
+    @Test func formerCrashesAreCleanErrors() throws {
+        let sandbox = try FuzzSandbox()
+        var report = FuzzReport()
+        try sandbox.runREPL(prelude: FuzzGenerator.prelude, lines: Self.replLines, label: "former crashes (REPL)", into: &report)
+        for (index, cell) in Self.checkedCells.enumerated() {
+            try sandbox.runCheck("# Former crash\n\n```dnb\n\(cell)\n```\n", label: "former crash \(index) (dnb check)", into: &report)
+        }
+        sandbox.expectNothingOutside()
+        report.finish("former crashes")
+    }
+}
+
 // MARK: - Known failures
 
-/// Crash classes found before their fixes were merged, each with its shortest reproducer (after
-/// the prelude `FuzzGenerator.prelude`, piped to `dnb`). A failure whose signature (how it ended,
-/// innermost dnb source file, runtime message) contains `signature` and whose entry satisfies
-/// `entry` is counted, not recorded. Empty this list once the fixes are merged; the run prints
-/// the entries it no longer sees.
+/// Crash classes found but not yet fixed, each with its shortest reproducer (after the prelude
+/// `FuzzGenerator.prelude`, piped to `dnb`). A failure whose signature (how it ended, innermost
+/// dnb source file, runtime message) contains `signature` and whose entry satisfies `entry` is
+/// counted, not recorded, so a known class can be committed with its fix pending; the run prints
+/// the entries it no longer sees. A fixed class moves to `FormerCrashes`.
 struct KnownFuzzFailure: Sendable {
     let name: String
     let reproducer: String
     let signature: String
     let entry: @Sendable (String) -> Bool
 
-    static let all: [KnownFuzzFailure] = [
-        KnownFuzzFailure(name: "progression snapshots=1 or rows=Int.max (Range with lowerBound > upperBound, overflow)",
-                         reproducer: "progression steps=2 snapshots=1; progression steps=2 snapshots=2 rows=9223372036854775807",
-                         signature: "at SampleCommands.swift:") { $0.contains("progression") },
-        KnownFuzzFailure(name: "progression snapshots=Int.max (glibc aborts: free(): invalid pointer)",
-                         reproducer: "progression steps=2 snapshots=9223372036854775807",
-                         signature: "signal 6 at ?:Fatal error: free(): invalid pointer") { $0.contains("progression") },
-        KnownFuzzFailure(name: "model summary depth=0, negative or huge (index out of range, Array count < 0, overflow)",
-                         reproducer: "model summary depth=0; model summary -1; model summary depth=9223372036854775807",
-                         signature: "at ModelSummary.swift:") { $0.contains("model summary") },
-        KnownFuzzFailure(name: "model create seed=-1 (UInt64 of a negative Int)",
-                         reproducer: "model create seed=-1",
-                         signature: "at ModelCommand.swift: Fatal error: Negative value is not representable") { $0.contains("seed=-") },
-        KnownFuzzFailure(name: "no memory budget (allocation of absurd sizes aborts)",
-                         reproducer: "dataset transform 2147483648",
-                         signature: "signal 6 at ?:Fatal error: failed to allocate N bytes") { _ in true },
-        KnownFuzzFailure(name: "dataset load with a negative synthetic count (overflow)",
-                         reproducer: "dataset load name=synthetic count=-9223372036854775808",
-                         signature: "at Synthetic.swift:") { $0.contains("dataset load") },
-        KnownFuzzFailure(name: "empty training split accepted, then corrupt divides by zero",
-                         reproducer: "dataset load name=synthetic count=0 image_size=8; corrupt n=2",
-                         signature: "at DatasetCommand.swift: Fatal error: Division by zero") { _ in true },
-        KnownFuzzFailure(name: "empty training split accepted, then dataset subset force-unwraps nil classes",
-                         reproducer: "dataset load name=synthetic count=0 image_size=8; dataset subset n=1",
-                         signature: "at DatasetCommand.swift: Fatal error: Unexpectedly found nil") { _ in true },
-        KnownFuzzFailure(name: "model create norm_num_groups=0 (remainder by zero in UNet2DConfig.validate)",
-                         reproducer: "model create norm_num_groups=0",
-                         signature: "at UNet2DConfig.swift: Fatal error: Division by zero") { $0.contains("norm_num_groups") },
-        KnownFuzzFailure(name: "model create in_channels=Int.max (weight count overflows in Conv2d.init)",
-                         reproducer: "model create in_channels=9223372036854775807",
-                         signature: "at Layers.swift:") { $0.contains("model create") },
-        KnownFuzzFailure(name: "no memory budget (image size arithmetic overflows in the transform)",
-                         reproducer: "dataset transform image_size=9223372036854775807",
-                         signature: "at Transforms.swift:") { $0.contains("image_size") },
-        KnownFuzzFailure(name: "no memory budget (tensor element count overflows)",
-                         reproducer: "refine n=9223372036854775807",
-                         signature: "at Tensor.swift:") { _ in true },
-        KnownFuzzFailure(name: "range length overflows (Int.min..Int.max)",
-                         reproducer: "let r = -9223372036854775808..9223372036854775807",
-                         signature: "at Evaluation.swift:") { $0.contains("-9223372036854775808..") },
-        KnownFuzzFailure(name: "dnb check: range length overflows in the checker's constant folding (Int.min..Int.max)",
-                         reproducer: "dnb check on a cell `for i in -9223372036854775808..9223372036854775807 { print 1 }`",
-                         signature: "at Syntax.swift:") { $0.contains("-9223372036854775808..9223372036854775807") },
-        KnownFuzzFailure(name: "dnb check materialises a huge range (abort when memory runs out)",
-                         reproducer: "dnb check on a cell `print 1..9223372036854775807`",
-                         signature: "signal 6 at ?:") { $0.contains("..9223372036854775807") || $0.contains("..4294967296") },
-        KnownFuzzFailure(name: "dnb check walks a huge range given to a typed argument (hang)",
-                         reproducer: "dnb check on a cell `plot images name=1..9223372036854775807`",
-                         signature: "hang") { $0.contains("..9223372036854775807") || $0.contains("..4294967296") },
-        KnownFuzzFailure(name: "parser recursion (stack overflow on deep nesting)",
-                         reproducer: "3,000 nested `for i in 1..1 { … }`, `[` or `(` (a debug build overflows its 8 MiB stack there)",
-                         signature: "signal 11 at Parser.swift") { entry in entry.unicodeScalars.filter { "[({".unicodeScalars.contains($0) }.count >= 1000 },
-    ]
+    /// Empty: every class found so far is fixed, and its reproducer is a case of `formerCrashesAreCleanErrors`.
+    static let all: [KnownFuzzFailure] = []
 
     static func matching(_ entry: String, _ outcome: FuzzOutcome) -> KnownFuzzFailure? {
         all.first { outcome.signature.contains($0.signature) && $0.entry(entry) }
