@@ -1,21 +1,10 @@
 import DNBCommands
 import DNBLanguage
+import DNBTestSupport
 import Foundation
 
-/// SplitMix64: a whole fuzz run follows from one seed.
-struct FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-}
+/// A whole fuzz run follows from one seed.
+typealias FuzzRandom = SplitMix64
 
 /// Generates REPL lines and notebooks from the real registry: command names, verbs, argument
 /// names, types and allowed values come from `CommandRegistry.dnb`, so new commands are fuzzed

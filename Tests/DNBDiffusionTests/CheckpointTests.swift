@@ -12,13 +12,7 @@ struct CheckpointTests {
 
     /// An 8×8 UNet with (8, 8) channels: a step takes milliseconds in a debug build.
     func trainer(steps: Int, ema: Float? = 0.9) throws -> NoisePredictionTrainer {
-        var config = UNet2DConfig.tutorial
-        config.sampleSize = 8
-        config.blockOutChannels = [8, 8]
-        config.downBlockTypes = ["DownBlock2D", "DownBlock2D"]
-        config.upBlockTypes = ["UpBlock2D", "UpBlock2D"]
-        config.layersPerBlock = 1
-        config.normNumGroups = 4
+        let config = UNet2DConfig.tiny8
         let trainer = NoisePredictionTrainer(model: try UNet2DModel(config: config, seed: 3), schedule: schedule, emaDecay: ema)
         var rng = RandomGenerator(seed: 5)
         for _ in 0..<steps { try trainer.trainStep(rng.normalTensor([2, 8, 8, 1]), rng: &rng) }

@@ -39,13 +39,7 @@ struct TrainingObjectiveTests {
     /// the target of the prediction type, recomputed here from the same random draws.
     @Test(arguments: [(PredictionType.epsilon, Float?.none), (.vPrediction, nil), (.sample, nil), (.epsilon, 5), (.vPrediction, 5)])
     func trainStepLearnsTheTargetOfThePredictionType(prediction: PredictionType, gamma: Float?) throws {
-        var config = UNet2DConfig.tutorial
-        config.sampleSize = 8
-        config.blockOutChannels = [8, 8]
-        config.downBlockTypes = ["DownBlock2D", "DownBlock2D"]
-        config.upBlockTypes = ["UpBlock2D", "UpBlock2D"]
-        config.layersPerBlock = 1
-        config.normNumGroups = 4
+        let config = UNet2DConfig.tiny8
         let model = try UNet2DModel(config: config)
         let trainer = NoisePredictionTrainer(model: model, schedule: schedule, lr: 1e-3)
         trainer.predictionType = prediction

@@ -1,29 +1,13 @@
 import Foundation
+import DNBTestSupport
 @testable import DNBPlot
 
 /// Deterministic stand-ins for the notebook's data, so pictures and
 /// assertions do not depend on training.
 enum Fixtures {
-    /// SplitMix64: tiny, seedable, identical on every platform.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func normal() -> Double {
-            let u = max(uniform(), 1e-12)
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * uniform())
-        }
-    }
-
     /// A noisy, decreasing MSE curve like a DDPM training run.
     static func lossCurve(count: Int = 2000, seed: UInt64 = 1) -> [Double] {
-        var rng = Generator(state: seed)
+        var rng = SplitMix64(state: seed)
         return (0..<count).map { i in
             let t = Double(i)
             return 0.03 + 0.9 * exp(-t / 150) + 0.02 * rng.normal() * exp(-t / 800) + 0.01 * abs(rng.normal())
@@ -32,7 +16,7 @@ enum Fixtures {
 
     /// A 28×28 ring in [-1, 1], "digit-like" enough to judge rendering.
     static func digit(_ k: Int, noise: Double = 0, seed: UInt64 = 7) throws -> GrayImage {
-        var rng = Generator(state: seed &+ UInt64(k))
+        var rng = SplitMix64(state: seed &+ UInt64(k))
         var pixels: [Float] = []
         for y in 0..<28 {
             for x in 0..<28 {
@@ -42,5 +26,13 @@ enum Fixtures {
             }
         }
         return try GrayImage(width: 28, height: 28, pixels: pixels)
+    }
+}
+
+extension SplitMix64 {
+    /// A standard normal draw (Box–Muller).
+    mutating func normal() -> Double {
+        let u = max(uniform(), 1e-12)
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * uniform())
     }
 }

@@ -36,3 +36,22 @@ public let realMNISTDirectory: String? = {
     candidates.append(URL(fileURLWithPath: repositoryRoot + "/../shared/data/mnist").standardized.path)
     return candidates.first { FileManager.default.fileExists(atPath: $0 + "/t10k-images-idx3-ubyte.gz") }
 }()
+
+/// SplitMix64: a tiny seedable generator, identical on every platform, for test data and fuzz cases that
+/// must follow from one seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1) with 53 random bits.
+    public mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+    public mutating func chance(_ p: Double) -> Bool { uniform() < p }
+    public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+}
