@@ -53,7 +53,7 @@ struct CheckpointSafetyTests {
         // New, empty or dnb's own folders are fine, again and again; a checkpoint is not a model folder to overwrite.
         _ = try run(interpreter, "save checkpoint path=ck\nsave checkpoint path=ck\nmodel save path=model\nmodel save path=model")
         #expect(failure(interpreter, "model save path=ck").contains("refusing to replace"))
-        #expect(dir.contents == [".ck.dnb-lock", ".model.dnb-lock", "ck", "figures", "model", "report.md"])
+        #expect(dir.contents == ["ck", "figures", "model", "report.md"])
     }
 
     /// Resuming with another scheduler, batch size, dataset size or image size is refused, naming each difference.

@@ -53,8 +53,20 @@ import DNBTestSupport
         #expect(refused?.message.contains("in use by another dnb process") == true)
         #expect(refused?.message.contains(directory.path) == true)
         first.release()
+        #expect(directory.contents == [], "a release removes the lock file")
         let second = try FolderLock(directory.path, purpose: "output folder")
+        #expect(directory.contents == [FolderLock.fileName])
         second.release()
+        #expect(directory.contents == [])
+    }
+
+    @Test func aSiblingLockSitsBesideTheFolderAndGoesWithTheRelease() throws {
+        let directory = try TemporaryDirectory()
+        let lock = try FolderLock(sibling: directory.path + "/ckpt/", purpose: "checkpoint")
+        #expect(directory.contents == [".ckpt.dnb-lock"])
+        #expect(throws: FileError.self) { try FolderLock(sibling: directory.path + "/ckpt", purpose: "checkpoint") }
+        lock.release()
+        #expect(directory.contents == [])
     }
 
     @Test func aMissingFolderIsAnError() throws {
