@@ -8,8 +8,13 @@ Writes Tests/DNBDiffusionTests/Fixtures/:
   small_unet/                    a small class-conditional UNet2DModel saved by save_pretrained
   small_unet_step.safetensors    its forward output, loss, every parameter gradient, parameters after one Adam step
   tutorial_unet.safetensors      the tutorial config's forward output with synthetic weights (see synthetic_value)
+  keys_unet/, keys_unet.safetensors
+                                 a UNet2DModel setting the keys dnb reads beyond the tutorial's (attn_norm_num_groups,
+                                 time_embedding_dim, flip_sin_to_cos, freq_shift, mid_block_scale_factor,
+                                 center_input_sample, norm_eps), saved by save_pretrained, and its forward output
 
-Re-run: python3 tools/make_diffusion_fixtures.py   (needs: pip install torch diffusers==0.32.2 safetensors)
+Re-run: python3 tools/make_diffusion_fixtures.py [NAME …]   (NAME: scheduler, small_unet, tutorial_unet, keys_unet;
+default all; needs: pip install torch diffusers==0.32.2 safetensors)
 """
 import json
 import math
@@ -164,9 +169,29 @@ def tutorial_unet_fixture():
               metadata={"parameters": str(sum(p.numel() for p in model.parameters()))})
 
 
+KEYS_CONFIG = dict(
+    sample_size=8, in_channels=2, out_channels=1, layers_per_block=1, block_out_channels=(8, 16),
+    down_block_types=("DownBlock2D", "AttnDownBlock2D"), up_block_types=("AttnUpBlock2D", "UpBlock2D"),
+    attention_head_dim=4, norm_num_groups=4, attn_norm_num_groups=2, time_embedding_dim=24,
+    flip_sin_to_cos=False, freq_shift=1, mid_block_scale_factor=1.5, center_input_sample=True, norm_eps=1e-4,
+)
+
+
+def keys_unet_fixture():
+    model = UNet2DModel(**KEYS_CONFIG)
+    fill_synthetic(model)
+    model.save_pretrained(os.path.join(OUT, "keys_unet"))
+    x = torch.tensor([synthetic_value("input", i) for i in range(2 * 2 * 8 * 8)], dtype=torch.float32).view(2, 2, 8, 8)
+    with torch.no_grad():
+        y = model(x, torch.tensor([5, 911])).sample
+    save_file({"x": x, "y": y, "t": torch.tensor([5, 911])}, os.path.join(OUT, "keys_unet.safetensors"))
+
+
 if __name__ == "__main__":
+    import sys
     os.makedirs(OUT, exist_ok=True)
-    scheduler_fixtures()
-    small_unet_fixtures()
-    tutorial_unet_fixture()
+    makers = {"scheduler": scheduler_fixtures, "small_unet": small_unet_fixtures,
+              "tutorial_unet": tutorial_unet_fixture, "keys_unet": keys_unet_fixture}
+    for name in sys.argv[1:] or list(makers):
+        makers[name]()
     print("wrote", OUT)

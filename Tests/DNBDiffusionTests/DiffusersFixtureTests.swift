@@ -176,6 +176,19 @@ struct DiffusersFixtureTests {
         #expect(err <= 1e-4, "max abs error \(err)")
     }
 
+    // keys_unet_fixture() in tools/make_diffusion_fixtures.py: a folder that sets every UNet2DModel key dnb reads beyond
+    // the tutorial's (attn_norm_num_groups 2 ≠ norm_num_groups 4, time_embedding_dim 24, flip_sin_to_cos false,
+    // freq_shift 1, mid_block_scale_factor 1.5, center_input_sample, norm_eps 1e-4), loaded from diffusers'
+    // save_pretrained. 1e-5 abs, as the small UNet above: O(1) outputs of ~20 float32 layers.
+    @Test func everySettableConfigKeyMatchesDiffusers() throws {
+        let model = try ModelFolder.load(Self.directory.appendingPathComponent("keys_unet"))
+        #expect(model.config.attnNormNumGroups == 2 && model.config.timeEmbeddingDim == 24)
+        let f = try fixture("keys_unet.safetensors")
+        let y = try withNoGrad { try model(try nhwc(f, "x"), timesteps: try f.floats("t")) }
+        let err = maxAbsDifference(y, try nhwc(f, "y"))
+        #expect(err <= 1e-5, "max abs error \(err)")
+    }
+
     @Test func savedFolderLoadsBackIdentically() throws {
         let scratch = try TemporaryDirectory()
         let dir = scratch.url.appendingPathComponent("folder")
