@@ -171,6 +171,9 @@ struct Lexer {
                 emit(.range, at: start)
             case _ where Lexer.isWordStart(character):
                 emit(.word(lexPathTail(after: lexWord())), at: start)
+            case "?":
+                advance()
+                emit(.question, at: start)
             case "=", ":", ",":
                 advance()
                 emit(character == "=" ? .equals : character == ":" ? .colon : .comma, at: start)

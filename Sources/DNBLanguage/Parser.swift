@@ -111,6 +111,7 @@ public struct Parser {
 
     private mutating func parseStatement() throws -> Statement {
         let start = current.location
+        if let help = try parseHelpShortcut() { return help }
         guard case .word(let word) = current.kind else {
             throw unexpected("a command")
         }
@@ -152,6 +153,31 @@ public struct Parser {
         let sequence = try parseValue()
         let body = try parseBody("'{' on the same line to start the loop body")
         return Statement(kind: .loop(variable: variable, sequence: sequence, body: body), location: start)
+    }
+
+    /// IPython's help shortcuts: `?`, `?train`, `train?`, `model create?` and
+    /// `?model create` are `help`, `help train`, … . Only whole statements of one
+    /// or two words qualify, so a `?` elsewhere stays an error.
+    private mutating func parseHelpShortcut() throws -> Statement? {
+        let start = current.location
+        let leading = current.kind == .question
+        var index = position + (leading ? 1 : 0)
+        var words: [Argument] = []
+        while words.count < 2, case .word(let word) = tokens[index].kind {
+            let location = tokens[index].location
+            words.append(Argument(name: nil, value: Expression(kind: .word(word), location: location), location: location))
+            index += 1
+        }
+        if !leading {
+            guard !words.isEmpty, tokens[index].kind == .question else { return nil }
+            index += 1
+        }
+        switch tokens[index].kind {
+        case .separator, .end, .rightBrace: break
+        default: return nil
+        }
+        position = index
+        return Statement(kind: .command(CommandCall(name: "help", arguments: words, location: start)), location: start)
     }
 
     /// Parses `{ statements }` as a block: one more level of nesting and scope.
@@ -314,7 +340,8 @@ public struct Parser {
             try enterNesting(token)
             levels += 1
             advance()
-            let operand = try parseExpression(after: "'not'", minimum: Parser.comparisonPrecedence)
+            // `not` binds looser than comparisons and may repeat: `not not $a == 1` is not (not ($a == 1)).
+            let operand = try parseExpression(after: "'not'", minimum: Parser.notPrecedence)
             left = Expression(kind: .unary("not", operand), location: token.location)
         } else {
             left = try parseUnary(after: context)

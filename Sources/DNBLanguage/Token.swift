@@ -26,6 +26,8 @@ struct Token: Equatable {
         /// `+ - * / // % ** == != < <= > >=`
         case symbol(String)
         case equals, colon, comma, range
+        /// `?` of `train?` and `?train` (help, as in IPython)
+        case question
         case leftBracket, rightBracket, leftParen, rightParen, leftBrace, rightBrace
         /// A newline or `;` ending a statement.
         case separator
@@ -51,6 +53,7 @@ struct Token: Equatable {
         case .colon: "':'"
         case .comma: "','"
         case .range: "'..'"
+        case .question: "'?'"
         case .leftBracket: "'['"
         case .rightBracket: "']'"
         case .leftParen: "'('"
