@@ -63,8 +63,14 @@ public struct Parser {
     /// Enters one more level of `{`, `[` or `(` opened by `opener`.
     private mutating func enterNesting(_ opener: Token) throws {
         guard nesting < Parser.maximumNesting else {
-            throw error("\(opener.spelling) nests deeper than \(Parser.maximumNesting) levels of '{', '[' and '('; "
-                            + "flatten the loops or lists", at: opener.location)
+            switch opener.kind {
+            case .leftBrace, .leftBracket, .leftParen:
+                throw error("\(opener.spelling) nests deeper than \(Parser.maximumNesting) levels of '{', '[' and '('; "
+                                + "flatten the loops or lists", at: opener.location)
+            default:
+                throw error("\(opener.spelling) nests deeper than \(Parser.maximumNesting) levels of '{', '[', '(' and operators; "
+                                + "split the expression with let", at: opener.location)
+            }
         }
         nesting += 1
     }
