@@ -313,7 +313,11 @@ enum Operators {
             }
         default:
             try arity(1...1, "one value")
-            return .string(arguments[0].description)
+            let text = arguments[0].description
+            guard text.utf8.count <= maximumStringLength else {
+                throw .value("str(…) would have \(text.utf8.count) bytes; at most \(maximumStringLength) characters are allowed")
+            }
+            return .string(text)
         }
     }
 }
