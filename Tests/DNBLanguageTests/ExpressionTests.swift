@@ -146,6 +146,8 @@ import Testing
             #expect(call.arguments.map { $0.value.word } == arguments)
         }
         #expect(try run("vars?").contains("usage: vars"))
+        #expect(try run("if?").hasPrefix("usage: if CONDITION"))
+        #expect(try run("?timeit").hasPrefix("usage: timeit COMMAND"))
         #expect(try parseError("print a ? b").message == "expected a value, found '?'")
     }
 
