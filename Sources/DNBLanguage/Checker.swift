@@ -1,13 +1,16 @@
 /// Finds problems without running anything: unknown commands, verbs,
-/// arguments and variables, missing required arguments, and literal values
-/// of the wrong type. Keeps going after a problem so one pass reports them all.
+/// arguments and variables, missing required arguments, literal values
+/// of the wrong type, and expressions whose operand types are known to be
+/// wrong (`"a" - 1`, `if 3 {`) or whose literal operands fail (`1 / 0`).
+/// Keeps going after a problem so one pass reports them all.
 ///
 /// Variables bound by `let`, `for` and `param` are tracked with the same
 /// scoping as the interpreter, so state carries across the scripts (cells)
 /// checked by one checker.
 public struct Checker {
     public let registry: CommandRegistry
-    private var scopes: [Set<String>]
+    /// What is known of each visible variable: its type, when `let`, `for` or `param` tells.
+    private var scopes: [[String: Known]]
     /// The first declaration of each parameter.
     private var parameters: [String: ParameterDeclaration] = [:]
     /// Cleared when part of the program could not be parsed: the variables
@@ -16,7 +19,7 @@ public struct Checker {
 
     public init(registry: CommandRegistry, predefinedVariables: Set<String> = []) {
         self.registry = registry
-        self.scopes = [predefinedVariables]
+        self.scopes = [Dictionary(uniqueKeysWithValues: predefinedVariables.map { ($0, Known.unknown) })]
     }
 
     /// Problems in `script`, in source order. With `reporting` false the
@@ -39,23 +42,58 @@ public struct Checker {
         case .command(let call):
             check(call, into: &problems)
         case .assignment(let name, let value):
-            checkVariables(in: value, into: &problems)
+            let known = infer(value, into: &problems)
             if parameters[name] != nil {
                 problems.append(LanguageError("'\(name)' is a parameter; change it from outside with --set \(name)=… instead of let",
                                               at: statement.location))
             }
-            scopes[scopes.count - 1].insert(name)
+            // Only the type is kept: a variable's value may be a long list.
+            scopes[scopes.count - 1][name] = known.typeName.map(Known.type) ?? .unknown
         case .loop(let variable, let sequence, let body):
-            checkVariables(in: sequence, into: &problems)
-            // A range is always a list (the parser checked its length when both bounds are literals):
-            // building it just to look at its type could take 240 MB.
-            if !sequence.isRange, let value = sequence.constantValue, value.typeName != "list" {
-                problems.append(LanguageError("'for' needs a list or range to loop over, got \(value.typedLiteral)",
+            let known = infer(sequence, into: &problems)
+            var element = Known.unknown
+            if sequence.isRange {
+                element = .type("int")
+            } else if let type = known.typeName, type != "list" {
+                problems.append(LanguageError("'for' needs a list or range to loop over, got \(known.describe)",
                                               at: sequence.location))
+            } else if case .value(.list(let values)) = known, let first = values.first,
+                      values.allSatisfy({ $0.typeName == first.typeName })
+            {
+                element = .type(first.typeName)
             }
-            scopes.append([variable])
+            scopes.append([variable: element])
             check(body, into: &problems)
             scopes.removeLast()
+        case .conditional(let branches, let otherwise):
+            for branch in branches {
+                let known = infer(branch.condition, into: &problems)
+                if let type = known.typeName, type != "bool" {
+                    problems.append(LanguageError("'if' needs a bool condition, got \(known.describe); "
+                                                      + "compare explicitly, e.g. `$n > 0`", at: branch.condition.location))
+                }
+                scopes.append([:])
+                check(branch.body, into: &problems)
+                scopes.removeLast()
+            }
+            if let otherwise {
+                scopes.append([:])
+                check(otherwise, into: &problems)
+                scopes.removeLast()
+            }
+        case .timeit(let inner, let repeatCount):
+            check(inner, into: &problems)
+            if let repeatCount {
+                let known = infer(repeatCount, into: &problems)
+                let allowed = 1...Interpreter.maximumTimeitRuns
+                if let type = known.typeName, type != "int" {
+                    problems.append(LanguageError("'repeat' must be an int from 1 to \(allowed.upperBound), got \(known.describe)",
+                                                  at: repeatCount.location))
+                } else if case .value(.int(let count)) = known, !allowed.contains(count) {
+                    problems.append(LanguageError("'repeat' must be an int from 1 to \(allowed.upperBound), got \(count)",
+                                                  at: repeatCount.location))
+                }
+            }
         case .parameter(let declaration):
             if let first = parameters[declaration.name] {
                 if first.type != declaration.type {
@@ -64,14 +102,17 @@ public struct Checker {
             } else {
                 parameters[declaration.name] = declaration
             }
-            scopes[0].insert(declaration.name)
+            scopes[0][declaration.name] = Checker.known(declaration.type)
         case .timed(let inner):
             check(inner, into: &problems)
         }
     }
 
     private func check(_ call: CommandCall, into problems: inout [LanguageError]) {
-        for argument in call.arguments { checkVariables(in: argument.value, into: &problems) }
+        var values: [SourceLocation: Value] = [:]
+        for argument in call.arguments {
+            if case .value(let value) = infer(argument.value, into: &problems) { values[argument.location] = value }
+        }
         let selection: VerbSelection
         do {
             let command = try registry.lookup(call.name, at: call.location)
@@ -86,7 +127,7 @@ public struct Checker {
         for spec in selection.spec.arguments {
             let written = spec.isVariadic ? binding.variadic : binding.named[spec.name].map { [$0] } ?? []
             for argument in written {
-                guard let value = argument.value.constantValue else { continue }
+                guard let value = values[argument.location] else { continue }
                 do {
                     _ = try spec.convert(value)
                 } catch {
@@ -96,28 +137,161 @@ public struct Checker {
         }
     }
 
-    private func checkVariables(in expression: Expression, into problems: inout [LanguageError]) {
-        guard reportsUnknownVariables else { return }
-        switch expression.kind {
-        case .literal, .word:
-            break
-        case .variable(let name):
-            checkVariable(name, at: expression.location, into: &problems)
-        case .string(let parts):
-            for case .variable(let name, let location) in parts {
-                checkVariable(name, at: location, into: &problems)
+    /// What `check` knows of an expression: its value when every leaf is a
+    /// literal, else its type when the operand types are known.
+    enum Known {
+        case value(Value)
+        case type(String)
+        case unknown
+
+        var typeName: String? {
+            switch self {
+            case .value(let value): value.typeName
+            case .type(let name): name
+            case .unknown: nil
             }
-        case .list(let elements):
-            for element in elements { checkVariables(in: element, into: &problems) }
-        case .range(let low, let high):
-            checkVariables(in: low, into: &problems)
-            checkVariables(in: high, into: &problems)
+        }
+
+        /// `int 3`, or just `int` when only the type is known.
+        var describe: String {
+            switch self {
+            case .value(let value): value.typedLiteral
+            case .type(let name): name
+            case .unknown: "a value"
+            }
+        }
+
+        /// A stand-in of the known type for running an operator to learn its
+        /// result type; errors about its value (an index out of range) are not reported.
+        var sample: Value? {
+            switch self {
+            case .value(let value): value
+            case .type("int"): .int(1)
+            case .type("float"): .float(1)
+            case .type("string"): .string("s")
+            case .type("bool"): .bool(true)
+            case .type("list"): .list([])
+            case .type("none"): Value.none
+            default: nil
+            }
         }
     }
 
-    private func checkVariable(_ name: String, at location: SourceLocation, into problems: inout [LanguageError]) {
-        guard !scopes.contains(where: { $0.contains(name) }) else { return }
-        let known = scopes.reduce(into: Set<String>()) { $0.formUnion($1) }
-        problems.append(LanguageError(Interpreter.unknownVariableMessage(name, known: known), at: location))
+    static func known(_ type: ValueType) -> Known {
+        switch type {
+        case .int: .type("int")
+        case .float: .type("float")
+        case .string, .path: .type("string")
+        case .bool: .type("bool")
+        case .list: .type("list")
+        case .any: .unknown
+        }
+    }
+
+    /// Lists with literal bounds up to this length are built to check argument
+    /// values; longer ones are known only as lists (the limit is 240 MB).
+    private static let builtRangeLength = 10_000
+
+    /// Walks an expression as the interpreter would, reporting unknown variables,
+    /// operand types known to be wrong, and failures of all-literal operations.
+    private func infer(_ expression: Expression, into problems: inout [LanguageError]) -> Known {
+        switch expression.kind {
+        case .literal(let value):
+            return .value(value)
+        case .word(let word):
+            return .value(.string(word))
+        case .variable(let name):
+            return checkVariable(name, at: expression.location, into: &problems)
+        case .string(let parts):
+            var text: String? = ""
+            for part in parts {
+                switch part {
+                case .text(let piece):
+                    text? += piece
+                case .variable(let name, let location):
+                    _ = checkVariable(name, at: location, into: &problems)
+                    text = nil
+                case .expression(let inner):
+                    if case .value(let value) = infer(inner, into: &problems) { text? += value.description } else { text = nil }
+                }
+            }
+            return text.map { .value(.string($0)) } ?? .type("string")
+        case .list(let elements):
+            let known = elements.map { infer($0, into: &problems) }
+            var values: [Value] = []
+            for case .value(let value) in known { values.append(value) }
+            return values.count == known.count ? .value(.list(values)) : .type("list")
+        case .range(let low, let high):
+            for bound in [low, high] {
+                let known = infer(bound, into: &problems)
+                if let type = known.typeName, type != "int" {
+                    problems.append(LanguageError("range bounds must be ints, got \(known.describe)", at: bound.location))
+                }
+            }
+            if case .literal(.int(let from)) = low.kind, case .literal(.int(let to)) = high.kind,
+               to < from || to - from < Checker.builtRangeLength, let value = try? Expression.range(from, to)
+            {
+                return .value(value)
+            }
+            return .type("list")
+        case .unary(let symbol, let operand):
+            return apply([infer(operand, into: &problems)], at: expression.location, into: &problems) {
+                (values) throws(OperatorError) in try Operators.unary(symbol, values[0])
+            }
+        case .binary(let symbol, let left, let right):
+            let operands = [infer(left, into: &problems), infer(right, into: &problems)]
+            return apply(operands, at: expression.location, into: &problems) { (values) throws(OperatorError) in
+                try Operators.binary(symbol, values[0], values[1])
+            }
+        case .index(let base, let index):
+            let operands = [infer(base, into: &problems), infer(index, into: &problems)]
+            return apply(operands, at: index.location, into: &problems) { (values) throws(OperatorError) in
+                try Operators.index(values[0], values[1])
+            }
+        case .call(let name, let arguments):
+            var operands = arguments.map { infer($0, into: &problems) }
+            // `range` is only type-checked: building range(10_000_000) would take 240 MB.
+            if name == "range" { operands = operands.map { $0.typeName.map(Known.type) ?? .unknown } }
+            let result = apply(operands, at: expression.location, into: &problems) { (values) throws(OperatorError) in
+                try Operators.call(name, values)
+            }
+            return name == "range" ? result.typeName.map(Known.type) ?? .unknown : result
+        }
+    }
+
+    /// Runs an operator on literal operands (reporting any failure) or on
+    /// samples of known types (reporting only type errors).
+    private func apply(_ operands: [Known], at location: SourceLocation, into problems: inout [LanguageError],
+                       _ operation: ([Value]) throws(OperatorError) -> Value) -> Known
+    {
+        var literals: [Value] = []
+        for case .value(let value) in operands { literals.append(value) }
+        if literals.count == operands.count {
+            do {
+                return .value(try operation(literals))
+            } catch {
+                problems.append(LanguageError(error.message, at: location))
+                return .unknown
+            }
+        }
+        let samples = operands.compactMap(\.sample)
+        guard samples.count == operands.count else { return .unknown }
+        do {
+            return .type(try operation(samples).typeName)
+        } catch {
+            if error.isTypeError { problems.append(LanguageError(error.message, at: location)) }
+            return .unknown
+        }
+    }
+
+    private func checkVariable(_ name: String, at location: SourceLocation, into problems: inout [LanguageError]) -> Known {
+        for scope in scopes.reversed() {
+            if let known = scope[name] { return known }
+        }
+        if reportsUnknownVariables {
+            let known = scopes.reduce(into: Set<String>()) { $0.formUnion($1.keys) }
+            problems.append(LanguageError(Interpreter.unknownVariableMessage(name, known: known), at: location))
+        }
+        return .unknown
     }
 }

@@ -38,13 +38,15 @@ public struct Completer {
             return Completion(replacementStart: quote + 1, partial: String(text[(quote + 1)...]), candidates: [], wantsFilePaths: true)
         }
         var words = scan.words
-        if words.first == "time" { words.removeFirst() }
+        if words.first == "time" || words.first == "timeit" { words.removeFirst() }
 
         if words.isEmpty {
             return result(scan.currentStart, partial, registry.commandNames + Parser.keywords)
         }
-        if partial.hasPrefix("$") {
-            return result(scan.currentStart, partial, variableNames.map { "$" + $0 })
+        // `$n`, and a variable inside an expression written without spaces: `len($x`, `$a*$b`.
+        if let dollar = partial.lastIndex(of: "$"), partial[partial.index(after: dollar)...].allSatisfy(Lexer.isWordPart) {
+            let start = scan.currentStart + partial.distance(from: partial.startIndex, to: dollar)
+            return result(start, String(partial[dollar...]), variableNames.map { "$" + $0 })
         }
         switch words[0] {
         case "let", "for", "param":

@@ -13,6 +13,11 @@ extension Interpreter {
                 switch part {
                 case .text(let piece): text += piece
                 case .variable(let name, let location): text += try lookup(name, at: location).description
+                case .expression(let inner): text += try evaluate(inner).description
+                }
+                guard text.count <= Operators.maximumStringLength else {
+                    throw LanguageError("the string would have \(text.count) characters; at most "
+                                            + "\(Operators.maximumStringLength) are allowed", at: expression.location)
                 }
             }
             return .string(text)
@@ -23,6 +28,33 @@ extension Interpreter {
         case .range(let low, let high):
             guard let bounds = try rangeBounds(expression) else { return .list([]) }
             return .list(bounds.map(Value.int))
+        case .unary(let symbol, let operand):
+            let value = try evaluate(operand)
+            return try located(at: expression.location) { () throws(OperatorError) in try Operators.unary(symbol, value) }
+        case .binary(let symbol, let left, let right):
+            let first = try evaluate(left)
+            // `and`/`or` short-circuit as in Python: `$n > 0 and 10 / $n > 1` never divides by zero.
+            if symbol == "and" || symbol == "or", case .bool(let decided) = first, decided == (symbol == "or") {
+                return first
+            }
+            let second = try evaluate(right)
+            return try located(at: expression.location) { () throws(OperatorError) in
+                try Operators.binary(symbol, first, second)
+            }
+        case .index(let base, let index):
+            let (list, position) = (try evaluate(base), try evaluate(index))
+            return try located(at: index.location) { () throws(OperatorError) in try Operators.index(list, position) }
+        case .call(let name, let arguments):
+            let values = try arguments.map(evaluate)
+            return try located(at: expression.location) { () throws(OperatorError) in try Operators.call(name, values) }
+        }
+    }
+
+    private func located(at location: SourceLocation, _ body: () throws(OperatorError) -> Value) throws -> Value {
+        do {
+            return try body()
+        } catch {
+            throw LanguageError(error.message, at: location)
         }
     }
 

@@ -32,6 +32,19 @@ enum HelpFormatter {
 
             Runs the command (or loop) and then prints how long it took.
             """),
+        ("if", "Run a block when a condition holds: if COND { … } else { … }", """
+            usage: if CONDITION { STATEMENTS } else if CONDITION { … } else { … }
+
+            Runs the first block whose condition (a bool, e.g. $n > 2 and $ok) is true.
+            'else' goes on the line of the '}' before it. Blocks scope like loops.
+            """),
+        ("timeit", "Time a statement over several runs: timeit COMMAND … [repeat=N]", """
+            usage: timeit COMMAND [ARGUMENTS…] [repeat=N]
+                   timeit for … { … } [repeat=N]
+
+            Runs it N times (1 to 100; by default as many as fit in about 1 s, at most
+            100) and prints the min, median and max time, like IPython's %timeit.
+            """),
     ]
 
     static func overview(_ registry: CommandRegistry) -> String {

@@ -114,7 +114,65 @@ public final class Interpreter {
         case .timed(let inner):
             let seconds = try timeSource.measure { try execute([inner], in: execution) }
             execution.output.print("wall time: \(formatDuration(seconds))")
+        case .conditional(let branches, let otherwise):
+            for branch in branches {
+                let condition = try evaluate(branch.condition)
+                guard case .bool(let holds) = condition else {
+                    throw LanguageError("'if' needs a bool condition, got \(condition.typedLiteral); "
+                                            + "compare explicitly, e.g. `$n > 0`", at: branch.condition.location)
+                }
+                if holds { return try executeBlock(branch.body, in: execution) }
+            }
+            if let otherwise { try executeBlock(otherwise, in: execution) }
+        case .timeit(let inner, let repeatCount):
+            try executeTimeit(inner, repeatCount: repeatCount, in: execution)
         }
+    }
+
+    /// Runs a block in a scope of its own, like one loop iteration.
+    private func executeBlock(_ body: [Statement], in execution: Execution) throws {
+        scopes.append([:])
+        defer { scopes.removeLast() }
+        try execute(body, in: execution)
+    }
+
+    /// Without `repeat=`, `timeit` runs the statement once, then as often as fits in
+    /// about `timeitBudget` seconds in all, at most `maximumTimeitRuns` times, like
+    /// IPython's %timeit, which also aims at a total of a fraction of a second to seconds.
+    static let timeitBudget = 1.0
+    static let maximumTimeitRuns = 100
+
+    private func executeTimeit(_ inner: Statement, repeatCount: Expression?, in execution: Execution) throws {
+        var runs: Int?
+        if let repeatCount {
+            let value = try evaluate(repeatCount)
+            guard case .int(let count) = value, (1...Interpreter.maximumTimeitRuns).contains(count) else {
+                throw LanguageError("'repeat' must be an int from 1 to \(Interpreter.maximumTimeitRuns), got \(value.typedLiteral)",
+                                    at: repeatCount.location)
+            }
+            runs = count
+        }
+        var times: [Double] = []
+        repeat {
+            try interrupt.check()
+            times.append(try timeSource.measure { try execute([inner], in: execution) })
+            if runs == nil {
+                let first = max(times[0], 1e-9)
+                runs = max(1, min(Interpreter.maximumTimeitRuns, Int(Interpreter.timeitBudget / first)))
+            }
+        } while times.count < runs!
+        let sorted = times.sorted()
+        let middle = sorted.count / 2
+        let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        execution.output.print("\(sorted.count) run\(sorted.count == 1 ? "" : "s"): min \(Interpreter.formatRun(sorted[0])), "
+                                   + "median \(Interpreter.formatRun(median)), max \(Interpreter.formatRun(sorted[sorted.count - 1]))")
+    }
+
+    /// `formatDuration` with three significant digits below a second: `timeit` is for short statements.
+    static func formatRun(_ seconds: Double) -> String {
+        if seconds < 1e-3 { return fixed(seconds * 1e6, decimals: 1) + " µs" }
+        if seconds < 1 { return fixed(seconds * 1e3, decimals: seconds < 0.1 ? 2 : 1) + " ms" }
+        return formatDuration(seconds)
     }
 
     private func executeLoop(variable: String, sequence: Expression, body: [Statement], in execution: Execution) throws {

@@ -17,11 +17,21 @@ struct Lexer {
     private var tokens: [Token] = []
     private var openBrackets: [(Character, SourceLocation)] = []
     private var endsWithContinuation = false
+    /// Whitespace, a comment or the start of the text since the last token.
+    private var sawSpace = true
 
     init(_ text: String, file: String?, firstLine: Int) {
         characters = Array(text)
         source = SourceLines(text, file: file, firstLine: firstLine)
         line = firstLine
+    }
+
+    /// Lexes the code of a `{…}` interpolation, placed where it stands in `source`.
+    private init(code: [Character], source: SourceLines, line: Int, column: Int) {
+        characters = code
+        self.source = source
+        self.line = line
+        self.column = column
     }
 
     static func tokenize(_ text: String, file: String? = nil, firstLine: Int = 1) throws -> Result {
@@ -74,7 +84,34 @@ struct Lexer {
     }
 
     private mutating func emit(_ kind: Token.Kind, at location: SourceLocation) {
-        tokens.append(Token(kind: kind, location: location))
+        tokens.append(Token(kind: kind, location: location, spaceBefore: sawSpace))
+        sawSpace = false
+    }
+
+    /// The last token can end an operand (`$n`, `2`, `"s"`, `)`, `]`, `true`), so a
+    /// `-` or `/` right after it may be an operator. Bare words are strings that take
+    /// no operators: `out /tmp` stays two words.
+    private var afterOperand: Bool {
+        switch tokens.last?.kind {
+        case .variable, .int, .float, .string, .rightParen, .rightBracket: true
+        case .word(let word): ["true", "false", "none"].contains(word)
+        default: false
+        }
+    }
+
+    /// Swift's rule for operators: one with whitespace on both sides or on neither
+    /// is binary (`$n - 1`, `$n-1`); one with whitespace only before is a prefix
+    /// (`$n -1` is two values, `/tmp` a path).
+    private var binaryPosition: Bool {
+        guard afterOperand else { return false }
+        let next = peek(current == "/" && peek() == "/" ? 2 : 1)
+        let spaceAfter = next == nil || next == " " || next == "\t" || Lexer.isNewline(next!)
+        return sawSpace == spaceAfter
+    }
+
+    private mutating func emitSymbol(_ symbol: String, at location: SourceLocation) {
+        for _ in symbol { advance() }
+        emit(.symbol(symbol), at: location)
     }
 
     private mutating func run() throws -> Result {
@@ -84,12 +121,16 @@ struct Lexer {
             switch character {
             case " ", "\t":
                 advance()
+                sawSpace = true
             case "#":
                 while let next = current, !Lexer.isNewline(next) { advance() }
+                sawSpace = true
             case "\\":
                 try lexContinuation(at: start)
+                sawSpace = true
             case _ where Lexer.isNewline(character):
                 advance()
+                sawSpace = true
                 if let open = openBrackets.last?.0, open != "{" { continue }
                 emit(.separator, at: start)
             case ";":
@@ -103,8 +144,21 @@ struct Lexer {
                     throw error("expected a variable name after '$'", at: start)
                 }
                 emit(.variable(lexWord()), at: start)
-            case "-" where peek().map(Lexer.isDigit) ?? false:
+            case "-" where (peek().map(Lexer.isDigit) ?? false) && !(afterOperand && !sawSpace):
                 emit(try lexNumber(), at: start)
+            case "-", "+", "%":
+                emitSymbol(String(character), at: start)
+            case "*":
+                emitSymbol(peek() == "*" ? "**" : "*", at: start)
+            case "/" where binaryPosition:
+                emitSymbol(peek() == "/" ? "//" : "/", at: start)
+            case "<", ">":
+                emitSymbol(peek() == "=" ? "\(character)=" : String(character), at: start)
+            case "!":
+                guard peek() == "=" else { throw error("unexpected '!'; negation is written 'not'", at: start) }
+                emitSymbol("!=", at: start)
+            case "=" where peek() == "=":
+                emitSymbol("==", at: start)
             case _ where Lexer.isDigit(character):
                 emit(try lexNumber(), at: start)
             case "." where peek() == "/" || (peek() == "." && peek(2) == "/"), "/", "~":
@@ -117,6 +171,9 @@ struct Lexer {
                 emit(.range, at: start)
             case _ where Lexer.isWordStart(character):
                 emit(.word(lexPathTail(after: lexWord())), at: start)
+            case "?":
+                advance()
+                emit(.question, at: start)
             case "=", ":", ",":
                 advance()
                 emit(character == "=" ? .equals : character == ":" ? .colon : .comma, at: start)
@@ -222,10 +279,10 @@ struct Lexer {
         return .int(value)
     }
 
-    private mutating func lexString() throws -> [StringPart] {
+    private mutating func lexString() throws -> [LexedStringPart] {
         let start = location
         advance()
-        var parts: [StringPart] = []
+        var parts: [LexedStringPart] = []
         var text = ""
         while true {
             guard let character = current, !Lexer.isNewline(character) else {
@@ -261,21 +318,42 @@ struct Lexer {
         }
     }
 
-    /// Reads `name}` after a `{` inside a string. `{$name}` is accepted too,
-    /// since `$name` is how variables read everywhere else.
-    private mutating func lexInterpolation(openedAt open: SourceLocation) throws -> StringPart {
+    /// Reads what follows a `{` inside a string up to its `}`: `name}` or
+    /// `$name}` is a variable (the form older notebooks use); anything else is
+    /// an expression with the usual rules (`{$n * 2}`, `{len($xs)}`), lexed
+    /// here and parsed by the parser. It may not contain `"`, `{` or a newline.
+    private mutating func lexInterpolation(openedAt open: SourceLocation) throws -> LexedStringPart {
+        let (startIndex, startColumn) = (index, column)
         while current == " " { advance() }
         if current == "$" { advance() }
         let nameLocation = location
-        guard let first = current, Lexer.isWordStart(first) else {
-            throw error("expected a variable name inside '{…}'; write \\{ for a literal brace", at: nameLocation)
+        if let first = current, Lexer.isWordStart(first) {
+            let name = lexWord()
+            while current == " " { advance() }
+            if current == "}" {
+                advance()
+                return .variable(name, nameLocation)
+            }
         }
-        let name = lexWord()
-        while current == " " { advance() }
-        guard current == "}" else {
-            throw error("expected '}' to close the '{' of this interpolation", at: current == nil || Lexer.isNewline(current!) ? open : location)
+        (index, column) = (startIndex, startColumn)
+        let codeLocation = location
+        var code: [Character] = []
+        while current != "}" {
+            guard let character = current, !Lexer.isNewline(character) else {
+                throw error("expected '}' to close the '{' of this interpolation", at: open)
+            }
+            guard character != "\"", character != "{" else {
+                throw error("'\(character)' cannot appear inside '{…}'; bind the value with let first, "
+                                + "or write \\{ for a literal brace", at: location)
+            }
+            code.append(character)
+            advance()
         }
         advance()
-        return .variable(name, nameLocation)
+        guard code.contains(where: { $0 != " " && $0 != "\t" }) else {
+            throw error("expected an expression inside '{…}'; write \\{ for a literal brace", at: open)
+        }
+        var lexer = Lexer(code: code, source: source, line: codeLocation.line, column: codeLocation.column)
+        return .code(try lexer.run().tokens)
     }
 }

@@ -1,7 +1,7 @@
 /// Reads dnb source into statements. See docs/language.md for the grammar.
 public struct Parser {
     /// Words that start a statement of their own instead of a command.
-    public static let keywords = ["let", "for", "param", "time"]
+    public static let keywords = ["let", "for", "param", "time", "if", "timeit"]
 
     private let tokens: [Token]
     private let source: SourceLines
@@ -63,8 +63,14 @@ public struct Parser {
     /// Enters one more level of `{`, `[` or `(` opened by `opener`.
     private mutating func enterNesting(_ opener: Token) throws {
         guard nesting < Parser.maximumNesting else {
-            throw error("\(opener.spelling) nests deeper than \(Parser.maximumNesting) levels of '{', '[' and '('; "
-                            + "flatten the loops or lists", at: opener.location)
+            switch opener.kind {
+            case .leftBrace, .leftBracket, .leftParen:
+                throw error("\(opener.spelling) nests deeper than \(Parser.maximumNesting) levels of '{', '[' and '('; "
+                                + "flatten the loops or lists", at: opener.location)
+            default:
+                throw error("\(opener.spelling) nests deeper than \(Parser.maximumNesting) levels of '{', '[', '(' and operators; "
+                                + "split the expression with let", at: opener.location)
+            }
         }
         nesting += 1
     }
@@ -111,6 +117,7 @@ public struct Parser {
 
     private mutating func parseStatement() throws -> Statement {
         let start = current.location
+        if let help = try parseHelpShortcut() { return help }
         guard case .word(let word) = current.kind else {
             throw unexpected("a command")
         }
@@ -125,12 +132,19 @@ public struct Parser {
             return try parseLoop()
         case "param":
             return try parseParameter()
-        case "time":
+        case "time", "timeit":
             advance()
-            guard case .word(let next) = current.kind, next != "let", next != "param", next != "time" else {
-                throw unexpected("a command or loop after 'time'")
+            guard case .word(let next) = current.kind, !["let", "param", "time", "timeit", "else"].contains(next) else {
+                throw unexpected("a command, loop or 'if' after '\(word)'")
             }
-            return Statement(kind: .timed(try parseStatement()), location: start)
+            var inner = try parseStatement()
+            guard word == "timeit" else { return Statement(kind: .timed(inner), location: start) }
+            let repeatCount = try takeRepeat(from: &inner)
+            return Statement(kind: .timeit(inner, repeat: repeatCount), location: start)
+        case "if":
+            return try parseConditional()
+        case "else":
+            throw error("'else' must follow the '}' of an 'if' on the same line: `} else {`", at: start)
         default:
             return Statement(kind: .command(try parseCommand()), location: start)
         }
@@ -143,16 +157,79 @@ public struct Parser {
         guard current.kind == .word("in") else { throw unexpected("'in' after 'for \(variable)'") }
         advance()
         let sequence = try parseValue()
-        guard current.kind == .leftBrace else {
-            throw unexpected("'{' on the same line to start the loop body")
+        let body = try parseBody("'{' on the same line to start the loop body")
+        return Statement(kind: .loop(variable: variable, sequence: sequence, body: body), location: start)
+    }
+
+    /// IPython's help shortcuts: `?`, `?train`, `train?`, `model create?` and
+    /// `?model create` are `help`, `help train`, … . Only whole statements of one
+    /// or two words qualify, so a `?` elsewhere stays an error.
+    private mutating func parseHelpShortcut() throws -> Statement? {
+        let start = current.location
+        let leading = current.kind == .question
+        var index = position + (leading ? 1 : 0)
+        var words: [Argument] = []
+        while words.count < 2, case .word(let word) = tokens[index].kind {
+            let location = tokens[index].location
+            words.append(Argument(name: nil, value: Expression(kind: .word(word), location: location), location: location))
+            index += 1
         }
+        if !leading {
+            guard !words.isEmpty, tokens[index].kind == .question else { return nil }
+            index += 1
+        }
+        switch tokens[index].kind {
+        case .separator, .end, .rightBrace: break
+        default: return nil
+        }
+        position = index
+        return Statement(kind: .command(CommandCall(name: "help", arguments: words, location: start)), location: start)
+    }
+
+    /// Parses `{ statements }` as a block: one more level of nesting and scope.
+    private mutating func parseBody(_ expectation: String) throws -> [Statement] {
+        guard current.kind == .leftBrace else { throw unexpected(expectation) }
         try enterNesting(current)
         advance()
         depth += 1
         let body = try parseBlock(closedByBrace: true)
         depth -= 1
         nesting -= 1
-        return Statement(kind: .loop(variable: variable, sequence: sequence, body: body), location: start)
+        return body
+    }
+
+    /// `if c { … } else if d { … } else { … }`; the chain is a loop, not a recursion,
+    /// so a long `else if` chain does not deepen the stack.
+    private mutating func parseConditional() throws -> Statement {
+        let start = current.location
+        var branches: [ConditionalBranch] = []
+        while true {
+            advance()
+            let condition = try parseExpression(after: "'if'")
+            let body = try parseBody("'{' on the same line to start the 'if' body")
+            branches.append(ConditionalBranch(condition: condition, body: body))
+            guard current.kind == .word("else") else { break }
+            advance()
+            if current.kind == .word("if") { continue }
+            let otherwise = try parseBody("'{' or 'if' after 'else'")
+            return Statement(kind: .conditional(branches: branches, otherwise: otherwise), location: start)
+        }
+        return Statement(kind: .conditional(branches: branches, otherwise: nil), location: start)
+    }
+
+    /// The `repeat=N` of `timeit`: the last argument of its command, or after the `}`
+    /// of its loop or `if`.
+    private mutating func takeRepeat(from statement: inout Statement) throws -> Expression? {
+        if case .command(var call) = statement.kind {
+            guard let last = call.arguments.last, last.name == "repeat" else { return nil }
+            call.arguments.removeLast()
+            statement.kind = .command(call)
+            return last.value
+        }
+        guard current.kind == .word("repeat"), tokens[position + 1].kind == .equals else { return nil }
+        advance()
+        advance()
+        return try parseValue(after: "'repeat='")
     }
 
     private mutating func parseParameter() throws -> Statement {
@@ -180,13 +257,12 @@ public struct Parser {
             throw error("default for parameter '\(name)' must be \(type), got \(constant.typedLiteral)", at: value.location)
         }
         var help: String?
-        if case .string(let parts) = current.kind {
+        if case .string = current.kind {
             let helpLocation = current.location
-            guard let text = Expression(kind: .string(parts), location: helpLocation).constantValue else {
+            guard let text = try parsePrimary(after: nil).constantValue else {
                 throw error("parameter help text cannot interpolate variables", at: helpLocation)
             }
             help = text.description
-            advance()
         }
         let declaration = ParameterDeclaration(name: name, type: type, defaultValue: converted, help: help, location: start)
         return Statement(kind: .parameter(declaration), location: start)
@@ -215,13 +291,14 @@ public struct Parser {
         }
     }
 
-    // MARK: - Values
+    // MARK: - Values and expressions
 
+    /// `expression [ ".." expression ]`
     private mutating func parseValue(after context: String? = nil) throws -> Expression {
-        let low = try parsePrimary(after: context)
+        let low = try parseExpression(after: context)
         guard current.kind == .range else { return low }
         advance()
-        let high = try parsePrimary(after: "'..'")
+        let high = try parseExpression(after: "'..'")
         if case .literal(.int(let from)) = low.kind, case .literal(.int(let to)) = high.kind {
             do {
                 _ = try Expression.rangeBounds(from, to)
@@ -232,24 +309,190 @@ public struct Parser {
         return Expression(kind: .range(low, high), location: low.location)
     }
 
+    /// Binding strength of the binary operators, as in Python; `**` binds
+    /// tighter than unary minus and is handled by `parsePower`.
+    private static let precedence: [String: Int] = [
+        "or": 1, "and": 2,
+        "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
+        "+": 5, "-": 5,
+        "*": 6, "/": 6, "//": 6, "%": 6,
+    ]
+    private static let notPrecedence = 3, comparisonPrecedence = 4
+
+    /// The binary operator at the current token, if it is one. A `-` counts only with
+    /// whitespace on both sides or neither (`$n - 1`, `$n-1`); `$n -$m` is two values.
+    private var binaryOperator: String? {
+        switch current.kind {
+        case .symbol("**"): return nil
+        case .symbol("-"):
+            return current.spaceBefore == tokens[position + 1].spaceBefore ? "-" : nil
+        case .symbol(let symbol): return symbol
+        case .word("and"): return "and"
+        case .word("or"): return "or"
+        default: return nil
+        }
+    }
+
+    /// Precedence climbing: one call per binding level that actually nests, so
+    /// `(((…)))` costs a few frames per level. Every operator counts as a level
+    /// of nesting until the expression ends, which bounds the depth of the tree
+    /// the checker and interpreter recurse through (`1+1+…+1` is as deep as it is long).
+    private mutating func parseExpression(after context: String? = nil, minimum: Int = 1) throws -> Expression {
+        var left: Expression
+        var levels = 0
+        defer { nesting -= levels }
+        if minimum <= Parser.notPrecedence, current.kind == .word("not"), startsOperand(tokens[position + 1]) {
+            let token = current
+            try enterNesting(token)
+            levels += 1
+            advance()
+            // `not` binds looser than comparisons and may repeat: `not not $a == 1` is not (not ($a == 1)).
+            let operand = try parseExpression(after: "'not'", minimum: Parser.notPrecedence)
+            left = Expression(kind: .unary("not", operand), location: token.location)
+        } else {
+            left = try parseUnary(after: context)
+        }
+        while let symbol = binaryOperator, let level = Parser.precedence[symbol], level >= minimum {
+            if left.word != nil {
+                // `and`/`or` after a bare word stay words (`print cats and dogs`).
+                if symbol == "and" || symbol == "or" { break }
+                throw error("'\(left.word!)' is a bare word, so a string that takes no operators; "
+                                + "write $\(left.word!) for a variable or quote the string", at: left.location)
+            }
+            let token = current
+            try enterNesting(token)
+            levels += 1
+            advance()
+            let right = try parseExpression(after: "'\(symbol)'", minimum: level + 1)
+            if level == Parser.comparisonPrecedence, let next = binaryOperator,
+               Parser.precedence[next] == Parser.comparisonPrecedence
+            {
+                throw error("comparisons do not chain; write `a < b and b < c`", at: current.location)
+            }
+            left = Expression(kind: .binary(symbol, left, right), location: token.location)
+        }
+        return left
+    }
+
+    /// Whether `token` can start an operand (so `not` before it is the operator).
+    private func startsOperand(_ token: Token) -> Bool {
+        switch token.kind {
+        case .variable, .int, .float, .string, .leftParen, .leftBracket, .symbol("-"): true
+        case .word(let word): ["true", "false", "none", "not"].contains(word) || Operators.functions.contains(word)
+        default: false
+        }
+    }
+
+    /// `-x` (a minus before a number literal folds into it) or a power.
+    private mutating func parseUnary(after context: String?) throws -> Expression {
+        guard current.kind == .symbol("-") else { return try parsePower(after: context) }
+        let token = current
+        try enterNesting(token)
+        defer { nesting -= 1 }
+        advance()
+        let operand = try parseUnary(after: "'-'")
+        switch operand.kind {
+        case .literal(.int(let value)) where value != Int.min: return Expression(kind: .literal(.int(-value)), location: token.location)
+        case .literal(.float(let value)): return Expression(kind: .literal(.float(-value)), location: token.location)
+        default: return Expression(kind: .unary("-", operand), location: token.location)
+        }
+    }
+
+    /// `base ** exponent`, right-associative; the exponent may have a sign (`2 ** -1`).
+    private mutating func parsePower(after context: String?) throws -> Expression {
+        let first = current
+        let base = try parsePostfix(after: context)
+        guard current.kind == .symbol("**") else { return base }
+        guard base.word == nil else {
+            throw error("'\(base.word!)' is a bare word, so a string that takes no operators; "
+                            + "write $\(base.word!) for a variable or quote the string", at: base.location)
+        }
+        let token = current
+        try enterNesting(token)
+        defer { nesting -= 1 }
+        advance()
+        let exponent = try parseUnary(after: "'**'")
+        // The lexer reads `-2` as one number, but `-2 ** 2` is -(2 ** 2) as in Python.
+        if isNegativeNumber(first.kind), case .literal(let value) = base.kind, let positive = negated(value) {
+            let power = Expression(kind: .binary("**", Expression(kind: .literal(positive), location: base.location), exponent),
+                                   location: token.location)
+            return Expression(kind: .unary("-", power), location: base.location)
+        }
+        return Expression(kind: .binary("**", base, exponent), location: token.location)
+    }
+
+    private func isNegativeNumber(_ kind: Token.Kind) -> Bool {
+        switch kind {
+        case .int(let value): value < 0
+        case .float(let value): value.sign == .minus
+        default: false
+        }
+    }
+
+    private func negated(_ value: Value) -> Value? {
+        switch value {
+        case .int(let number) where number != Int.min: .int(-number)
+        case .float(let number): .float(-number)
+        default: nil
+        }
+    }
+
+    /// A primary followed by indexes written right after it: `$xs[0][1]`
+    /// (`$xs [0]`, with a space, is two values).
+    private mutating func parsePostfix(after context: String?) throws -> Expression {
+        var value = try parsePrimary(after: context)
+        guard value.word == nil else { return value }
+        var levels = 0
+        defer { nesting -= levels }
+        while current.kind == .leftBracket, !current.spaceBefore {
+            let open = current
+            try enterNesting(open)
+            levels += 1
+            advance()
+            let index = try parseExpression(after: "'['")
+            guard current.kind == .rightBracket else {
+                throw current.kind == .end ? error("'[' is never closed; expected ']'", at: open.location) : unexpected("']'")
+            }
+            advance()
+            value = Expression(kind: .index(value, index), location: open.location)
+        }
+        return value
+    }
+
     private mutating func parsePrimary(after context: String?) throws -> Expression {
         let token = current
         let kind: Expression.Kind
         switch token.kind {
         case .int(let value): kind = .literal(.int(value))
         case .float(let value): kind = .literal(.float(value))
-        case .string(let parts): kind = .string(parts)
+        case .string(let parts):
+            try enterNesting(token)
+            defer { nesting -= 1 }
+            var converted: [StringPart] = []
+            for part in parts { converted.append(try parseStringPart(part)) }
+            kind = .string(converted)
         case .variable(let name): kind = .variable(name)
         case .word("true"): kind = .literal(.bool(true))
         case .word("false"): kind = .literal(.bool(false))
         case .word("none"): kind = .literal(.none)
+        case .word(let name) where Operators.functions.contains(name)
+            && tokens[position + 1].kind == .leftParen && !tokens[position + 1].spaceBefore:
+            advance()
+            let open = current
+            try enterNesting(open)
+            advance()
+            let (arguments, _) = try parseElements(until: .rightParen, openedAt: open)
+            nesting -= 1
+            return Expression(kind: .call(name, arguments), location: token.location)
         case .word(let word): kind = .word(word)
         case .leftBracket, .leftParen:
             let closer: Token.Kind = token.kind == .leftBracket ? .rightBracket : .rightParen
             try enterNesting(token)
             advance()
-            let elements = try parseElements(until: closer, openedAt: token)
+            let (elements, sawComma) = try parseElements(until: closer, openedAt: token)
             nesting -= 1
+            // `(x)` groups as in Python; `(x,)`, `()` and `(a, b)` are lists.
+            if token.kind == .leftParen, elements.count == 1, !sawComma { return elements[0] }
             return Expression(kind: .list(elements), location: token.location)
         default:
             throw unexpected(context.map { "a value after \($0)" } ?? "a value")
@@ -258,8 +501,24 @@ public struct Parser {
         return Expression(kind: kind, location: token.location)
     }
 
-    private mutating func parseElements(until closer: Token.Kind, openedAt opener: Token) throws -> [Expression] {
+    /// Parses the code of a `{…}` interpolation with the same nesting budget.
+    private mutating func parseStringPart(_ part: LexedStringPart) throws -> StringPart {
+        switch part {
+        case .text(let text): return .text(text)
+        case .variable(let name, let location): return .variable(name, location)
+        case .code(let code):
+            var parser = Parser(tokens: code, source: source)
+            parser.nesting = nesting
+            parser.depth = depth
+            let expression = try parser.parseExpression()
+            guard parser.current.kind == .end else { throw parser.unexpected("'}' to end the interpolation") }
+            return .expression(expression)
+        }
+    }
+
+    private mutating func parseElements(until closer: Token.Kind, openedAt opener: Token) throws -> ([Expression], Bool) {
         var elements: [Expression] = []
+        var sawComma = false
         let closing = closer == .rightBracket ? "']'" : "')'"
         while current.kind != closer {
             if current.kind == .end {
@@ -267,6 +526,7 @@ public struct Parser {
             }
             elements.append(try parseValue())
             if current.kind == .comma {
+                sawComma = true
                 advance()
             } else if current.kind == .end {
                 throw error("\(opener.spelling) is never closed; expected \(closing)", at: opener.location)
@@ -275,7 +535,7 @@ public struct Parser {
             }
         }
         advance()
-        return elements
+        return (elements, sawComma)
     }
 }
 

@@ -12,6 +12,14 @@ public struct Expression: Hashable, Sendable {
         case list([Expression])
         /// `a..b`, both ends included.
         case range(Expression, Expression)
+        /// `-x`, `not x`
+        case unary(String, Expression)
+        /// `a + b`, `a and b`, … (see `Operators`)
+        case binary(String, Expression, Expression)
+        /// `$xs[0]`
+        case index(Expression, Expression)
+        /// `len($xs)`: one of `Operators.functions`
+        case call(String, [Expression])
     }
 
     public var kind: Kind
@@ -29,7 +37,7 @@ public struct Expression: Hashable, Sendable {
                 text += piece
             }
             return .string(text)
-        case .variable: return nil
+        case .variable, .unary, .binary, .index, .call: return nil
         case .list(let elements):
             var values: [Value] = []
             for element in elements {
@@ -114,10 +122,20 @@ public struct Statement: Hashable, Sendable {
         case parameter(ParameterDeclaration)
         /// `time statement`
         case timed(Statement)
+        /// `if c { … } else if d { … } else { … }`: the first branch whose condition is true runs.
+        case conditional(branches: [ConditionalBranch], otherwise: [Statement]?)
+        /// `timeit statement [repeat=N]`
+        case timeit(Statement, repeat: Expression?)
     }
 
     public var kind: Kind
     public var location: SourceLocation
+}
+
+/// `if condition { body }` or `else if condition { body }`.
+public struct ConditionalBranch: Hashable, Sendable {
+    public var condition: Expression
+    public var body: [Statement]
 }
 
 /// A parsed piece of source: a REPL entry or the code of one cell.

@@ -1,7 +1,17 @@
-/// A piece of a string literal: literal text or a `{name}` interpolation.
-public enum StringPart: Hashable, Sendable {
+/// A piece of a string literal: literal text, a `{name}` interpolation, or a
+/// `{$n * 2}` interpolation of a whole expression.
+public indirect enum StringPart: Hashable, Sendable {
     case text(String)
     case variable(String, SourceLocation)
+    case expression(Expression)
+}
+
+/// A piece of a string as lexed: `{…}` holding more than a name is kept as
+/// tokens for the parser.
+enum LexedStringPart: Equatable {
+    case text(String)
+    case variable(String, SourceLocation)
+    case code([Token])
 }
 
 struct Token: Equatable {
@@ -12,8 +22,12 @@ struct Token: Equatable {
         case variable(String)
         case int(Int)
         case float(Double)
-        case string([StringPart])
+        case string([LexedStringPart])
+        /// `+ - * / // % ** == != < <= > >=`
+        case symbol(String)
         case equals, colon, comma, range
+        /// `?` of `train?` and `?train` (help, as in IPython)
+        case question
         case leftBracket, rightBracket, leftParen, rightParen, leftBrace, rightBrace
         /// A newline or `;` ending a statement.
         case separator
@@ -22,6 +36,9 @@ struct Token: Equatable {
 
     var kind: Kind
     var location: SourceLocation
+    /// Whitespace (or the start of the text) comes right before the token: `$n -1` is two
+    /// values, `$n - 1` and `$n-1` one difference; `$xs[0]` indexes, `$xs [0]` is two values.
+    var spaceBefore = true
 
     /// How the token is named in "expected …, found …" messages.
     var spelling: String {
@@ -31,10 +48,12 @@ struct Token: Equatable {
         case .int(let value): "'\(value)'"
         case .float(let value): "'\(value)'"
         case .string: "a string"
+        case .symbol(let symbol): "'\(symbol)'"
         case .equals: "'='"
         case .colon: "':'"
         case .comma: "','"
         case .range: "'..'"
+        case .question: "'?'"
         case .leftBracket: "'['"
         case .rightBracket: "']'"
         case .leftParen: "'('"

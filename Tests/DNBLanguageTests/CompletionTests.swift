@@ -42,6 +42,15 @@ import Testing
         #expect(complete("model create blocks=[DownBlock2D, Attn").replacementStart == 34)
     }
 
+    @Test func variablesInsideExpressions() {
+        let call = complete("print len($ep")
+        #expect(call.candidates == ["$epochs"])
+        #expect(call.replacementStart == 10)
+        #expect(complete("print $lr*$n").candidates == ["$name"])
+        #expect(complete("timeit tr").candidates == ["train"])
+        #expect(complete("if $ep").candidates == ["$epochs"])
+    }
+
     @Test func variablesAfterADollar() {
         #expect(complete("train $e").candidates == ["$epochs"])
         #expect(complete("train epochs=$").candidates == ["$epochs", "$lr", "$name"])

@@ -147,8 +147,10 @@ import Testing
 
     @Test func helpIsGeneratedFromSpecs() throws {
         let overview = try run("help")
-        #expect(overview.contains("  train  Train the model\n"))
-        #expect(overview.contains("  for    Repeat a block: for NAME in LIST { … }\n"))
+        // Names are padded to the longest, `timeit`.
+        #expect(overview.contains("  train   Train the model\n"))
+        #expect(overview.contains("  for     Repeat a block: for NAME in LIST { … }\n"))
+        #expect(overview.contains("  if      Run a block when a condition holds: if COND { … } else { … }\n"))
         #expect(try run("help train") == """
             usage: train epochs=<int> [lr=<float>] [schedule=<string>] [out=<path>]
 
