@@ -52,7 +52,7 @@ struct DocExamplesTests {
         return nil
     }
 
-    static let languageOnly: Set<String> = ["let", "for", "param", "print", "time", "vars", "help", "}"]
+    static let languageOnly: Set<String> = ["let", "for", "if", "param", "print", "time", "timeit", "vars", "help", "}"]
 
     @Test func dnbCodeInTheDocsPassesCheckAndLanguageExamplesRun() throws {
         var checked = 0
