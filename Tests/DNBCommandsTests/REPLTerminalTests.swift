@@ -26,7 +26,7 @@ struct REPLTerminalTests {
         repl.type("load tensor name=w path=my-w\t")
         try repl.waitFor("my-weights.safetensors")
         repl.type("\r")
-        try repl.waitFor("safetensors my-weights.safetensors: file is 0 bytes")
+        try repl.waitFor("/my-weights.safetensors: file is 0 bytes")
         #expect(try repl.finish() == 0)
     }
 
@@ -94,6 +94,27 @@ struct REPLTerminalTests {
         #expect(try repl.finish() == 0)
     }
 
+    /// Ctrl-C during a Ctrl-R history search aborts the search and empties the line: the Enter after it
+    /// runs nothing, and what is typed next runs as typed (before, readline stayed in the search and the
+    /// Enter ran the older entry the search had found).
+    @Test func ctrlCAbortsAHistorySearchAndRunsNothingUnseen() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        repl.type("print \"older-entry\"\r")
+        try repl.waitFor("\nolder-entry\n")
+        repl.type("\u{12}older")
+        try repl.waitFor("reverse-i-search")
+        repl.type("\u{3}")
+        try repl.waitFor("dnb> ", after: "^C")
+        repl.type("\r")
+        repl.type("print \"typed-after\"\r")
+        try repl.waitFor("\ntyped-after\n")
+        let runs = repl.screen.components(separatedBy: "\nolder-entry\n").count - 1
+        #expect(runs == 1, "the searched-for entry ran again; the terminal shows:\n\(repl.screen)")
+        #expect(try repl.finish() == 0)
+    }
+
     /// Input that once killed the REPL (stack overflow, abort on allocation) or that it mishandled:
     /// after each, it answers the next entry. `exit` leaves with 0, and SIGTERM with 143.
     @Test func hostileEntriesLeaveTheREPLAliveAndAnswering() throws {
@@ -130,7 +151,7 @@ struct REPLTerminalTests {
         fourth.type("print started; for i in 1..10000000 { let x = $i }\r")
         try fourth.waitFor("\nstarted\n")
         fourth.signal(SIGHUP)
-        try fourth.waitFor("interrupted at")
+        try fourth.waitFor("interrupted by SIGHUP (the terminal went away): print started")
         #expect(try fourth.waitForExit() == 129)
     }
 }
