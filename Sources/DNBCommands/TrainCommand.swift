@@ -171,7 +171,10 @@ enum TrainCommand {
                 try ctx.checkInterrupt()
             }
         }
-        if epochCount > 0 {
+        if steps == 0 {
+            ctx.out.print("already at step \(trainer.step), max_steps \(maxSteps ?? 0): nothing to train (raise max_steps to continue)")
+        } else if training.loader.state.batch > 0 {
+            // Mid-epoch only: a run that ended on an epoch boundary has said "Finished epoch" and nothing more.
             progress?.clearLine()
             ctx.out.print("stopped \(epochCount) batches into epoch \(training.loader.state.epoch). Average loss so far: \(String(format: "%.6f", epochSum / Double(epochCount)))")
         }

@@ -1,5 +1,7 @@
 import DNBCommands
 import DNBLanguage
+import DNBSupport
+import Foundation
 
 /// `save session FILE.dnb`: a REPL-only command that writes the session's
 /// successful entries as a notebook that `dnb run` can replay.
@@ -14,6 +16,7 @@ enum SaveSession {
             ]
         ) { [unowned shell] invocation, context in
             let path = outputPath(try invocation.string("path"), context)
+            try AtomicFile.createDirectory((path as NSString).deletingLastPathComponent)
             try shell.session.save(to: path, title: try invocation.string("title"))
             let count = shell.session.entries.count
             context.out.print("saved \(count) entr\(count == 1 ? "y" : "ies") to \(path)")

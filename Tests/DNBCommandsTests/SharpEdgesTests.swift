@@ -69,12 +69,15 @@ struct SharpEdgesTests {
     /// A `train` that ends exactly at an epoch boundary says only that the epoch finished.
     @Test func trainingThatEndsAtAnEpochBoundaryDoesNotSayStopped() throws {
         let dir = try TemporaryDirectory("dnb-cli")
-        let script = "\(Self.tinyModel)\ntrain epochs=1 batch_size=32\ntrain epochs=0.5 batch_size=32\n"
+        // 64 images in batches of 32: two steps per epoch. The last `train` has nothing left to do
+        // (it once said "stopped 1 batches into epoch 1" about the earlier run's steps).
+        let script = "\(Self.tinyModel)\ntrain epochs=1 batch_size=32\ntrain epochs=0.5 batch_size=32\ntrain max_steps=3\n"
         let result = try CLIBinary.run([], stdin: script, in: dir)
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("Finished epoch 0. Average loss:"), "\(result)")
         let lines = result.stdout.split(separator: "\n").filter { $0.contains("stopped") }
         // The second train, half an epoch, does stop mid-epoch: one line, naming epoch 1.
         #expect(lines.count == 1 && lines[0].hasPrefix("stopped 1 batches into epoch 1."), "\(result)")
+        #expect(result.stdout.contains("already at step 3, max_steps 3: nothing to train"), "\(result)")
     }
 }
