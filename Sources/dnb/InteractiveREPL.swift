@@ -120,6 +120,11 @@ enum PromptInterrupt {
                 handle()
                 continue
             }
+            // Another program left the terminal non-blocking: make it blocking again, as readline's own reader does.
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                let flags = fcntl(descriptor, F_GETFL, 0)
+                if flags >= 0, flags & O_NONBLOCK != 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 { continue }
+            }
             return EOF
         }
     }
