@@ -55,7 +55,7 @@ final class REPLShell {
             Terminal.errLine(diagnostic.description)
         case .interrupted(let diagnostic):
             // A `train` stopped by Ctrl-C kept its steps: the replay trains exactly as far.
-            if let step = workspace.training?.trainer.step, step != stepBefore, let replay = Self.replayOfInterruptedTrain(entry, step: step) {
+            if let step = workspace.training?.trainer.step, step != stepBefore, let replay = Self.replayOfInterruptedTrain(entry, step: step, scheduleSteps: workspace.training?.trainer.learningRate?.totalSteps) {
                 session.record(replay)
             }
             // At a terminal the ^C echo is still on the line. The entry is named, not a bare
@@ -68,15 +68,23 @@ final class REPLShell {
     }
 
     /// An entry that is one `train` command, with `max_steps` set to the step it reached; nil for other entries.
-    static func replayOfInterruptedTrain(_ entry: String, step: Int) -> String? {
+    /// A cosine learning-rate schedule keeps the length it was planned with (`schedule_steps`), which would
+    /// otherwise follow the new max_steps and change every step's rate.
+    static func replayOfInterruptedTrain(_ entry: String, step: Int, scheduleSteps: Int? = nil) -> String? {
         guard let script = try? Parser.parse(entry), script.statements.count == 1,
               case .command(let call) = script.statements[0].kind, call.name == "train",
               call.arguments.allSatisfy({ $0.name != nil }) else { return nil }
-        let text = entry.trimmingTrailingSpaces
+        var text = entry.trimmingTrailingSpaces
         if let range = text.range(of: #"(?<![A-Za-z0-9_])max_steps\s*=\s*[^\s]+"#, options: .regularExpression) {
-            return text.replacingCharacters(in: range, with: "max_steps=\(step)")
+            text = text.replacingCharacters(in: range, with: "max_steps=\(step)")
+        } else {
+            text += " max_steps=\(step)"
         }
-        return text + " max_steps=\(step)"
+        if let scheduleSteps, call.arguments.contains(where: { $0.name == "lr_schedule" }),
+           !call.arguments.contains(where: { $0.name == "schedule_steps" }) {
+            text += " schedule_steps=\(scheduleSteps)"
+        }
+        return text
     }
 
     /// The entry's first line, shortened to fit a message: `train max_steps=1000 …`.

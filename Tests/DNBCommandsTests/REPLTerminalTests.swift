@@ -127,7 +127,7 @@ struct REPLTerminalTests {
             model create sample_size=16 block_out_channels=[8, 16] down_block_types=[DownBlock2D, DownBlock2D] \
             up_block_types=[UpBlock2D, UpBlock2D] layers_per_block=1 norm_num_groups=4\r\
             scheduler create\r\
-            train max_steps=1000000 batch_size=8\r
+            train max_steps=1000000 batch_size=8 lr_schedule=cosine\r
             """)
         try repl.waitFor("Finished epoch 1.")
         repl.type("\u{3}")
@@ -138,7 +138,8 @@ struct REPLTerminalTests {
         try repl.waitFor("saved 5 entries to \(dir.path)/out/repl/s.dnb")
         #expect(try repl.finish() == 0)
         let notebook = try dir.read("out/repl/s.dnb")
-        #expect(notebook.contains("```dnb\ntrain max_steps=\(step) batch_size=8\n```"), "\(notebook)")
+        // The cosine schedule keeps the length it was planned with, or every step's learning rate would change.
+        #expect(notebook.contains("```dnb\ntrain max_steps=\(step) batch_size=8 lr_schedule=cosine schedule_steps=1000000\n```"), "\(notebook)")
         #expect(!notebook.contains("help") && !notebook.contains("vars") && !notebook.contains("look"), "\(notebook)")
 
         let replay = try CLIBinary.run(["run", "out/repl/s.dnb", "--out", "replay"], in: dir)
