@@ -13,6 +13,12 @@ static inline void dnb_rl_set_catch_signals(int v) { rl_catch_signals = v; }
 static inline void dnb_rl_set_name(const char *name) { rl_readline_name = name; }
 // Called by readline when a read is interrupted by a signal it does not handle itself (SIGINT with catch_signals 0).
 static inline void dnb_rl_set_signal_event_hook(rl_hook_func_t *fn) { rl_signal_event_hook = fn; }
+// Runs after readline has installed its own signal handlers for a call, before the first key is read.
+static inline void dnb_rl_set_pre_input_hook(rl_hook_func_t *fn) { rl_pre_input_hook = fn; }
+// Readline reads every key through this function.
+static inline void dnb_rl_set_getc(rl_getc_func_t *fn) { rl_getc_function = fn; }
+// True during an incremental (Ctrl-R) or non-incremental history search.
+static inline int dnb_rl_in_search(void) { return RL_ISSTATE(RL_STATE_ISEARCH | RL_STATE_NSEARCH) != 0; }
 // Keep filenames from readline's fallback completion unquoted and sorted as usual.
 static inline void dnb_rl_set_filename_completion_desired(int v) { rl_filename_completion_desired = v; }
 // Readers for readline's state, for the completion callback.

@@ -40,7 +40,7 @@ enum DatasetCommand {
             """, verbs: [
             CommandSpec("load", summary: "Load and prepare a dataset", arguments: [
                 ArgumentSpec("name", .string, default: .string("mnist"), allowed: [.string("mnist"), .string("fashion-mnist"), .string("synthetic")], help: "which dataset"),
-                ArgumentSpec("data", .path, default: Value.none, help: "folder holding the four IDX files (default: search, then download)"),
+                ArgumentSpec("data", .path, default: Value.none, help: "folder holding the four IDX files (default: search, then download; relative paths: the output directory, then the working directory)"),
                 ArgumentSpec("image_size", .int, default: .int(32), bounds: DatasetCommand.sizeBounds, help: "resize to this height and width"),
                 ArgumentSpec("resize", .string, default: .string("pil"), allowed: [.string("pil"), .string("bilinear")], help: "pil: torchvision Resize on PIL images (uint8, exact); bilinear: float interpolation"),
                 ArgumentSpec("range", .string, default: .string("unit"), allowed: [.string("unit"), .string("symmetric")], help: "unit: [0, 1] as ToTensor (the tutorial); symmetric: [-1, 1] as diffusers' examples"),
@@ -61,7 +61,7 @@ enum DatasetCommand {
                     test = try SyntheticDigits.make(count: max(8, count / 6), seed: ws.rng.next())
                     source = "drawn procedurally (seeded)"
                 default:
-                    (train, test, source) = try locate(name, data: try inv.optionalString("data"), verbose: ws.verbose, ctx.out)
+                    (train, test, source) = try locate(name, data: try inv.optionalString("data").map { try inputPath($0, ctx) }, verbose: ws.verbose, ctx.out)
                 }
                 if inv.isGiven("classes") {
                     let keep = Set(try inv.intList("classes"))

@@ -31,11 +31,15 @@ enum DenoiseCommand {
             let timesteps = try (0..<n).map { _ in try ws.rng.randint(below: scheduler.numTrainTimesteps) }
             let noisy = try scheduler.schedule.addNoise(clean, noise: noise, timesteps: timesteps)
             let labels = model.config.numClassEmbeds != nil ? indices.map { Int(set.labels[$0]) } : nil
+            let progress = ProgressReporter(label: "denoise", total: steps)
+            defer { progress.finish() }
             let denoised = try SampleCommands.withSamplingWeights(ws, inv) {
-                try denoiseLoop(model: model, scheduler: scheduler, start: noisy, steps: steps, classLabels: labels, rng: &ws.rng) { _, _, _ in
+                try denoiseLoop(model: model, scheduler: scheduler, start: noisy, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, _ in
+                    progress.update(step: i + 1)
                     try ctx.checkInterrupt()
                 }
             }
+            progress.finish()
             ws.tensors["denoised"] = denoised
             let figure = try DNBPlot.Figure.imageGrid([grayImages(clean), grayImages(noisy), grayImages(denoised)],
                                                   rowTitles: ["Clean", "Noisy", "Denoised"])

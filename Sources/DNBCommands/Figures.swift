@@ -2,6 +2,7 @@ import Foundation
 import DNBEngine
 import DNBPlot
 import DNBLanguage
+import DNBSupport
 
 extension Workspace {
     /// Writes `figure` as figures/NAME.png under the output directory, with provenance
@@ -53,10 +54,21 @@ func gridImage(_ t: Tensor, nrow: Int = 8, fromSymmetric: Bool = false) throws -
     return try GrayImage(width: grid.width, height: grid.height, pixels: grid.pixels.map { min(max($0, 0), 1) })
 }
 
-/// Where a command writes a file it was given: relative paths land in the output directory
-/// (next to the report), absolute ones where they say.
+/// The one rule for relative paths (docs/language.md, "Files and paths"): a command *writes* a relative path
+/// in the output directory (next to the report); it *reads* a relative path from the output directory if it
+/// is there, else from the working directory. Absolute paths are used as they are.
 /// `~` and `~/…` are the home folder (path arguments are expanded when bound; this covers the rest).
-func outputPath(_ path: String, _ context: CommandContext) -> String {
+public func outputPath(_ path: String, _ context: CommandContext) -> String {
     let path = ValueType.expandingTilde(path)
     return path.hasPrefix("/") ? path : URL(fileURLWithPath: context.outputDirectory).appendingPathComponent(path).path
+}
+
+/// Where a command reads a file or folder it was given, by the rule above. A relative path found in neither
+/// place is an error that names both full paths tried.
+public func inputPath(_ path: String, _ context: CommandContext) throws -> String {
+    let path = ValueType.expandingTilde(path)
+    if path.hasPrefix("/") { return path }
+    let tried = [outputPath(path, context), URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).path]
+    if let found = tried.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+    throw FileError("no file or folder \(path): looked in the output directory (\(tried[0])) and the working directory (\(tried[1]))")
 }

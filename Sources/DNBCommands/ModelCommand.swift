@@ -71,11 +71,12 @@ enum ModelCommand {
                 ctx.out.print("kept the prediction for '\(name)' \(x.shape) as '\(try inv.string("into"))'")
             },
             CommandSpec("load", summary: "Load a diffusers model folder (config.json + diffusion_pytorch_model.safetensors)",
-                        arguments: [ArgumentSpec("path", .path, help: "the folder")]) { inv, ctx in
-                let model = try ModelFolder.load(URL(fileURLWithPath: try inv.string("path")))
+                        arguments: [ArgumentSpec("path", .path, help: "the folder (relative paths: the output directory, then the working directory)")]) { inv, ctx in
+                let path = try inputPath(try inv.string("path"), ctx)
+                let model = try ModelFolder.load(URL(fileURLWithPath: path))
                 ws.model = model
                 ws.training = nil
-                ctx.out.print("loaded UNet2DModel with \(grouped(model.parameters.count)) parameters from \(try inv.string("path"))")
+                ctx.out.print("loaded UNet2DModel with \(grouped(model.parameters.count)) parameters from \(path)")
                 warnAboutNonFiniteWeights(model, ctx)
             },
             CommandSpec("save", summary: "Save the model as a diffusers folder",

@@ -29,11 +29,15 @@ enum SampleCommands {
                 try checkMemory(model, images: n, keptPerImage: 3, "sample n=\(n)")
                 let labels = try classLabels(inv, model: model, count: n)
                 let start = ws.rng.normalTensor([n, size(model), size(model), model.config.inChannels])
+                let progress = ProgressReporter(label: "sample", total: steps)
+                defer { progress.finish() }
                 let result = try withSamplingWeights(ws, inv) {
-                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { _, _, _ in
+                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, _ in
+                        progress.update(step: i + 1)
                         try ctx.checkInterrupt()
                     }
                 }
+                progress.finish()
                 ws.tensors["samples"] = result
                 let display = ws.displayRange
                 if n == 1 {
@@ -73,12 +77,16 @@ enum SampleCommands {
                 try checkMemory(model, images: 1, keptPerImage: Double(steps) + 3, "progression steps=\(steps)")
                 let start = ws.rng.normalTensor([1, size(model), size(model), model.config.inChannels])
                 var history = [start]
+                let progress = ProgressReporter(label: "progression", total: steps)
+                defer { progress.finish() }
                 _ = try withSamplingWeights(ws, inv) {
-                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { _, _, x in
+                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, x in
                         history.append(x)
+                        progress.update(step: i + 1)
                         try ctx.checkInterrupt()
                     }
                 }
+                progress.finish()
                 let picks = (0..<count).map { count == 1 ? 0 : Int(Double($0) * Double(history.count - 1) / Double(count - 1)) }
                 let cols = (count + rows - 1) / rows
                 let images = try picks.map { try grayImages(history[$0])[0] }
@@ -109,9 +117,12 @@ enum SampleCommands {
                 let labels = model.config.numClassEmbeds.map { k in (0..<n).map { $0 % k } }
                 var inputs = [x], predictions: [Tensor] = []
                 var prediction = x.copy()
+                let progress = ProgressReporter(label: "refine", total: iterations * steps)
+                defer { progress.finish() }
                 try withSamplingWeights(ws, inv) {
                     for i in 0..<iterations {
-                        prediction = try denoiseLoop(model: model, scheduler: scheduler, start: prediction, steps: steps, classLabels: labels, rng: &ws.rng) { _, _, _ in
+                        prediction = try denoiseLoop(model: model, scheduler: scheduler, start: prediction, steps: steps, classLabels: labels, rng: &ws.rng) { k, _, _ in
+                            progress.update(step: i * steps + k + 1)
                             try ctx.checkInterrupt()
                         }
                         predictions.append(prediction)
@@ -122,6 +133,7 @@ enum SampleCommands {
                         inputs.append(x)
                     }
                 }
+                progress.finish()
                 let figure = try DNBPlot.Figure(rows: iterations, cols: 2, figsize: (9, 4))
                 try figure.axes(0, 0).title = "x (model input)"
                 try figure.axes(0, 1).title = "model prediction"

@@ -1,6 +1,7 @@
 import Foundation
 import DNBEngine
 import DNBLanguage
+import DNBSupport
 
 /// `save tensor | checkpoint` and `load tensor | checkpoint`. Image batches are written in
 /// PyTorch's NCHW layout, so numpy and torch read them as they read their own.
@@ -34,12 +35,15 @@ enum SaveLoadCommands {
             ]),
             CommandSpec("load", summary: "Load images into a kept batch, or a training checkpoint", verbs: [
                 CommandSpec("tensor", summary: "A .npy or .safetensors array of NCHW images, kept under a name", arguments: [
-                    ArgumentSpec("path", .path, help: "the file"),
+                    ArgumentSpec("path", .path, help: "the file (relative paths: the output directory, then the working directory)"),
                     ArgumentSpec("name", .string, default: .string("loaded"), help: "the name to keep it under"),
                 ]) { inv, ctx in
-                    let path = try inv.string("path"), name = try inv.string("name")
+                    let path = try inputPath(try inv.string("path"), ctx), name = try inv.string("name")
                     let url = URL(fileURLWithPath: path)
-                    guard let data = try? Data(contentsOf: url) else { throw NumpyFile.Error(description: "cannot read \(path)") }
+                    let data: Data
+                    do { data = try Data(contentsOf: url) } catch {
+                        throw NumpyFile.Error(description: "cannot read \(path): \(describeError(error))")
+                    }
                     let shape: [Int], values: [Float]
                     if url.pathExtension == "safetensors" {
                         let file = try SafetensorsFile.parse(data, path: path)
@@ -52,9 +56,9 @@ enum SaveLoadCommands {
                     ctx.out.print("loaded \(shape) from \(path) as '\(name)'")
                 },
                 CommandSpec("checkpoint", summary: "Restore a training state saved by `train checkpoint=` or `save checkpoint`", arguments: [
-                    ArgumentSpec("path", .path, help: "the checkpoint folder (relative paths are in the output directory)"),
+                    ArgumentSpec("path", .path, help: "the checkpoint folder (relative paths: the output directory, then the working directory)"),
                 ], prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
-                    let path = outputPath(try inv.string("path"), ctx)
+                    let path = try inputPath(try inv.string("path"), ctx)
                     try ws.restoreCheckpoint(from: path, schedule: try ws.requireSchedule())
                     warnAboutNonFiniteWeights(try ws.requireModel(), ctx)
                     ctx.out.print("restored the training state of step \(try ws.requireTraining().trainer.step) from \(path); `train` continues it")

@@ -35,7 +35,7 @@ enum TrainCommand {
                 ArgumentSpec("drop_last", .bool, default: .bool(false), help: "skip the last incomplete batch"),
                 ArgumentSpec("checkpoint", .path, default: Value.none, help: "folder to save the training state in (relative paths are in the output directory)"),
                 ArgumentSpec("checkpoint_every", .int, default: .int(0), bounds: [.atLeast(0)], help: "steps between checkpoints (0: only at the end)"),
-                ArgumentSpec("resume", .path, default: Value.none, help: "continue from a checkpoint folder (relative paths are in the output directory, where checkpoints are written)"),
+                ArgumentSpec("resume", .path, default: Value.none, help: "continue from a checkpoint folder (relative paths: the output directory, where checkpoints are written, then the working directory)"),
                 ArgumentSpec("progress", .bool, default: .bool(true), help: "show progress on the terminal (stderr)"),
             ], prerequisite: {
                 _ = try ws.requireData(); _ = try ws.requireSchedule()
@@ -46,7 +46,7 @@ enum TrainCommand {
             let lock = try checkpoint.map { try TrainingCheckpoint.lockForWriting($0) }
             defer { lock?.release() }
             var resumedBatchSize: Int?
-            if let resume = try inv.optionalString("resume").map({ outputPath($0, ctx) }) {
+            if let resume = try inv.optionalString("resume").map({ try inputPath($0, ctx) }) {
                 try ws.restoreCheckpoint(from: resume, schedule: schedule,
                                          batchSize: inv.isGiven("batch_size") ? try inv.int("batch_size") : nil,
                                          shuffle: inv.isGiven("shuffle") ? try inv.bool("shuffle") : nil,
@@ -129,7 +129,7 @@ enum TrainCommand {
         let maxSteps = try inv.optionalInt("max_steps")
         let steps = maxSteps.map { max(0, $0 - trainer.step) } ?? planned
         let every = try inv.int("checkpoint_every")
-        let progress = try inv.bool("progress") ? ProgressReporter(total: steps) : nil
+        let progress = try inv.bool("progress") ? ProgressReporter(label: "train", total: steps, plainLines: true) : nil
         // Continuing mid-epoch (a resume, or a second `train`): the epoch's earlier losses count too, summed in
         // the same order, so the printed average equals an uninterrupted run's (CheckpointSafetyTests).
         let earlier = training.loader.state.batch
@@ -171,7 +171,10 @@ enum TrainCommand {
                 try ctx.checkInterrupt()
             }
         }
-        if epochCount > 0 {
+        if steps == 0 {
+            ctx.out.print("already at step \(trainer.step), max_steps \(maxSteps ?? 0): nothing to train (raise max_steps to continue)")
+        } else if training.loader.state.batch > 0 {
+            // Mid-epoch only: a run that ended on an epoch boundary has said "Finished epoch" and nothing more.
             progress?.clearLine()
             ctx.out.print("stopped \(epochCount) batches into epoch \(training.loader.state.epoch). Average loss so far: \(String(format: "%.6f", epochSum / Double(epochCount)))")
         }
@@ -182,46 +185,4 @@ enum TrainCommand {
 struct TrainingFailure: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
-}
-
-/// A live bar on a terminal (step/total, loss, steps/s, ETA); a plain line every 30 s otherwise. Writes to stderr only,
-/// so reports and piped output stay clean.
-final class ProgressReporter {
-    let total: Int
-    let start = Date()
-    let isTerminal = isatty(2) == 1
-    var lastPlain = Date()
-    var lastDraw = Date.distantPast
-    /// An exponential moving average of the loss over ~50 steps, divided by its total weight so that the
-    /// first steps are not pulled towards the very first loss (as tqdm and TensorBoard debias theirs).
-    var smoothedSum = 0.0, smoothedWeight = 0.0
-
-    init(total: Int) { self.total = total }
-
-    func update(step: Int, loss: Float) {
-        smoothedSum = 0.98 * smoothedSum + 0.02 * Double(loss)
-        smoothedWeight = 0.98 * smoothedWeight + 0.02
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = Double(step) / max(elapsed, 1e-9)
-        let eta = Double(total - step) / max(rate, 1e-9)
-        let text = String(format: "step %d/%d  loss %.4f  %.2f steps/s  ETA %@", step, total, smoothedSum / smoothedWeight, rate, format(eta))
-        if isTerminal {
-            guard Date().timeIntervalSince(lastDraw) > 0.1 || step == total else { return }
-            lastDraw = Date()
-            let width = 24, filled = Int(Double(width) * Double(step) / Double(max(total, 1)))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text)".utf8))
-        } else if Date().timeIntervalSince(lastPlain) >= 30 {
-            lastPlain = Date()
-            FileHandle.standardError.write(Data("train: \(text)\n".utf8))
-        }
-    }
-
-    func clearLine() { if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
-    func finish() { clearLine() }
-
-    func format(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
-    }
 }

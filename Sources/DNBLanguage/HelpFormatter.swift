@@ -1,6 +1,60 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Builds `help` text from command specs, so help never drifts from what
-/// the interpreter accepts.
+/// the interpreter accepts. Lines are wrapped to the terminal's width.
 enum HelpFormatter {
+    /// Columns to wrap help to: `COLUMNS` when set to a number, else the width of the terminal on
+    /// stdout, else 80 (a pipe or a notebook's report). Never below 40, so a table row keeps some
+    /// room for its description.
+    static var width: Int {
+        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let columns = Int(text), columns > 0 {
+            return max(40, columns)
+        }
+        var size = winsize()
+        if isatty(STDOUT_FILENO) != 0, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+            return max(40, Int(size.ws_col))
+        }
+        return 80
+    }
+
+    /// Wraps each line longer than `width` at spaces. Continuation lines are indented like the line's
+    /// text, or, for a table row (`  name  description`), to the description's column.
+    static func wrap(_ text: String, width: Int = HelpFormatter.width) -> String {
+        var result: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            guard line.count > width else { result.append(line); continue }
+            let characters = Array(line)
+            let lead = characters.prefix { $0 == " " }.count
+            var hanging = lead
+            // A table row: the first word, then a gap of two or more spaces before the description.
+            if let wordEnd = characters[lead...].firstIndex(of: " "), wordEnd + 1 < characters.count, characters[wordEnd + 1] == " " {
+                var column = wordEnd
+                while column < characters.count, characters[column] == " " { column += 1 }
+                if column <= width / 2 { hanging = column }
+            }
+            // The label of a table row stays as it is; only the text after `hanging` is wrapped.
+            var current = String(characters.prefix(hanging))
+            var words = String(characters[hanging...]).split(separator: " ").map(String.init)
+            var lineHasWord = false
+            let indent = String(repeating: " ", count: hanging)
+            while !words.isEmpty {
+                let word = words.removeFirst()
+                if lineHasWord && current.count + 1 + word.count > width {
+                    result.append(current)
+                    current = indent + word
+                } else {
+                    current += (lineHasWord ? " " : "") + word
+                }
+                lineHasWord = true
+            }
+            result.append(current)
+        }
+        return result.joined(separator: "\n")
+    }
+
     static let statements: [(name: String, summary: String, help: String)] = [
         ("let", "Bind a variable: let NAME = VALUE", """
             usage: let NAME = VALUE
@@ -56,11 +110,11 @@ enum HelpFormatter {
         lines += ["", "Statements:"]
         lines += statementRows.map { "  " + padded($0.0, width) + "  " + $0.1 }
         lines += ["", "Type `help NAME` for details, e.g. `help \(registry.commandNames.first ?? "let")`."]
-        return lines.joined(separator: "\n") + "\n"
+        return wrap(lines.joined(separator: "\n")) + "\n"
     }
 
     static func statementHelp(_ name: String) -> String? {
-        statements.first { $0.name == name }.map { $0.help + "\n" }
+        statements.first { $0.name == name }.map { wrap($0.help) + "\n" }
     }
 
     static func usage(of spec: CommandSpec, path: String) -> String {
@@ -73,7 +127,7 @@ enum HelpFormatter {
             sections.append((["verbs:"] + spec.verbs.map { "  " + padded($0.name, width) + "  " + $0.summary })
                 .joined(separator: "\n"))
             sections.append("Type `help \(path) VERB` for a verb's arguments.")
-            return sections.joined(separator: "\n\n") + "\n"
+            return wrap(sections.joined(separator: "\n\n")) + "\n"
         }
         sections.append("usage: " + ([path] + spec.arguments.map(usageFragment)).joined(separator: " "))
         if !spec.summary.isEmpty { sections.append(spec.summary) }
@@ -88,7 +142,7 @@ enum HelpFormatter {
             sections.append(lines.joined(separator: "\n"))
             sections.append("Arguments can also be given by position, in this order.")
         }
-        return sections.joined(separator: "\n\n") + "\n"
+        return wrap(sections.joined(separator: "\n\n")) + "\n"
     }
 
     private static func label(_ argument: ArgumentSpec) -> String {

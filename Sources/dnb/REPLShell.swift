@@ -37,6 +37,7 @@ final class REPLShell {
         let directory = interpreter.outputDirectory
         let output = Output { item in Terminal.out(item.plainText(outputDirectory: directory)) }
         let outcome: Outcome
+        let stepBefore = workspace.training?.trainer.step
         do {
             try interpreter.run(entry, file: file, firstLine: firstLine, output: output)
             outcome = .success
@@ -53,10 +54,43 @@ final class REPLShell {
         case .failed(let diagnostic):
             Terminal.errLine(diagnostic.description)
         case .interrupted(let diagnostic):
-            // At a terminal the ^C echo is still on the line.
+            // A `train` stopped by Ctrl-C kept its steps: the replay trains exactly as far.
+            if let step = workspace.training?.trainer.step, step != stepBefore, let replay = Self.replayOfInterruptedTrain(entry, step: step, scheduleSteps: workspace.training?.trainer.learningRate?.totalSteps) {
+                session.record(replay)
+            }
+            // At a terminal the ^C echo is still on the line. The entry is named, not a bare
+            // position such as `1:1`; piped input also has a real place (<stdin>:LINE:COL).
             let lead = Terminal.stdinIsTerminal ? "\n" : ""
-            Terminal.errLine(lead + "interrupted at \(diagnostic.location)")
+            let place = file.map { _ in " at \(diagnostic.location)" } ?? ""
+            Terminal.errLine(lead + "\(diagnostic.message)\(place): \(Self.summary(of: entry))")
         }
         return outcome
+    }
+
+    /// An entry that is one `train` command, with `max_steps` set to the step it reached; nil for other entries.
+    /// A cosine learning-rate schedule keeps the length it was planned with (`schedule_steps`), which would
+    /// otherwise follow the new max_steps and change every step's rate.
+    static func replayOfInterruptedTrain(_ entry: String, step: Int, scheduleSteps: Int? = nil) -> String? {
+        guard let script = try? Parser.parse(entry), script.statements.count == 1,
+              case .command(let call) = script.statements[0].kind, call.name == "train",
+              call.arguments.allSatisfy({ $0.name != nil }) else { return nil }
+        var text = entry.trimmingTrailingSpaces
+        if let range = text.range(of: #"(?<![A-Za-z0-9_])max_steps\s*=\s*[^\s]+"#, options: .regularExpression) {
+            text = text.replacingCharacters(in: range, with: "max_steps=\(step)")
+        } else {
+            text += " max_steps=\(step)"
+        }
+        if let scheduleSteps, call.arguments.contains(where: { $0.name == "lr_schedule" }),
+           !call.arguments.contains(where: { $0.name == "schedule_steps" }) {
+            text += " schedule_steps=\(scheduleSteps)"
+        }
+        return text
+    }
+
+    /// The entry's first line, shortened to fit a message: `train max_steps=1000 …`.
+    static func summary(of entry: String) -> String {
+        let line = entry.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init)?.trimmingSpaces ?? ""
+        let more = entry.contains("\n") ? " …" : ""
+        return line.count > 60 ? String(line.prefix(59)) + "…" : line + more
     }
 }

@@ -1,4 +1,7 @@
+import DNBCommands
 import DNBLanguage
+import DNBSupport
+import Foundation
 
 /// `save session FILE.dnb`: a REPL-only command that writes the session's
 /// successful entries as a notebook that `dnb run` can replay.
@@ -6,13 +9,14 @@ enum SaveSession {
     static func register(in registry: CommandRegistry, shell: REPLShell) {
         let verb = CommandSpec(
             "session", summary: "Save this session's successful entries as a .dnb notebook",
-            help: "Writes every entry that ran without error, in order, as one code cell of a notebook that `dnb run` can replay. `save` commands themselves are left out.",
+            help: "Writes the entries that changed the session, in order, one code cell each, as a notebook that `dnb run` replays to the same state: entries that failed, `save` commands and inspection commands (help, vars, print, env) are left out; a `train` stopped with Ctrl-C is kept with max_steps set to the step it reached. A relative path is written in the output directory.",
             arguments: [
-                ArgumentSpec("path", .path, help: "The notebook to write, e.g. session.dnb."),
+                ArgumentSpec("path", .path, help: "The notebook to write, e.g. session.dnb (relative paths are in the output directory)."),
                 ArgumentSpec("title", .string, default: "Saved session", help: "The notebook's title."),
             ]
         ) { [unowned shell] invocation, context in
-            let path = try invocation.string("path")
+            let path = outputPath(try invocation.string("path"), context)
+            try AtomicFile.createDirectory((path as NSString).deletingLastPathComponent)
             try shell.session.save(to: path, title: try invocation.string("title"))
             let count = shell.session.entries.count
             context.out.print("saved \(count) entr\(count == 1 ? "y" : "ies") to \(path)")

@@ -12,8 +12,9 @@ enum SigintMode: Int {
     /// stop (the run then writes its report and exits with 128 + the signal);
     /// a second one exits at once with 128 + its number.
     case batch = 0
-    /// The REPL waiting at its prompt: readline's signal event hook clears the
-    /// line on Ctrl-C; SIGTERM and SIGHUP end dnb (history is already saved).
+    /// The REPL waiting at its prompt: the key reader clears the line (and aborts a
+    /// history search) on Ctrl-C; SIGTERM and SIGHUP end the REPL as Ctrl-D does,
+    /// with the terminal restored, and dnb exits with 128 + the signal.
     case prompt = 1
     /// The REPL running an entry: interrupt it and return to the prompt (or
     /// leave, for SIGTERM and SIGHUP); a command that never checks can be
@@ -42,9 +43,15 @@ enum Sigint {
         set(initial)
         signal(SIGPIPE, SIG_IGN)
         // Also unblocks SIGINT, SIGTERM and SIGHUP if a parent started us with them blocked.
+        // Without SA_RESTART, so the REPL's key reader sees EINTR.
+        reclaimSignals()
+    }
+
+    /// Puts dnb's handlers for SIGINT, SIGTERM and SIGHUP back after readline
+    /// installed its own at the start of a `readline` call (it restores ours at the end).
+    static func reclaimSignals() {
         _ = dnb_install_sigint(signalHandler)
         for number in [SIGTERM, SIGHUP] {
-            // Without SA_RESTART, like SIGINT, so readline's wait sees EINTR.
             var action = sigaction()
             action.__sigaction_handler.sa_handler = signalHandler
             sigemptyset(&action.sa_mask)
@@ -82,11 +89,12 @@ enum Sigint {
     fileprivate static func handle(_ number: Int32) {
         Interrupt.shared.request(signal: number)
         let terminates = number != SIGINT
-        if terminates { _ = termination.compareExchange(expected: 0, desired: number, ordering: .relaxed) }
+        let repeatedTermination = terminates && !termination.compareExchange(expected: 0, desired: number, ordering: .relaxed).exchanged
         let count = presses.add(1, ordering: .relaxed).newValue
         switch SigintMode(rawValue: mode.load(ordering: .relaxed)) ?? .batch {
         case .prompt:
-            if terminates { quit(number) }
+            // A second SIGTERM/SIGHUP quits at once, in case the REPL is not reading keys.
+            if repeatedTermination { quit(number) }
             promptInterrupted.store(true, ordering: .relaxed)
         case .batch:
             if count == 1 {

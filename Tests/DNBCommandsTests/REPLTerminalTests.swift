@@ -26,7 +26,7 @@ struct REPLTerminalTests {
         repl.type("load tensor name=w path=my-w\t")
         try repl.waitFor("my-weights.safetensors")
         repl.type("\r")
-        try repl.waitFor("safetensors my-weights.safetensors: file is 0 bytes")
+        try repl.waitFor("/my-weights.safetensors: file is 0 bytes")
         #expect(try repl.finish() == 0)
     }
 
@@ -94,6 +94,87 @@ struct REPLTerminalTests {
         #expect(try repl.finish() == 0)
     }
 
+    /// Ctrl-C during a Ctrl-R history search aborts the search and empties the line: the Enter after it
+    /// runs nothing, and what is typed next runs as typed (before, readline stayed in the search and the
+    /// Enter ran the older entry the search had found).
+    @Test func ctrlCAbortsAHistorySearchAndRunsNothingUnseen() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        repl.type("print \"older-entry\"\r")
+        try repl.waitFor("\nolder-entry\n")
+        repl.type("\u{12}older")
+        try repl.waitFor("reverse-i-search")
+        repl.type("\u{3}")
+        try repl.waitFor("dnb> ", after: "^C")
+        repl.type("\r")
+        repl.type("print \"typed-after\"\r")
+        try repl.waitFor("\ntyped-after\n")
+        let runs = repl.screen.components(separatedBy: "\nolder-entry\n").count - 1
+        #expect(runs == 1, "the searched-for entry ran again; the terminal shows:\n\(repl.screen)")
+        #expect(try repl.finish() == 0)
+    }
+
+    /// `save session` after a `train` stopped with Ctrl-C: the notebook keeps that train with the step it
+    /// reached (and leaves out help, vars and print), so `dnb run` replays it to the same step and losses.
+    @Test func aSavedSessionReplaysAnInterruptedTrainToTheSameState() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        repl.type("""
+            seed 5\r\
+            dataset load name=synthetic count=64 image_size=16\r\
+            model create sample_size=16 block_out_channels=[8, 16] down_block_types=[DownBlock2D, DownBlock2D] \
+            up_block_types=[UpBlock2D, UpBlock2D] layers_per_block=1 norm_num_groups=4\r\
+            scheduler create\r\
+            train max_steps=1000000 batch_size=8 lr_schedule=cosine\r
+            """)
+        try repl.waitFor("Finished epoch 1.")
+        repl.type("\u{3}")
+        try repl.waitFor("dnb> ", after: "the model and losses are kept")
+        let stopped = try #require(repl.screen.firstMatch(of: /stopped at step (\d+) \(Ctrl-C\)/), "\(repl.screen)")
+        let step = Int(stopped.1)!
+        repl.type("help\rvars\rprint \"look\"\rsave session s.dnb\r")
+        try repl.waitFor("saved 5 entries to \(dir.path)/out/repl/s.dnb")
+        #expect(try repl.finish() == 0)
+        let notebook = try dir.read("out/repl/s.dnb")
+        // The cosine schedule keeps the length it was planned with, or every step's learning rate would change.
+        #expect(notebook.contains("```dnb\ntrain max_steps=\(step) batch_size=8 lr_schedule=cosine schedule_steps=1000000\n```"), "\(notebook)")
+        #expect(!notebook.contains("help") && !notebook.contains("vars") && !notebook.contains("look"), "\(notebook)")
+
+        let replay = try CLIBinary.run(["run", "out/repl/s.dnb", "--out", "replay"], in: dir)
+        #expect(replay.status == 0, "\(replay)")
+        // The same epoch averages, to the printed digit: the replay draws the same numbers.
+        // (On the terminal the progress bar's text comes before each line, erased by a control sequence.)
+        let epochLines = { (text: String) in text.matches(of: /Finished epoch \d+\. Average loss: [0-9.]+/).map { String($0.output) } }
+        let live = epochLines(repl.screen), replayed = epochLines(replay.stdout)
+        #expect(!live.isEmpty && live == replayed, "REPL: \(live)\nreplay: \(replayed)")
+        // And the same step: 8 steps per epoch, plus the batches of the unfinished one.
+        let partial = replay.stdout.firstMatch(of: /stopped (\d+) batches into epoch/).map { Int($0.1)! } ?? 0
+        #expect(8 * replayed.count + partial == step, "\(replay)")
+    }
+
+    /// `sample` shows a progress bar on the terminal (stderr) and Ctrl-C stops it between steps; the REPL stays.
+    @Test func samplingShowsProgressAndStopsOnCtrlC() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        repl.type("""
+            model create sample_size=16 block_out_channels=[8, 16] down_block_types=[DownBlock2D, DownBlock2D] \
+            up_block_types=[UpBlock2D, UpBlock2D] layers_per_block=1 norm_num_groups=4\r\
+            scheduler create\r\
+            sample n=1 steps=1000\r
+            """)
+        try repl.waitFor("sample [")
+        try repl.waitFor("/1000  ")
+        repl.type("\u{3}")
+        try repl.waitFor("interrupted: sample n=1 steps=1000")
+        repl.type("print \"alive\"\r")
+        try repl.waitFor("\nalive\n")
+        #expect(!repl.screen.contains("generated 1 image"))
+        #expect(try repl.finish() == 0)
+    }
+
     /// Input that once killed the REPL (stack overflow, abort on allocation) or that it mishandled:
     /// after each, it answers the next entry. `exit` leaves with 0, and SIGTERM with 143.
     @Test func hostileEntriesLeaveTheREPLAliveAndAnswering() throws {
@@ -130,7 +211,7 @@ struct REPLTerminalTests {
         fourth.type("print started; for i in 1..10000000 { let x = $i }\r")
         try fourth.waitFor("\nstarted\n")
         fourth.signal(SIGHUP)
-        try fourth.waitFor("interrupted at")
+        try fourth.waitFor("interrupted by SIGHUP (the terminal went away): print started")
         #expect(try fourth.waitForExit() == 129)
     }
 }
