@@ -62,6 +62,8 @@ struct RunCommand: ParsableCommand {
         options.onCellStart = progress.cellStarted
         options.onOutput = progress.output
 
+        // `help` wraps to COLUMNS (else the terminal): a report must not depend on the terminal it was made in.
+        setenv("COLUMNS", "80", 1)
         Sigint.reset()
         Sigint.install(.batch)
         let workspace = Workspace(verbose: global.verbose)
