@@ -36,7 +36,7 @@ public enum InlineDetection {
     private static func detectFromTerminal(_ environment: [String: String], _ stdinIsTerminal: Bool,
                                            _ queryDeviceAttributes: () -> String?) -> InlineProtocol?
     {
-        if environment["TERM"] == "xterm-kitty" || environment["KITTY_WINDOW_ID"] != nil { return .kitty }
+        if environment["TERM"] == "xterm-kitty" || !(environment["KITTY_WINDOW_ID"] ?? "").isEmpty { return .kitty }
         // WezTerm speaks both; its iTerm2 support is the complete one.
         if environment["TERM_PROGRAM"] == "iTerm.app" || environment["TERM_PROGRAM"] == "WezTerm" { return .iterm }
         guard stdinIsTerminal, environment["TERM"] != "dumb", let answer = queryDeviceAttributes() else { return nil }
@@ -61,16 +61,21 @@ public enum InlineDetection {
         let query: [UInt8] = [0x1B, 0x5B, 0x63]
         guard write(STDOUT_FILENO, query, query.count) == query.count else { return nil }
         var answer: [UInt8] = []
-        var remaining = timeoutMilliseconds
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let deadline = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000 + Int64(timeoutMilliseconds)
         // The answer is short (≤ 64 bytes in xterm's documentation); stop at its final `c` or at 256 bytes.
-        while remaining > 0, answer.count < 256, answer.last != UInt8(ascii: "c") {
+        while answer.count < 256, answer.last != UInt8(ascii: "c") {
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let remaining = deadline - (Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
+            guard remaining > 0 else { break }
             var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-            let step: Int32 = 10
-            let ready = poll(&descriptor, 1, step)
-            remaining -= step
-            if ready <= 0 { continue }
+            let ready = poll(&descriptor, 1, Int32(remaining))
+            if ready < 0, errno == EINTR { continue }
+            guard ready > 0 else { break }
             var byte: UInt8 = 0
-            if read(STDIN_FILENO, &byte, 1) == 1 { answer.append(byte) } else { break }
+            guard read(STDIN_FILENO, &byte, 1) == 1 else { break }
+            answer.append(byte)
         }
         return answer.isEmpty ? nil : String(decoding: answer, as: UTF8.self)
     }

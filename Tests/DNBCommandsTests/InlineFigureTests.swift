@@ -48,6 +48,28 @@ struct InlineFigureTests {
         #expect(try repl.finish() == 0)
     }
 
+    /// Without DNB_INLINE or a known TERM, dnb asks the terminal `ESC [ c`; the keystrokes after the entry play the
+    /// terminal's answer (they wait in the pseudo-terminal's input until dnb reads them), and it advertises sixel.
+    @Test(.enabled(if: TerminalSession.scriptAvailable)) func aTerminalThatAnswersSixelGetsSixel() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try writeImages(in: dir)
+        let repl = try TerminalSession(in: dir, environment: ["DNB_INLINE": "", "KITTY_WINDOW_ID": "", "TERM_PROGRAM": ""])
+        try repl.waitFor("dnb> ")
+        repl.type("load tensor name=img path=img.npy\r")
+        repl.type("plot images name=img\r\u{1B}[?62;4;22c")
+        try repl.waitFor("[figure] out/repl/figures/img.png")
+        #expect(repl.raw.contains("\u{1B}[c"), "the device attributes query was sent")
+        let png = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.file("out/repl/figures/img.png"))))
+        let (width, height) = (png[16..<20].reduce(0) { $0 << 8 | Int($1) }, png[20..<24].reduce(0) { $0 << 8 | Int($1) })
+        // The window `script` opens reports no pixels, so 80 columns of an assumed 10 px: the figure is narrower and kept whole.
+        #expect(repl.raw.contains("\u{1B}P0;1;0q\"1;1;\(width);\(height)#"), "a sixel image of the figure's size")
+        // The whole answer was read: nothing of it is left for the prompt.
+        repl.type("print 5\r")
+        try repl.waitFor("\n5\n")
+        #expect(!repl.screen.contains("cprint"))
+        #expect(try repl.finish() == 0)
+    }
+
     @Test(.enabled(if: TerminalSession.scriptAvailable)) func showOpensTheViewerWhenTheTerminalCannotDraw() throws {
         let dir = try TemporaryDirectory("dnb-cli")
         try writeImages(in: dir)

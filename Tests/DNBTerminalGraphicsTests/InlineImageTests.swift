@@ -207,6 +207,7 @@ struct SixelDecodeError: Error {}
         #expect(detect(["TERM_PROGRAM": "iTerm.app"]) == .on(.iterm))
         #expect(detect(["TERM_PROGRAM": "WezTerm"]) == .on(.iterm))
         #expect(detect(["TERM": "xterm"]) == .off)
+        #expect(detect(["TERM": "xterm", "KITTY_WINDOW_ID": ""]) == .off, "an empty variable is an unset one")
         #expect(detect(["TERM": "xterm"], answer: "\u{1B}[?62;4;22c") == .on(.sixel))
         #expect(detect(["TERM": "xterm"], answer: "\u{1B}[?64;1;2;6;9;15;18;21;22c") == .off)
         #expect(detect(["TERM": "xterm"], stdin: false, answer: "\u{1B}[?62;4c") == .off, "no query without a terminal to answer")
