@@ -13,10 +13,12 @@ func kittyChunks(_ text: String) -> [(keys: String, payload: String)] {
     }
 }
 
-/// A real PNG from DNBPlot: 64 × 32 pixels with a line, so it has gray and colour.
-func samplePNG(in dir: TemporaryDirectory, name: String = "line.png") throws -> String {
-    let figure = try Figure(figsize: (1.6, 0.8), dpi: 40)
-    try figure.axes(0, 0).plot(y: [0, 1, 0.5, 2])
+/// A real PNG from DNBPlot: a 64 × 64 viridis gradient, so it has colour. No text: with a line plot (tick labels) here,
+/// DNBPlotTests' gridIsOffByDefault, run in the same process, counted 20 grid-gray text pixels against its `< 20` in 2 of
+/// 4 runs (`swift test --filter "DNBPlotTests|DNBTerminalGraphicsTests"`), and 0 of 5 without text here.
+func samplePNG(in dir: TemporaryDirectory, name: String = "gradient.png") throws -> String {
+    let gradient = try GrayImage(width: 16, height: 16, pixels: (0..<256).map { Float($0) / 255 })
+    let figure = Figure.imageGrid([[gradient]], cmap: .viridis, dpi: 32)  // 2 × 2 inches at 32 dpi
     let path = dir.file(name)
     try figure.write(png: path)
     return path
@@ -38,13 +40,13 @@ func samplePNG(in dir: TemporaryDirectory, name: String = "line.png") throws -> 
         let dir = try TemporaryDirectory()
         let path = try samplePNG(in: dir)
         let png = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        #expect(InlineImage.pngSize(png)! == (64, 32))
+        #expect(InlineImage.pngSize(png)! == (64, 64))
         let size = TerminalSize(columns: 80, rows: 24, widthPixels: 800, heightPixels: 480)
         let text = try InlineImage.sequence(forPNGAt: path, using: .kitty, size: size) { _ in Issue.record("kitty sends the PNG, it decodes nothing"); return (0, 0, []) }
         #expect(text.hasSuffix("\u{1B}\\\n"))
         let chunks = kittyChunks(text)
-        // 64 px in 10-px cells: 6 columns (rounded down, never larger than the image); 60 × 30 px shown → 2 rows of 20 px.
-        #expect(chunks.map(\.keys) == ["a=T,f=100,q=2,c=6,r=2,m=0"])
+        // 64 px in 10-px cells: 6 columns (rounded down, never larger than the image); 60 × 60 px shown → 3 rows of 20 px.
+        #expect(chunks.map(\.keys) == ["a=T,f=100,q=2,c=6,r=3,m=0"])
         #expect(Data(base64Encoded: chunks[0].payload).map([UInt8].init) == png)
     }
 }
@@ -152,7 +154,7 @@ struct SixelDecodeError: Error {}
         #expect(decoded.width == png.width && decoded.height == png.height)
         // 6 levels per channel are 51 apart: at most half of that, 25.5, off (cairo's figure is opaque).
         #expect(maximumError(png.rgba, decoded) <= 26)
-        #expect(maximumError(png.rgba, decoded) > 0, "the line's blue is not in the cube, so some error is expected")
+        #expect(maximumError(png.rgba, decoded) > 0, "viridis is not in the cube, so some error is expected")
     }
 
     @Test func runsAreCompressedAndWideImagesScaledDown() throws {
@@ -192,7 +194,7 @@ struct SixelDecodeError: Error {}
             let png = try PNGReader(path: path); return (png.width, png.height, png.rgba)
         }
         let decoded = try decodeSixel(String(text.dropLast()))
-        #expect((decoded.width, decoded.height) == (32, 16))  // 64 × 32 fitted into a 32-px window
+        #expect((decoded.width, decoded.height) == (32, 32))  // 64 × 64 fitted into a 32-px window
     }
 }
 
