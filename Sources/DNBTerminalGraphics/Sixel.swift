@@ -64,28 +64,36 @@ public enum Sixel {
         for (i, color) in palette.colors.enumerated() where used[i] {
             out += Array("#\(i);2;\(color.red);\(color.green);\(color.blue)".utf8)
         }
-        var bits = [UInt8](repeating: 0, count: w)
+        // One pass over a band sets each colour's sixel bits column by column; only the colours present are then written.
+        let colorCount = palette.colors.count
+        var bits = [UInt8](repeating: 0, count: colorCount * w)
+        var present = [Bool](repeating: false, count: colorCount)
         for bandTop in stride(from: 0, to: h, by: 6) {
             let bandRows = min(6, h - bandTop)
-            var present = [Bool](repeating: false, count: palette.colors.count)
-            for y in bandTop..<(bandTop + bandRows) { for x in 0..<w { present[Int(indices[y * w + x])] = true } }
-            let colors = present.indices.filter { present[$0] }
-            for (n, color) in colors.enumerated() {
+            var colors: [Int] = []
+            for r in 0..<bandRows {
+                let row = (bandTop + r) * w
                 for x in 0..<w {
-                    var b: UInt8 = 0
-                    for r in 0..<bandRows where Int(indices[(bandTop + r) * w + x]) == color { b |= 1 << UInt8(r) }
-                    bits[x] = b
+                    let color = Int(indices[row + x])
+                    if !present[color] { present[color] = true; colors.append(color) }
+                    bits[color * w + x] |= 1 << UInt8(r)
                 }
+            }
+            colors.sort()
+            for (n, color) in colors.enumerated() {
                 out += Array("#\(color)".utf8)
+                let base = color * w
                 var x = 0
                 while x < w {
                     var run = 1
-                    while x + run < w, bits[x + run] == bits[x] { run += 1 }
-                    let char = 63 + bits[x]
+                    while x + run < w, bits[base + x + run] == bits[base + x] { run += 1 }
+                    let char = 63 + bits[base + x]
                     if run > 3 { out += Array("!\(run)".utf8); out.append(char) } else { out += [UInt8](repeating: char, count: run) }
                     x += run
                 }
                 if n < colors.count - 1 { out.append(UInt8(ascii: "$")) }
+                for x in 0..<w { bits[base + x] = 0 }
+                present[color] = false
             }
             if bandTop + 6 < h { out.append(UInt8(ascii: "-")) }
         }
