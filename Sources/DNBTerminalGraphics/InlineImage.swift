@@ -43,6 +43,7 @@ public enum InlineImageError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case notPNG(path: String)
     case tooLarge(path: String, bytes: Int, limit: Int)
+    case tooManyPixels(path: String, width: Int, height: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -50,6 +51,8 @@ public enum InlineImageError: Error, CustomStringConvertible, Equatable {
         case .notPNG(let path): "cannot show \(path) inline: it is not a PNG file (it does not start with the PNG signature)"
         case .tooLarge(let path, let bytes, let limit):
             "not shown inline: \(path) is \(bytes) bytes, more than the \(limit) bytes dnb sends to a terminal; open the file instead"
+        case .tooManyPixels(let path, let width, let height, let limit):
+            "not shown inline: \(path) is \(width) × \(height) pixels, more than the \(limit) dnb decodes for sixel; open the file instead"
         }
     }
 }
@@ -61,6 +64,8 @@ public enum InlineImage {
     /// A figure dnb writes is well under 1 MB (a 28×28 grid of 64 digits is ~60 kB); 16 MB keeps a stray huge
     /// PNG from flooding the terminal with tens of megabytes of base64.
     public static let maximumFileBytes = 16 << 20
+
+    public static let maximumSixelPixels = 16 << 20
 
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
@@ -104,15 +109,7 @@ public enum InlineImage {
     public static func sequence(forPNGAt path: String, using inlineProtocol: InlineProtocol, size: TerminalSize,
                                 decode: (String) throws -> (width: Int, height: Int, rgba: [UInt8])) throws -> String
     {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let bytes = (attributes?[.size] as? NSNumber)?.intValue else {
-            throw InlineImageError.unreadable(path: path, reason: "no such file")
-        }
-        guard bytes <= maximumFileBytes else { throw InlineImageError.tooLarge(path: path, bytes: bytes, limit: maximumFileBytes) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InlineImageError.unreadable(path: path, reason: "it cannot be read")
-        }
-        let png = [UInt8](data)
+        let png = try readRegularFile(path)
         guard let (width, height) = pngSize(png) else { throw InlineImageError.notPNG(path: path) }
         let cells = size.cells(forImageWidth: width, height: height)
         switch inlineProtocol {
@@ -121,10 +118,40 @@ public enum InlineImage {
         case .iterm:
             return iterm(png: png, name: (path as NSString).lastPathComponent, columns: cells.columns) + "\n"
         case .sixel:
+            // Decoding takes width × height × 4 bytes whatever the file's size (a few kB of PNG can claim 10⁵ × 10⁵);
+            // 16 M pixels (64 MB) is 6 times `plot images` of 64 images (8 × 8 at 2 inches, 100 dpi: 1600 × 1600).
+            guard width.multipliedReportingOverflow(by: height).partialValue <= maximumSixelPixels, width <= maximumSixelPixels, height <= maximumSixelPixels else {
+                throw InlineImageError.tooManyPixels(path: path, width: width, height: height, limit: maximumSixelPixels)
+            }
             let image: (width: Int, height: Int, rgba: [UInt8])
             do { image = try decode(path) } catch { throw InlineImageError.unreadable(path: path, reason: "\(error)") }
             let maximumWidth = size.widthPixels > 0 ? size.widthPixels : Int(Double(max(size.columns, 1)) * size.cellWidth)
             return Sixel.encode(rgba: image.rgba, width: image.width, height: image.height, maximumWidth: maximumWidth) + "\n"
         }
+    }
+
+    /// The file's bytes, refusing anything but a regular file of at most `maximumFileBytes` (checked on the open
+    /// descriptor, so a figure replaced by a FIFO or a link to /dev/zero cannot block dnb or fill its memory).
+    static func readRegularFile(_ path: String) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw InlineImageError.unreadable(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw InlineImageError.unreadable(path: path, reason: "it is not a regular file")
+        }
+        let size = Int(status.st_size)
+        guard size <= maximumFileBytes else { throw InlineImageError.tooLarge(path: path, bytes: size, limit: maximumFileBytes) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        while filled < size {
+            let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, size - filled) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            filled += count
+        }
+        return Array(bytes.prefix(filled))
     }
 }

@@ -184,6 +184,23 @@ struct SixelDecodeError: Error {}
         #expect(throws: InlineImageError.unreadable(path: dir.file("gone.png"), reason: "no such file")) {
             try InlineImage.sequence(forPNGAt: dir.file("gone.png"), using: .iterm, size: size) { _ in (0, 0, []) }
         }
+        // A figure replaced by a FIFO must not block (opening it for reading would wait for a writer forever).
+        #expect(mkfifo(dir.file("fifo.png"), 0o600) == 0)
+        #expect(throws: InlineImageError.unreadable(path: dir.file("fifo.png"), reason: "it is not a regular file")) {
+            try InlineImage.sequence(forPNGAt: dir.file("fifo.png"), using: .kitty, size: size) { _ in (0, 0, []) }
+        }
+    }
+
+    @Test func sixelRefusesToDecodeHugeImages() throws {
+        let dir = try TemporaryDirectory()
+        // A PNG header claiming 100 000 × 100 000 pixels: 40 GB once decoded.
+        let header = InlineImage.pngSignature + [0, 0, 0, 13] + Array("IHDR".utf8) + [0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0, 8, 6, 0, 0, 0]
+        try Data(header).write(to: URL(fileURLWithPath: dir.file("huge.png")))
+        #expect(throws: InlineImageError.tooManyPixels(path: dir.file("huge.png"), width: 100_000, height: 100_000, limit: 16 << 20)) {
+            try InlineImage.sequence(forPNGAt: dir.file("huge.png"), using: .sixel, size: TerminalSize(columns: 80, rows: 24)) { _ in
+                Issue.record("the image must be refused before it is decoded"); return (0, 0, [])
+            }
+        }
     }
 
     @Test func sixelOfAFileUsesTheDecoderAndTheWindowWidth() throws {
