@@ -8,6 +8,7 @@ import PackageDescription
 //   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
 //   DNBPlot      – figures (cairo) written as PNG with provenance text chunks
 //   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer
+//   DNBTerminalGraphics – figures drawn inline in the terminal (kitty, iTerm2, sixel), detection, the desktop viewer
 //   DNBCommands  – the commands (dataset, model, train, sample, plot …) bound to the modules above
 //   dnb          – the executable: REPL (readline), `run`, `check`, `bench`
 let package = Package(
@@ -38,9 +39,10 @@ let package = Package(
         .target(name: "DNBData", dependencies: ["DNBSupport", "DNBEngine", "CZlib"]),
         .target(name: "DNBPlot", dependencies: ["DNBSupport", "CCairo"]),
         .target(name: "DNBLanguage", dependencies: ["DNBSupport"]),
-        .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage"]),
+        .target(name: "DNBTerminalGraphics"),
+        .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics"]),
         .executableTarget(name: "dnb", dependencies: [
-            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "CReadline",
+            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer on the language front end (bench/README.md, "Fuzzing"); does nothing unless built with -sanitize=fuzzer.
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
+        .testTarget(name: "DNBTerminalGraphicsTests", dependencies: ["DNBTestSupport", "DNBTerminalGraphics", "DNBPlot"]),
         .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),
     ]
 )

@@ -25,6 +25,7 @@ extension Workspace {
             "dnb:parameters": context.parameters.map { "\($0.name)=\($0.value.literal)" }.joined(separator: " "),
             "Title": caption,
         ])
+        figureLog.append((relative, caption))
         context.out.figure(path: relative, caption: caption)
     }
 

@@ -21,6 +21,8 @@ public final class Workspace {
     /// Results commands leave behind for `plot` and `save tensor`, by name.
     public var tensors: [String: Tensor] = [:]
     var figureCounts: [String: Int] = [:]
+    /// Every figure the session wrote, oldest first (path relative to the output directory), for `show`.
+    var figureLog: [(path: String, caption: String)] = []
     /// `--verbose`: commands print the detail of what they tried (each data route and why it failed).
     public var verbose: Bool
 

@@ -20,6 +20,9 @@ public struct CommandSpec {
     /// for a verb, the command's check runs first.
     public var prerequisite: PrerequisiteCheck?
     public var handler: CommandHandler?
+    /// Values completion offers for the first positional argument that depend on the session (e.g. `show`'s figure
+    /// names); unlike `allowedValues` they are not enforced.
+    public var suggestions: (() -> [String])?
 
     /// A command that does one thing.
     public init(_ name: String, summary: String, help: String = "", arguments: [ArgumentSpec] = [],

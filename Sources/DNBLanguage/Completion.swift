@@ -90,6 +90,7 @@ public struct Completer {
         if positionalCount < open.count, let allowed = open[positionalCount].allowedValues {
             candidates += allowed.map(\.literal)
         }
+        if positionalCount == 0, let suggestions = spec.suggestions { candidates += suggestions() }
         var completion = result(scan.currentStart, partial, candidates)
         completion.wantsFilePaths = Completer.looksLikePath(partial)
         return completion

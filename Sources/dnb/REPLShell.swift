@@ -35,7 +35,8 @@ final class REPLShell {
     /// are recorded for `save session`, except the `save` commands themselves.
     func execute(_ entry: String, file: String? = nil, firstLine: Int = 1) -> Outcome {
         let directory = interpreter.outputDirectory
-        let output = Output { item in Terminal.out(item.plainText(outputDirectory: directory)) }
+        InlineFigures.configure(interactive: Terminal.stdinIsTerminal)
+        let output = Output { item in InlineFigures.echo(item, outputDirectory: directory) }
         let outcome: Outcome
         let stepBefore = workspace.training?.trainer.step
         do {

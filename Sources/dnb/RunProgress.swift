@@ -21,7 +21,8 @@ final class RunProgress {
     }
 
     func output(_ cell: Cell, _ item: OutputItem) {
-        Terminal.out(item.plainText(outputDirectory: outputDirectory))
+        InlineFigures.configure(interactive: false)
+        InlineFigures.echo(item, outputDirectory: outputDirectory)
     }
 
     func finish(_ result: RunResult) {

@@ -226,7 +226,7 @@ final class TerminalSession: @unchecked Sendable {
     private let lock = NSLock()
     private var received = Data()
 
-    init(in dir: TemporaryDirectory) throws {
+    init(in dir: TemporaryDirectory, environment extra: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Self.script)
         // -q: no banner; -e: dnb's exit status; -f: flush at once; the log goes nowhere.
         process.arguments = ["-q", "-e", "-f", "-c", "exec '\(CLIBinary.url!.path)'", "/dev/null"]
@@ -236,6 +236,7 @@ final class TerminalSession: @unchecked Sendable {
         environment["DNB_THREADS"] = "1"
         environment["TERM"] = "xterm"
         environment["INPUTRC"] = "/dev/null"  // the user's key bindings must not change what the keys do
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardInput = keys
         process.standardOutput = output
@@ -251,6 +252,9 @@ final class TerminalSession: @unchecked Sendable {
     func type(_ text: String) {
         keys.fileHandleForWriting.write(Data(text.utf8))
     }
+
+    /// Everything dnb wrote, escape sequences included.
+    var raw: String { lock.withLock { String(decoding: received, as: UTF8.self) } }
 
     /// What a person would read: the output without terminal control sequences, line ends as "\n".
     var screen: String {
