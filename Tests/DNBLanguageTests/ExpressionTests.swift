@@ -2,7 +2,7 @@ import Testing
 @testable import DNBLanguage
 
 /// Expressions, `if`, `timeit` and the help shortcuts (docs/language.md, "Expressions").
-@Suite struct ExpressionTests {
+@Suite struct ExpressionTests: InterpreterHarness {
     let world = FakeWorld()
     let interpreter: Interpreter
     let output = Output()
@@ -13,15 +13,6 @@ import Testing
         runner = Runner(registry: makeRegistry(FakeWorld()))
     }
 
-    private func run(_ text: String) throws -> String {
-        let before = DNBLanguageTests.text(output)
-        try interpreter.run(text, output: output)
-        return String(DNBLanguageTests.text(output).dropFirst(before.count))
-    }
-
-    private func runtimeError(_ text: String) throws -> RuntimeError {
-        try #require(throws: RuntimeError.self) { try interpreter.run(text, file: "t.dnb", output: output) }
-    }
 
     private func parseError(_ text: String) throws -> ParseError {
         try #require(throws: ParseError.self) { try Parser.parse(text, file: "t.dnb") }

@@ -1,7 +1,7 @@
 import Testing
 @testable import DNBLanguage
 
-@Suite struct InterpreterTests {
+@Suite struct InterpreterTests: InterpreterHarness {
     let world = FakeWorld()
     let interpreter: Interpreter
     let output = Output()
@@ -10,15 +10,6 @@ import Testing
         interpreter = Interpreter(registry: makeRegistry(world), interrupt: Interrupt())
     }
 
-    private func run(_ text: String) throws -> String {
-        let before = DNBLanguageTests.text(output)
-        try interpreter.run(text, output: output)
-        return String(DNBLanguageTests.text(output).dropFirst(before.count))
-    }
-
-    private func runtimeError(_ text: String) throws -> RuntimeError {
-        try #require(throws: RuntimeError.self) { try interpreter.run(text, file: "t.dnb", output: output) }
-    }
 
     @Test func letBindsAndStringsInterpolate() throws {
         #expect(try run("let n = 3\nlet name = \"unet\"\nprint \"{n} steps with {name}\" $n") == "3 steps with unet 3\n")

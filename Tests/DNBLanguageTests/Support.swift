@@ -1,3 +1,4 @@
+import Testing
 @testable import DNBLanguage
 
 /// State the fake commands share, standing in for the executable's model and data.
@@ -90,4 +91,24 @@ final class SteppingClock {
 /// The text the output collected, joined.
 func text(_ output: Output) -> String {
     output.items.compactMap { if case .text(let text) = $0 { text } else { nil } }.joined()
+}
+
+/// A suite that runs text through one interpreter and reads what it printed.
+protocol InterpreterHarness {
+    var interpreter: Interpreter { get }
+    var output: Output { get }
+}
+
+extension InterpreterHarness {
+    /// What `text` printed.
+    func run(_ text: String) throws -> String {
+        let before = DNBLanguageTests.text(output)
+        try interpreter.run(text, output: output)
+        return String(DNBLanguageTests.text(output).dropFirst(before.count))
+    }
+
+    /// The error `text` stops with, located in a file `t.dnb`.
+    func runtimeError(_ text: String) throws -> RuntimeError {
+        try #require(throws: RuntimeError.self) { try interpreter.run(text, file: "t.dnb", output: output) }
+    }
 }

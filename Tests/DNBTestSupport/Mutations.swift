@@ -2,18 +2,11 @@
 /// truncation, bit flips, a huge 32-bit field (0xFFFFFFFF, 2³¹ or random, either byte order —
 /// what overflows size arithmetic), and an inserted run of random bytes. Same seed, same files.
 public struct Mutations {
-    var state: UInt64
+    var rng: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { rng = SplitMix64(state: seed) }
 
-    /// SplitMix64.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { rng.next() }
 
     /// A number in 0..<bound (bound > 0).
     public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
