@@ -51,7 +51,11 @@ public enum InlineDetection {
 
     /// Sends `ESC [ c` and reads the answer for up to `timeoutMilliseconds` with the terminal in non-canonical,
     /// no-echo mode, restoring its settings afterwards. A terminal that does not answer costs the timeout once.
-    public static func queryDeviceAttributes(timeoutMilliseconds: Int32 = 100) -> String? {
+    /// Keys the user typed ahead (a pasted block, keys pressed while a command ran) arrive through the same input:
+    /// everything that is not the answer `ESC [ ? … c` is handed to `typedAhead`, in order, so none is lost.
+    public static func queryDeviceAttributes(timeoutMilliseconds: Int32 = 100, typedAhead: ([UInt8]) -> Void) -> String? {
+        var answer: [UInt8]? = nil, typed: [UInt8] = []
+        defer { if !typed.isEmpty { typedAhead(typed) } }
         var saved = termios()
         guard tcgetattr(STDIN_FILENO, &saved) == 0 else { return nil }
         var raw = saved
@@ -60,12 +64,12 @@ public enum InlineDetection {
         defer { tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
         let query: [UInt8] = [0x1B, 0x5B, 0x63]
         guard write(STDOUT_FILENO, query, query.count) == query.count else { return nil }
-        var answer: [UInt8] = []
+        var read: [UInt8] = []
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let deadline = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000 + Int64(timeoutMilliseconds)
-        // The answer is short (≤ 64 bytes in xterm's documentation); stop at its final `c` or at 256 bytes.
-        while answer.count < 256, answer.last != UInt8(ascii: "c") {
+        // The answer is short (≤ 64 bytes in xterm's documentation); stop at its final `c` or at 4096 bytes.
+        while read.count < 4096, answer == nil {
             clock_gettime(CLOCK_MONOTONIC, &now)
             let remaining = deadline - (Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)
             guard remaining > 0 else { break }
@@ -74,10 +78,26 @@ public enum InlineDetection {
             if ready < 0, errno == EINTR { continue }
             guard ready > 0 else { break }
             var byte: UInt8 = 0
-            guard read(STDIN_FILENO, &byte, 1) == 1 else { break }
-            answer.append(byte)
+            guard Glibc.read(STDIN_FILENO, &byte, 1) == 1 else { break }
+            read.append(byte)
+            (answer, typed) = splitAnswer(read)
         }
-        return answer.isEmpty ? nil : String(decoding: answer, as: UTF8.self)
+        if answer == nil { typed = read }
+        return answer.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The device attributes answer `ESC [ ? … c` within `bytes` once it is complete, and every other byte (keys
+    /// typed ahead, before or after it).
+    static func splitAnswer(_ bytes: [UInt8]) -> (answer: [UInt8]?, typed: [UInt8]) {
+        var start = 0
+        while start + 2 < bytes.count {
+            if bytes[start] == 0x1B, bytes[start + 1] == UInt8(ascii: "["), bytes[start + 2] == UInt8(ascii: "?"),
+               let end = bytes[(start + 3)...].firstIndex(where: { !($0 >= 0x30 && $0 <= 0x3B) }), bytes[end] == UInt8(ascii: "c") {
+                return (Array(bytes[start...end]), Array(bytes[..<start]) + Array(bytes[(end + 1)...]))
+            }
+            start += 1
+        }
+        return (nil, bytes)
     }
 
     /// The window size from TIOCGWINSZ on stdout, or nil when stdout is not a terminal.

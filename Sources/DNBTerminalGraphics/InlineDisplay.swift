@@ -20,6 +20,10 @@ public final class InlineDisplay: @unchecked Sendable {
         set { lock.withLock { _viewerAllowed = newValue } }
     }
 
+    /// Gives keys the user typed ahead back to the line editor (they were read while waiting for the terminal's
+    /// answer to the device attributes query); set by the REPL (readline's `rl_stuff_char`).
+    public var returnTypedInput: @Sendable ([UInt8]) -> Void = { _ in }
+
     public init() {}
 
     /// The detection result, computed from the real environment and terminal on first call.
@@ -29,7 +33,7 @@ public final class InlineDisplay: @unchecked Sendable {
             let result = InlineDetection.detect(
                 environment: ProcessInfo.processInfo.environment,
                 stdoutIsTerminal: isatty(STDOUT_FILENO) != 0, stdinIsTerminal: isatty(STDIN_FILENO) != 0,
-                queryDeviceAttributes: { InlineDetection.queryDeviceAttributes() })
+                queryDeviceAttributes: { InlineDetection.queryDeviceAttributes(typedAhead: returnTypedInput) })
             decided = result
             return result
         }

@@ -1,3 +1,4 @@
+import CReadline
 import DNBLanguage
 import DNBPlot
 import DNBTerminalGraphics
@@ -13,6 +14,7 @@ enum InlineFigures {
         display.viewerAllowed = interactive
         guard !configured else { return }
         configured = true
+        display.returnTypedInput = { bytes in for byte in bytes { rl_stuff_char(Int32(byte)) } }
         display.decodePNG = { path in
             let png = try PNGReader(path: path)
             return (png.width, png.height, png.rgba)

@@ -70,6 +70,20 @@ struct InlineFigureTests {
         #expect(try repl.finish() == 0)
     }
 
+    /// A terminal that does not answer the query while the user has typed ahead: the typed entry is read while dnb
+    /// waits for an answer, and must reach the prompt all the same (it was lost once).
+    @Test(.enabled(if: TerminalSession.scriptAvailable)) func keysTypedAheadOfTheQueryAreNotLost() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try writeImages(in: dir)
+        let repl = try TerminalSession(in: dir, environment: ["DNB_INLINE": "", "KITTY_WINDOW_ID": "", "TERM_PROGRAM": ""])
+        try repl.waitFor("dnb> ")
+        repl.type("load tensor name=img path=img.npy\r")
+        repl.type("plot images name=img\rprint typed-ahead\r")
+        try repl.waitFor("[figure] out/repl/figures/img.png")
+        try repl.waitFor("\ntyped-ahead\n")
+        #expect(try repl.finish() == 0)
+    }
+
     @Test(.enabled(if: TerminalSession.scriptAvailable)) func showOpensTheViewerWhenTheTerminalCannotDraw() throws {
         let dir = try TemporaryDirectory("dnb-cli")
         try writeImages(in: dir)

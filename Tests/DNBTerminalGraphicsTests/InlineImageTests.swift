@@ -254,4 +254,15 @@ struct SixelDecodeError: Error {}
         chmod(dir.file("xdg-open"), 0o755)
         #expect(DesktopViewer.find(path: "/nonexistent:" + dir.path) == dir.file("xdg-open"))
     }
+
+    @Test func theQueryAnswerIsSeparatedFromKeysTypedAhead() {
+        let esc: UInt8 = 0x1B
+        let answer: [UInt8] = [esc] + Array("[?62;4;22c".utf8)
+        let (found, typed) = InlineDetection.splitAnswer(Array("ls\r".utf8) + answer + Array("x".utf8))
+        #expect(found == answer && typed == Array("ls\rx".utf8))
+        let (none, all) = InlineDetection.splitAnswer(Array("print abc\r".utf8))
+        #expect(none == nil && all == Array("print abc\r".utf8))
+        let (partial, _) = InlineDetection.splitAnswer([esc] + Array("[?62;4".utf8))
+        #expect(partial == nil, "an answer is complete only at its final c")
+    }
 }
