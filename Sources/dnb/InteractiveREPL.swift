@@ -113,6 +113,14 @@ enum PromptInterrupt {
                 freshPrompt()
             }
             if Sigint.terminationSignal != 0 { return EOF }
+            // A signal that lands between the check above and a blocking read would be noticed only at the next
+            // key (a SIGTERM at the prompt hung the REPL under load): wait at most 100 ms at a time and look again.
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let polled = poll(&ready, 1, 100)
+            if polled == 0 || (polled < 0 && errno == EINTR) {
+                handle()
+                continue
+            }
             var byte: UInt8 = 0
             let count = read(descriptor, &byte, 1)
             if count == 1 { return Int32(byte) }
