@@ -93,19 +93,6 @@ enum ModelCommand {
     }
 }
 
-extension UNet2DConfig {
-    /// A UNet for CPU budgets: no attention, (16, 32, 32) channels, one ResNet per block, 8 groups.
-    public static var smallCPU: UNet2DConfig {
-        var c = UNet2DConfig.tutorial
-        c.blockOutChannels = [16, 32, 32]
-        c.layersPerBlock = 1
-        c.normNumGroups = 8
-        c.downBlockTypes = ["DownBlock2D", "DownBlock2D", "DownBlock2D"]
-        c.upBlockTypes = ["UpBlock2D", "UpBlock2D", "UpBlock2D"]
-        c.addAttention = false
-        return c
-    }
-}
 
 /// Loading stays possible (to inspect a diverged run), but NaN or infinite weights are named with their counts.
 func warnAboutNonFiniteWeights(_ model: UNet2DModel, _ ctx: CommandContext) {

@@ -177,6 +177,18 @@ public struct UNet2DConfig: Equatable, Sendable, DiffusersConfig {
 
     public init() {}
 
+    /// A UNet for CPU budgets: no attention, (16, 32, 32) channels, one ResNet per block, 8 groups (the "small" preset).
+    public static var smallCPU: UNet2DConfig {
+        var c = UNet2DConfig.tutorial
+        c.blockOutChannels = [16, 32, 32]
+        c.layersPerBlock = 1
+        c.normNumGroups = 8
+        c.downBlockTypes = ["DownBlock2D", "DownBlock2D", "DownBlock2D"]
+        c.upBlockTypes = ["UpBlock2D", "UpBlock2D", "UpBlock2D"]
+        c.addAttention = false
+        return c
+    }
+
     /// The tutorial's model: 1,707,009 parameters.
     public static var tutorial: UNet2DConfig {
         var c = UNet2DConfig()

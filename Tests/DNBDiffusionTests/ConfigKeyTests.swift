@@ -9,13 +9,7 @@ import DNBEngine
 struct ConfigKeyTests {
     /// No attention, one ResNet per block, 8 groups, 10 classes (DNBCommands' "small" preset, conditional).
     static var small: UNet2DConfig {
-        var c = UNet2DConfig.tutorial
-        c.blockOutChannels = [16, 32, 32]
-        c.layersPerBlock = 1
-        c.normNumGroups = 8
-        c.downBlockTypes = ["DownBlock2D", "DownBlock2D", "DownBlock2D"]
-        c.upBlockTypes = ["UpBlock2D", "UpBlock2D", "UpBlock2D"]
-        c.addAttention = false
+        var c = UNet2DConfig.smallCPU
         c.numClassEmbeds = 10
         return c
     }
