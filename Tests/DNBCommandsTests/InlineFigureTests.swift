@@ -13,6 +13,19 @@ struct InlineFigureTests {
         try NumpyFile.encode(shape: [4, 1, 8, 8], values: values).write(to: URL(fileURLWithPath: dir.file("img.npy")))
     }
 
+    /// No setting and nothing in the environment that names the terminal: dnb has to ask it.
+    static let undetectedTerminal = ["DNB_INLINE": "", "KITTY_WINDOW_ID": "", "TERM_PROGRAM": ""]
+
+    /// A REPL at a pseudo-terminal with `environment`, the images of `writeImages` kept as `img`.
+    func replWithImages(environment: [String: String]) throws -> (TemporaryDirectory, TerminalSession) {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try writeImages(in: dir)
+        let repl = try TerminalSession(in: dir, environment: environment)
+        try repl.waitFor("dnb> ")
+        repl.type("load tensor name=img path=img.npy\r")
+        return (dir, repl)
+    }
+
     /// The payloads of every kitty image in `text`, each decoded from its chunks.
     func kittyImages(_ text: String) -> [[UInt8]] {
         var images: [[UInt8]] = [], payload = ""
@@ -29,11 +42,7 @@ struct InlineFigureTests {
     }
 
     @Test(.enabled(if: TerminalSession.scriptAvailable)) func kittyAtATerminalSendsThePNGThatWasWritten() throws {
-        let dir = try TemporaryDirectory("dnb-cli")
-        try writeImages(in: dir)
-        let repl = try TerminalSession(in: dir, environment: ["DNB_INLINE": "kitty"])
-        try repl.waitFor("dnb> ")
-        repl.type("load tensor name=img path=img.npy\r")
+        let (dir, repl) = try replWithImages(environment: ["DNB_INLINE": "kitty"])
         repl.type("plot images name=img\r")
         try repl.waitFor("[figure] out/repl/figures/img.png")
         let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.file("out/repl/figures/img.png"))))
@@ -51,11 +60,7 @@ struct InlineFigureTests {
     /// Without DNB_INLINE or a known TERM, dnb asks the terminal `ESC [ c`; the keystrokes after the entry play the
     /// terminal's answer (they wait in the pseudo-terminal's input until dnb reads them), and it advertises sixel.
     @Test(.enabled(if: TerminalSession.scriptAvailable)) func aTerminalThatAnswersSixelGetsSixel() throws {
-        let dir = try TemporaryDirectory("dnb-cli")
-        try writeImages(in: dir)
-        let repl = try TerminalSession(in: dir, environment: ["DNB_INLINE": "", "KITTY_WINDOW_ID": "", "TERM_PROGRAM": ""])
-        try repl.waitFor("dnb> ")
-        repl.type("load tensor name=img path=img.npy\r")
+        let (dir, repl) = try replWithImages(environment: Self.undetectedTerminal)
         repl.type("plot images name=img\r\u{1B}[?62;4;22c")
         try repl.waitFor("[figure] out/repl/figures/img.png")
         #expect(repl.raw.contains("\u{1B}[c"), "the device attributes query was sent")
@@ -73,15 +78,13 @@ struct InlineFigureTests {
     /// A terminal that does not answer the query while the user has typed ahead: the typed entry is read while dnb
     /// waits for an answer, and must reach the prompt all the same (it was lost once).
     @Test(.enabled(if: TerminalSession.scriptAvailable)) func keysTypedAheadOfTheQueryAreNotLost() throws {
-        let dir = try TemporaryDirectory("dnb-cli")
-        try writeImages(in: dir)
-        let repl = try TerminalSession(in: dir, environment: ["DNB_INLINE": "", "KITTY_WINDOW_ID": "", "TERM_PROGRAM": ""])
-        try repl.waitFor("dnb> ")
-        repl.type("load tensor name=img path=img.npy\r")
+        let (dir, repl) = try replWithImages(environment: Self.undetectedTerminal)
         repl.type("plot images name=img\rprint typed-ahead\r")
         try repl.waitFor("[figure] out/repl/figures/img.png")
         try repl.waitFor("\ntyped-ahead\n")
-        #expect(try repl.finish() == 0)
+        // The session's folder (dnb's working directory) must outlive it.
+        let status = try withExtendedLifetime(dir) { try repl.finish() }
+        #expect(status == 0)
     }
 
     @Test(.enabled(if: TerminalSession.scriptAvailable)) func showOpensTheViewerWhenTheTerminalCannotDraw() throws {
