@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(libopenblas-dev libreadline-dev libcairo2-dev libpng-dev zlib1g-dev libssl-dev fonts-dejavu-core pkg-config)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(gcc-aarch64-linux-gnu qemu-user dataset-fashion-mnist)
+  # The test venv (scripts/test-venv.sh) needs a python3 that can make venvs; Debian's needs python3-venv.
+  python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 fi
 missing=()
 for p in "${packages[@]}"; do

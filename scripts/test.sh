@@ -3,5 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --tests
+bash scripts/test-venv.sh
+# Tests that compare with NumPy, SciPy or nbformat fail (rather than skip) when the venv is missing.
+export DNB_REQUIRE_TEST_PYTHON=1
 swift build --build-tests
 swift test --skip-build

@@ -1,5 +1,5 @@
 /// An image a command wrote, for the report.
-public struct Figure: Hashable, Sendable {
+public struct Figure: Hashable, Sendable, Codable {
     /// Relative to the output directory, e.g. `figures/loss.png`.
     public var path: String
     public var caption: String
@@ -11,7 +11,7 @@ public struct Figure: Hashable, Sendable {
 }
 
 /// Rows of text under a header; rendered as a Markdown table in reports.
-public struct Table: Hashable, Sendable {
+public struct Table: Hashable, Sendable, Codable {
     public var headers: [String]
     public var rows: [[String]]
     public var caption: String?

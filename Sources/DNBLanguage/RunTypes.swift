@@ -54,6 +54,27 @@ public struct CellResult {
     public var outputs: [OutputItem]
     public var seconds: Double
     public var error: Diagnostic?
+    /// Set when the cell's outputs and state came from the cache instead of running it.
+    public var restored: CacheOrigin?
+
+    public init(cell: Cell, status: Status, outputs: [OutputItem], seconds: Double, error: Diagnostic? = nil, restored: CacheOrigin? = nil) {
+        self.cell = cell
+        self.status = status
+        self.outputs = outputs
+        self.seconds = seconds
+        self.error = error
+        self.restored = restored
+    }
+}
+
+/// When and in how long a restored cell originally ran.
+public struct CacheOrigin: Codable, Hashable, Sendable {
+    public var date: Date
+    public var seconds: Double
+    public init(date: Date, seconds: Double) {
+        self.date = date
+        self.seconds = seconds
+    }
 }
 
 /// Why a run ended before its last cell.

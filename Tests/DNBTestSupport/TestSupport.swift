@@ -55,3 +55,60 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public mutating func chance(_ p: Double) -> Bool { uniform() < p }
     public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 }
+
+/// The Python of the test venv (`.build/test-venv`, made by scripts/test-venv.sh) for tests that check dnb
+/// against NumPy, SciPy or nbformat; nil when it has not been made. Such tests skip, saying so, unless
+/// `DNB_REQUIRE_TEST_PYTHON=1` (scripts/test.sh sets it), when a missing venv is a failure.
+public let testPython: String? = {
+    let python = repositoryRoot + "/.build/test-venv/bin/python"
+    return FileManager.default.isExecutableFile(atPath: python) ? python : nil
+}()
+
+public let testPythonRequired = ProcessInfo.processInfo.environment["DNB_REQUIRE_TEST_PYTHON"] == "1"
+
+public struct TestPythonMissing: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "the test venv is missing: run `bash scripts/test-venv.sh` (scripts/test.sh does)" }
+}
+
+/// Runs `script` with the test venv's Python, `arguments` after it; returns stdout. Throws with stderr when it
+/// fails, and `TestPythonMissing` when there is no venv (check `testPython` first to skip instead).
+public func runTestPython(_ script: String, _ arguments: [String] = [], stdin: String? = nil) throws -> String {
+    guard let python = testPython else { throw TestPythonMissing() }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = ["-c", script] + arguments
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    // Read both pipes before waiting, so a chatty script cannot fill one and block.
+    let errorData = UncheckedBox<Data>()
+    let reader = Thread { errorData.value = err.fileHandleForReading.readDataToEndOfFile() }
+    reader.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while errorData.value == nil { usleep(1000) }
+    let stdout = String(decoding: outData, as: UTF8.self)
+    guard process.terminationStatus == 0 else {
+        throw PythonFailure(status: process.terminationStatus, stderr: String(decoding: errorData.value ?? Data(), as: UTF8.self))
+    }
+    return stdout
+}
+
+public struct PythonFailure: Error, CustomStringConvertible {
+    public var status: Int32, stderr: String
+    public var description: String { "python exited with \(status): \(stderr)" }
+}
+
+final class UncheckedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T?
+    var value: T? {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
+    }
+}
