@@ -106,6 +106,14 @@ public final class Output {
         emit(.table(table))
     }
 
+    /// Files a command wrote besides figures (a saved model, a tensor, a checkpoint), by the path it wrote:
+    /// the cell cache keeps them with the cell's outputs and puts them back when it restores the cell.
+    public private(set) var writtenFiles: [String] = []
+
+    public func noteWritten(_ path: String) {
+        writtenFiles.append(path)
+    }
+
     public func emit(_ item: OutputItem) {
         if case .text(let text) = item { return write(text) }
         onEmit?(item)
