@@ -74,11 +74,11 @@ public final class CacheStore {
     var objects: String { directory + "/objects" }
     var entries: String { directory + "/entries" }
 
-    func blobPath(_ sha256: String) -> String {
+    public func blobPath(_ sha256: String) -> String {
         objects + "/" + sha256.prefix(2) + "/" + sha256.dropFirst(2)
     }
 
-    func entryPath(_ key: String) -> String { entries + "/" + key + ".json" }
+    public func entryPath(_ key: String) -> String { entries + "/" + key + ".json" }
 
     // MARK: - Blobs
 

@@ -56,6 +56,8 @@ final class CellCacheRun {
         var seeds: [StoredSeed]
         /// Files the cell wrote, relative to the output folder; each is the blob `file:PATH`.
         var files: [String]
+        /// Files and folders the cell read, with the digest of their contents then.
+        var inputs: [String: String]
     }
 
     struct StoredSeed: Codable {
@@ -118,6 +120,10 @@ final class CellCacheRun {
         do {
             guard let entry = try settings.store.entry(key), let ref = entry.blobs["outputs"] else { return nil }
             let stored = try JSONDecoder().decode(StoredCell.self, from: try settings.store.get(ref))
+            for (path, digest) in stored.inputs.sorted(by: { $0.key < $1.key }) where Self.contentDigest(path) != digest {
+                report("cache: \(cell.label) runs again: \(path), which it reads, changed")
+                return nil
+            }
             for path in stored.files {
                 guard let fileRef = entry.blobs["file:" + path] else { throw CacheCorruption("file \(path) is not in the entry") }
                 try restoreFile(path, fileRef)
@@ -180,12 +186,12 @@ final class CellCacheRun {
 
     /// Records that `cell` ran with `key` and, when it succeeded and may be cached, stores it. A failure to
     /// store (a full disk, a read-only cache) is said in one line; the run goes on.
-    func ran(_ cell: Cell, key: String, result: CellResult, seeds: [(key: String, value: String)], writtenFiles: [String], date: Date) {
+    func ran(_ cell: Cell, key: String, result: CellResult, seeds: [(key: String, value: String)], writtenFiles: [String], readFiles: [String], date: Date) {
         chain.append(Link(cell: cell, key: key, stored: false))
         live = chain.count - 1
         guard result.status == .completed, result.error == nil, cell.options?.cache != false else { return }
         do {
-            try store(cell, key: key, result: result, seeds: seeds, writtenFiles: writtenFiles, date: date)
+            try store(cell, key: key, result: result, seeds: seeds, writtenFiles: writtenFiles, readFiles: readFiles, date: date)
             chain[live].stored = true
             settings.store.evict()
         } catch let reason as Uncacheable {
@@ -197,7 +203,12 @@ final class CellCacheRun {
 
     struct Uncacheable: Error, CustomStringConvertible { var description: String }
 
-    private func store(_ cell: Cell, key: String, result: CellResult, seeds: [(key: String, value: String)], writtenFiles: [String], date: Date) throws {
+    private func store(_ cell: Cell, key: String, result: CellResult, seeds: [(key: String, value: String)], writtenFiles: [String], readFiles: [String], date: Date) throws {
+        var inputs: [String: String] = [:]
+        for path in readFiles {
+            guard let digest = Self.contentDigest(path) else { throw Uncacheable(description: "\(path), which it reads, cannot be read back") }
+            inputs[path] = digest
+        }
         var files: [String] = []
         for item in result.outputs { if case .figure(let figure) = item { files.append(figure.path) } }
         for path in writtenFiles {
@@ -218,7 +229,7 @@ final class CellCacheRun {
             blobs["file:" + path] = try settings.store.put(data)
         }
         let storedSeeds = seeds.map { seed in StoredSeed(line: lineInCell(seed.key, cell), location: seed.key, value: seed.value) }
-        let stored = StoredCell(outputs: result.outputs, seeds: storedSeeds, files: unique)
+        let stored = StoredCell(outputs: result.outputs, seeds: storedSeeds, files: unique, inputs: inputs)
         blobs["outputs"] = try settings.store.put(try JSONEncoder().encode(stored))
         blobs["interpreter"] = try settings.store.put(try JSONEncoder().encode(interpreter.state))
         for (name, data) in try settings.session.snapshot() { blobs["state:" + name] = try settings.store.put(data) }
@@ -267,6 +278,22 @@ final class CellCacheRun {
         let data = try settings.store.get(ref)
         try AtomicFile.createDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path)
         try AtomicFile.write(data, to: path)
+    }
+
+    /// SHA-256 of a file's bytes, or of a folder's file names and their digests (nil: unreadable or absent).
+    static func contentDigest(_ path: String) -> String? {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return nil }
+        guard isFolder.boolValue else { return FileManager.default.contents(atPath: path).map(Digest.sha256Hex) }
+        guard let names = try? FileManager.default.subpathsOfDirectory(atPath: path) else { return nil }
+        var listing = ""
+        for name in names.sorted() {
+            var folder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &folder), !folder.boolValue else { continue }
+            guard let digest = FileManager.default.contents(atPath: path + "/" + name).map(Digest.sha256Hex) else { return nil }
+            listing += name + " " + digest + "\n"
+        }
+        return Digest.sha256Hex(listing)
     }
 
     // MARK: - Key material

@@ -114,6 +114,14 @@ public final class Output {
         writtenFiles.append(path)
     }
 
+    /// Files or folders a command read (a model, a tensor, a checkpoint), by the path it read: the cell cache
+    /// reuses the cell's result only while they hold the same bytes.
+    public private(set) var readFiles: [String] = []
+
+    public func noteRead(_ path: String) {
+        readFiles.append(path)
+    }
+
     public func emit(_ item: OutputItem) {
         if case .text(let text) = item { return write(text) }
         onEmit?(item)

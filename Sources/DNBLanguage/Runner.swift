@@ -121,7 +121,7 @@ public struct Runner {
             // The cells before (restored lazily) must leave their state first.
             do {
                 try cache?.prepareState { earlier in
-                    let (result, _, _) = execute(earlier, file: notebook.file, with: interpreter, options: options, silent: true)
+                    let (result, _, _, _) = execute(earlier, file: notebook.file, with: interpreter, options: options, silent: true)
                     if let error = result.error, earlier.options?.allowError != true {
                         throw RecomputeFailure(cell: earlier, diagnostic: error)
                     }
@@ -140,9 +140,9 @@ public struct Runner {
             }
             if place == .inside { options.onCellStart?(cell) }
             let seedsBefore = options.seeds().count
-            let (result, interrupted, written) = execute(cell, file: notebook.file, with: interpreter, options: options, silent: place != .inside)
+            let (result, interrupted, written, read) = execute(cell, file: notebook.file, with: interpreter, options: options, silent: place != .inside)
             let cellSeeds = Array(options.seeds().dropFirst(seedsBefore))
-            cache?.ran(cell, key: key ?? "", result: result, seeds: cellSeeds, writtenFiles: written, date: options.date)
+            cache?.ran(cell, key: key ?? "", result: result, seeds: cellSeeds, writtenFiles: written, readFiles: read, date: options.date)
             if place == .inside || result.error != nil {
                 results.append(result)
                 seeds += cellSeeds
@@ -177,7 +177,7 @@ public struct Runner {
     }
 
     /// Runs one cell; `silent` cells (run only for the state they leave) show nothing as they go.
-    private func execute(_ cell: Cell, file: String?, with interpreter: Interpreter, options: RunOptions, silent: Bool = false) -> (CellResult, interrupted: Bool, written: [String]) {
+    private func execute(_ cell: Cell, file: String?, with interpreter: Interpreter, options: RunOptions, silent: Bool = false) -> (CellResult, interrupted: Bool, written: [String], read: [String]) {
         let output = Output { item in if !silent { options.onOutput?(cell, item) } }
         let start = options.timeSource.now()
         var problem: Diagnostic?
@@ -195,7 +195,7 @@ public struct Runner {
         let seconds = options.timeSource.now() - start
         let result = CellResult(cell: cell, status: problem == nil ? .completed : .failed, outputs: output.takeItems(),
                                 seconds: seconds, error: problem)
-        return (result, interrupted || (problem != nil && options.interrupt.isRequested), output.writtenFiles)
+        return (result, interrupted || (problem != nil && options.interrupt.isRequested), output.writtenFiles, output.readFiles)
     }
 
     // MARK: - Checking
