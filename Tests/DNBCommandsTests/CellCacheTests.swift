@@ -226,3 +226,74 @@ import DNBTestSupport
         #expect(messages.count == 3 && messages.allSatisfy { $0.contains("could not store") && $0.contains("the run goes on") }, "\(messages)")
     }
 }
+
+/// The cache through `dnb run` and `dnb cache`, as a user meets it.
+@Suite struct CellCacheCLITests {
+    static let text = CellCacheTests.notebook()
+
+    @Test func concurrentRunsShareOneCacheWithoutDamage() throws {
+        guard CLIBinary.url != nil else { Issue.record(CLIBinary.missingMessage); return }
+        let dirs = try (0..<3).map { _ in try TemporaryDirectory("dnb-cache") }
+        let shared = try TemporaryDirectory("dnb-cache-store")
+        for dir in dirs { try dir.write("n.dnb", Self.text) }
+        // Three runs of one notebook at once, each with its own output folder, all writing the same entries.
+        let processes = try dirs.map { try CLIBinary.start(["run", "n.dnb", "--cache", shared.path], in: $0) }
+        for process in processes { process.waitUntilExit() }
+        for (process, dir) in zip(processes, dirs) {
+            let stderr = try dir.read("stderr.txt")
+            #expect(process.terminationStatus == 0, "\(stderr)")
+        }
+        // A fourth finds every cell, whole, and no temporary file was left behind.
+        let last = try CLIBinary.run(["run", "n.dnb", "--cache", shared.path], in: dirs[0])
+        #expect(last.status == 0 && last.stdout.contains("(3 from the cache)") && !last.stderr.contains("damaged"), "\(last)")
+        let leftovers = FileManager.default.enumerator(atPath: shared.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".tmp") } ?? []
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    /// RLIMIT_FSIZE of 256 KB: the report and figures fit, the model's weights (about 1 MB) do not.
+    @Test func aFullDiskFailsTheCacheWriteNotTheRun() throws {
+        guard CLIBinary.url != nil else { Issue.record(CLIBinary.missingMessage); return }
+        let dir = try TemporaryDirectory("dnb-cache")
+        try dir.write("n.dnb", Self.text)
+        let result = try CLIBinary.runWithFileSizeLimit(blocks: 512, ["run", "n.dnb"], in: dir)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.contains("could not store cell 2 (train)") && result.stderr.contains("File too large"), "\(result)")
+        #expect(result.stdout.contains("done: 3 of 3 code cells run"), "\(result)")
+        #expect(try dir.read("out/n/report.md").contains("**Status:** completed"))
+    }
+
+    @Test func theThreadCountIsPartOfTheKeyAndCacheCommandsListAndClear() throws {
+        guard CLIBinary.url != nil else { Issue.record(CLIBinary.missingMessage); return }
+        let dir = try TemporaryDirectory("dnb-cache")
+        try dir.write("n.dnb", Self.text)
+        #expect(try CLIBinary.run(["run", "n.dnb"], in: dir).status == 0)
+        let same = try CLIBinary.run(["run", "n.dnb", "--threads", "1"], in: dir)
+        #expect(same.stdout.contains("(3 from the cache)"), "\(same)")
+        let other = try CLIBinary.run(["run", "n.dnb", "--threads", "2"], in: dir)
+        #expect(other.status == 0 && !other.stdout.contains("from the cache"), "\(other)")
+        let list = try CLIBinary.run(["cache", "list", "--out", "out/n"], in: dir)
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("n.dnb cell 2 (train)") && list.stdout.contains("6 entries"), "\(list)")
+        let noCache = try CLIBinary.run(["run", "n.dnb", "--no-cache"], in: dir)
+        #expect(!noCache.stdout.contains("from the cache"))
+        let cleared = try CLIBinary.run(["cache", "clear", "--out", "out/n"], in: dir)
+        #expect(cleared.stdout.contains("removed 6 entries"), "\(cleared)")
+        #expect(try CLIBinary.run(["cache", "list", "--cache", "out/.dnb-cache"], in: dir).stdout.contains("empty"))
+        let bad = try CLIBinary.run(["cache", "clear", "--older-than", "soon"], in: dir)
+        #expect(bad.status == 64 && bad.stderr.contains("give an age such as 30m"), "\(bad)")
+    }
+
+    @Test func onlyFromAndUntilNameCellsByIdOrNumber() throws {
+        guard CLIBinary.url != nil else { Issue.record(CLIBinary.missingMessage); return }
+        let dir = try TemporaryDirectory("dnb-cache")
+        try dir.write("n.dnb", Self.text)
+        let until = try CLIBinary.run(["run", "n.dnb", "--until", "train"], in: dir)
+        #expect(until.status == 0 && until.stdout.contains("[2/3] train") && !until.stdout.contains("[3/3]"), "\(until)")
+        let only = try CLIBinary.run(["run", "n.dnb", "--only", "3"], in: dir)
+        #expect(only.status == 0 && only.stdout.contains("[3/3] last") && !only.stdout.contains("[1/3]"), "\(only)")
+        let both = try CLIBinary.run(["run", "n.dnb", "--only", "3", "--from", "1"], in: dir)
+        #expect(both.status == 64 && both.stderr.contains("give one of --only, --from and --until"), "\(both)")
+        let unknown = try CLIBinary.run(["run", "n.dnb", "--from", "setp"], in: dir)
+        #expect(unknown.status == 64 && unknown.stderr.contains("did you mean 'setup'?"), "\(unknown)")
+    }
+}
