@@ -177,7 +177,7 @@ public struct Runner {
     }
 
     /// Runs one cell; `silent` cells (run only for the state they leave) show nothing as they go.
-    private func execute(_ cell: Cell, file: String?, with interpreter: Interpreter, options: RunOptions, silent: Bool = false) -> (CellResult, interrupted: Bool, written: [String], read: [String]) {
+    func execute(_ cell: Cell, file: String?, with interpreter: Interpreter, options: RunOptions, silent: Bool = false) -> (CellResult, interrupted: Bool, written: [String], read: [String]) {
         let output = Output { item in if !silent { options.onOutput?(cell, item) } }
         let start = options.timeSource.now()
         var problem: Diagnostic?

@@ -22,6 +22,7 @@ final class REPLShell {
         registry = CommandRegistry.dnb(workspace: workspace)
         interpreter = Interpreter(registry: registry, outputDirectory: outputDirectory)
         SaveSession.register(in: registry, shell: self)
+        REPLRun.register(in: registry, shell: self)
     }
 
     /// `exit` or `quit` alone on a line, when no command of that name is registered.
@@ -51,7 +52,8 @@ final class REPLShell {
         }
         switch outcome {
         case .success:
-            if !SaveSession.isSaveCommand(entry) { session.record(entry) }
+            // `run FILE` records the notebook's cells itself (REPLRun), so that a saved session replays them.
+            if !SaveSession.isSaveCommand(entry) && !REPLRun.isRunCommand(entry) { session.record(entry) }
         case .failed(let diagnostic):
             Terminal.errLine(diagnostic.description)
         case .interrupted(let diagnostic):

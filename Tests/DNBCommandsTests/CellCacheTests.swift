@@ -296,4 +296,19 @@ import DNBTestSupport
         let unknown = try CLIBinary.run(["run", "n.dnb", "--from", "setp"], in: dir)
         #expect(unknown.status == 64 && unknown.stderr.contains("did you mean 'setup'?"), "\(unknown)")
     }
+
+    @Test func theREPLLoadsANotebooksStateFromTheCache() throws {
+        guard CLIBinary.url != nil else { Issue.record(CLIBinary.missingMessage); return }
+        let dir = try TemporaryDirectory("dnb-cache")
+        try dir.write("n.dnb", Self.text)
+        #expect(try CLIBinary.run(["run", "n.dnb"], in: dir).status == 0)
+        // The REPL's output folder (out/repl) shares out/.dnb-cache with `dnb run`'s default out/n.
+        let session = try CLIBinary.run([], stdin: "let x = 1\nrun n.dnb train\nprint \"steps {len([1])}\"\nsample n=2 steps=3\nsave session path=s.dnb\nrun n.dnb nope\n", in: dir)
+        #expect(session.stdout.contains("cell 2 (train): from the cache"), "\(session)")
+        #expect(session.stdout.contains("loaded 2 cells of n.dnb (2 from the cache, 0 run)"), "\(session)")
+        #expect(session.stdout.contains("generated 2 images"), "the restored model samples: \(session)")
+        #expect(session.stderr.contains("--until nope: the notebook has no cell with that id or number"), "\(session)")
+        let saved = try dir.read("out/repl/s.dnb")
+        #expect(saved.contains("train epochs=1 batch_size=8") && saved.contains("sample n=2 steps=3") && !saved.contains("let x"), "\(saved)")
+    }
 }
