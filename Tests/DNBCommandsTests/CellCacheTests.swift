@@ -312,3 +312,51 @@ import DNBTestSupport
         #expect(saved.contains("train epochs=1 batch_size=8") && saved.contains("sample n=2 steps=3") && !saved.contains("let x"), "\(saved)")
     }
 }
+
+/// The workspace's snapshot (the state part of a cache entry) restores every selection of the data exactly.
+@Suite struct WorkspaceSnapshotTests {
+    func roundTrip(_ script: String) throws -> (Workspace, Workspace) {
+        let dir = try TemporaryDirectory()
+        let (ws, interpreter) = session(dir)
+        try interpreter.run(script, output: Output())
+        let copy = Workspace()
+        try copy.restore(try ws.snapshot())
+        return (ws, copy)
+    }
+
+    @Test func subsetsAndSplitsOfSyntheticDataComeBack() throws {
+        let (ws, copy) = try roundTrip("""
+            seed 2
+            dataset load name=synthetic count=60 image_size=12 range=symmetric
+            dataset split test=9
+            dataset subset n=20 shuffle=true split=both
+            """)
+        #expect(copy.data?.rawTrain == ws.data?.rawTrain)
+        #expect(copy.data?.rawTest == ws.data?.rawTest)
+        #expect(copy.data?.preprocessing == ws.data?.preprocessing)
+        #expect(copy.data?.train?.count == 20 && copy.data?.test?.count == 9)
+        #expect(copy.rng == ws.rng)
+    }
+
+    @Test(.enabled(if: realMNISTDirectory != nil, "needs MNIST (../shared/data/mnist or DNB_DATA)"))
+    func mnistSelectionsComeBackMixingTrainAndTestImages() throws {
+        let (ws, copy) = try roundTrip("""
+            dataset load name=mnist data="\(realMNISTDirectory!)" image_size=16 classes=[1, 7] limit=300
+            dataset subset n=40 classes=[7] split=test
+            """)
+        #expect(copy.data?.rawTrain == ws.data?.rawTrain)
+        #expect(copy.data?.rawTest == ws.data?.rawTest)
+        #expect(copy.data?.rawTest.origin.allSatisfy { $0 < 0 } == true, "test images keep their negative origins")
+        #expect(try copy.snapshot() == ws.snapshot())
+    }
+
+    @Test func aDamagedStateChangesNothing() throws {
+        let (ws, _) = try roundTrip("seed 4\ndataset load name=synthetic count=16 image_size=8\n\(CommandTests.tinyModel)")
+        var parts = try ws.snapshot()
+        parts["model.safetensors"] = parts["model.safetensors"]!.prefix(100)
+        let target = Workspace()
+        target.reseed(9)
+        #expect(throws: (any Error).self) { try target.restore(parts) }
+        #expect(target.model == nil && target.data == nil && target.seed == 9)
+    }
+}
