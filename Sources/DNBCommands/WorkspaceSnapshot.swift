@@ -59,8 +59,6 @@ extension Workspace: SessionState {
 
     struct TrainingRecord: Codable {
         var checkpoint: TrainingCheckpoint
-        var batchSize: Int
-        var classConditional: Bool
     }
 
     // MARK: - Snapshot
@@ -78,15 +76,8 @@ extension Workspace: SessionState {
         }
         // A training of another model than the current one (not reachable through commands today) is not kept.
         if let training, let model, training.trainer.model === model, let data {
-            let trainer = training.trainer, loader = training.loader
-            let checkpoint = TrainingCheckpoint(
-                trainer: trainer, loader: .init(epoch: loader.state.epoch, batch: loader.state.batch), loaderSeed: loader.seed,
-                batchSize: training.batchSize, shuffle: loader.shuffle, dropLast: loader.dropLast, rng: rng, seed: seed,
-                classConditional: training.classConditional, dataset: data.name, losses: losses, epochLosses: epochLosses,
-                datasetCount: loader.dataset.count, imageShape: [loader.dataset.height, loader.dataset.width],
-                scheduler: .init(trainer.schedule, predictionType: trainer.predictionType))
-            record.training = TrainingRecord(checkpoint: checkpoint, batchSize: training.batchSize, classConditional: training.classConditional)
-            parts["optimizer.safetensors"] = try Self.serialize(TrainingCheckpoint.optimizerTensors(trainer))
+            record.training = TrainingRecord(checkpoint: checkpointRecord(training, data: data))
+            parts["optimizer.safetensors"] = try Self.serialize(TrainingCheckpoint.optimizerTensors(training.trainer))
         }
         for (name, tensor) in tensors {
             parts["tensor.\(name).safetensors"] = try Self.serialize([("tensor", tensor.shape, tensor.scalars)])
@@ -239,11 +230,8 @@ extension Workspace: SessionState {
         guard let model, let train = data?.train, let schedule = scheduler?.schedule else {
             throw SnapshotError("the training state lacks its model, data or scheduler")
         }
-        let loader = try DataLoader(train, batchSize: checkpoint.batchSize, shuffle: checkpoint.shuffle, seed: checkpoint.loaderSeed,
-                                    dropLast: checkpoint.dropLast, state: LoaderState(epoch: checkpoint.loader.epoch, batch: checkpoint.loader.batch))
         let trainer = try checkpoint.makeTrainer(model: model, optimizer: optimizer, source: "the cached optimizer", schedule: schedule)
-        if let prediction = PredictionType(rawValue: checkpoint.scheduler?.predictionType ?? "") { trainer.predictionType = prediction }
-        return TrainingState(trainer: trainer, loader: loader, batchSize: record.batchSize, classConditional: record.classConditional)
+        return try Self.trainingState(checkpoint, trainer: trainer, train: train)
     }
 }
 
