@@ -9,8 +9,10 @@ import PackageDescription
 //   DNBPlot      – figures (cairo) written as PNG with provenance text chunks
 //   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer
 //   DNBTerminalGraphics – figures drawn inline in the terminal (kitty, iTerm2, sixel), detection, the desktop viewer
+//   DNBJupyter   – nbformat: .dnb ↔ .ipynb, the executed notebook, dnb outputs as Jupyter outputs
+//   DNBKernel    – the Jupyter messaging protocol over ZeroMQ (sockets, signatures, message order, history)
 //   DNBCommands  – the commands (dataset, model, train, sample, plot …) bound to the modules above
-//   dnb          – the executable: REPL (readline), `run`, `check`, `bench`
+//   dnb          – the executable: REPL (readline), `run`, `check`, `bench`, `kernel`, `convert`
 let package = Package(
     name: "dnb",
     // No `platforms:` minimums: those are Apple deployment targets, and dnb is built and tested on
@@ -30,6 +32,8 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev", "libpng-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev", "libssl-dev"])]),
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ",
+                       providers: [.apt(["libzmq3-dev", "libssl-dev"])]),
 
         .target(name: "CKernels"),
         .target(name: "CRowKernels"),
@@ -40,9 +44,11 @@ let package = Package(
         .target(name: "DNBPlot", dependencies: ["DNBSupport", "CCairo"]),
         .target(name: "DNBLanguage", dependencies: ["DNBSupport"]),
         .target(name: "DNBTerminalGraphics"),
+        .target(name: "DNBJupyter", dependencies: ["DNBSupport", "DNBLanguage"]),
+        .target(name: "DNBKernel", dependencies: ["DNBSupport", "DNBJupyter", "CZMQ"]),
         .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics"]),
         .executableTarget(name: "dnb", dependencies: [
-            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "CReadline",
+            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBJupyter", "DNBKernel", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer on the language front end (bench/README.md, "Fuzzing"); does nothing unless built with -sanitize=fuzzer.

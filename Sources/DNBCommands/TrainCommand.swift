@@ -129,7 +129,7 @@ enum TrainCommand {
         let maxSteps = try inv.optionalInt("max_steps")
         let steps = maxSteps.map { max(0, $0 - trainer.step) } ?? planned
         let every = try inv.int("checkpoint_every")
-        let progress = try inv.bool("progress") ? ProgressReporter(label: "train", total: steps, plainLines: true) : nil
+        let progress = try inv.bool("progress") ? ProgressReporter(label: "train", total: steps, plainLines: true, display: ws.progressDisplay) : nil
         // Continuing mid-epoch (a resume, or a second `train`): the epoch's earlier losses count too, summed in
         // the same order, so the printed average equals an uninterrupted run's (CheckpointSafetyTests).
         let earlier = training.loader.state.batch

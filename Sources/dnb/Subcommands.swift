@@ -13,6 +13,8 @@ enum Subcommands {
             CheckCommand.self,
             REPLCommand.self,
             BenchCommand.self,
+            KernelCommand.self,
+            ConvertCommand.self,
         ]
     }
 
