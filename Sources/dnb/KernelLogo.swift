@@ -19,13 +19,9 @@ enum KernelLogo {
                 pixels[y * size + x] = Float(clean * ring + (1 - clean) * noise)
             }
         }
-        let figure = try Figure(figsize: (Double(size) / 100, Double(size) / 100), dpi: 100)
-        let axes = try figure.axes(0, 0)
-        axes.imshow(try GrayImage(width: size, height: size, pixels: pixels), cmap: .viridis)
-        axes.axisOff()
         let path = NSTemporaryDirectory() + "dnb-logo-\(getpid())-\(size).png"
         defer { unlink(path) }
-        try figure.write(png: path)
+        try imsave(path, try GrayImage(width: size, height: size, pixels: pixels), cmap: .viridis)
         guard let data = FileManager.default.contents(atPath: path) else { throw FileError("read", path, errno: errno) }
         return Array(data)
     }
