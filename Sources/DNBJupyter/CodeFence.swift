@@ -52,7 +52,11 @@ enum CodeFence {
         }
         var options = CellOptions(echo: try flag("echo", true), allowError: try flag("allow-error", false), skip: try flag("skip", false))
         if let id = dnb["id"] {
-            guard let text = id.string else { throw JSONError("cell \(cell): metadata.dnb.id must be a string") }
+            // The notebook reader's rule for ids; anything else would read back as other options.
+            guard let text = id.string, let first = text.first, first.isLetter || first == "_",
+                  text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                throw JSONError("cell \(cell): metadata.dnb.id must be a name made of letters, digits, _ and -, e.g. loss-curve")
+            }
             options.id = text
         }
         return options

@@ -65,6 +65,12 @@ enum KernelSignals {
         _ = Interrupt.shared.isRequested
         signal(SIGPIPE, SIG_IGN)
         signal(SIGINT, kernelSigint)
+        // A parent may start us with SIGINT blocked (the mask survives exec; the test runner's threads
+        // block it): unblocked here, on the main thread, it reaches the handler.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }
 
