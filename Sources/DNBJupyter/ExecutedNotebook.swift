@@ -35,7 +35,9 @@ public struct ExecutedNotebook {
 
     static func outputs(_ result: CellResult, interrupted: Bool, outputDirectory: String) -> [JupyterOutput] {
         var outputs = JupyterOutput.merged(result.outputs.map { JupyterOutput.from($0, outputDirectory: outputDirectory) })
-        if let error = result.error { outputs.append(.error(error, interrupted: interrupted)) }
+        if let error = result.error {
+            outputs.append(.error(error, interrupted: interrupted, parse: (try? Parser.parse(result.cell.text)) == nil))
+        }
         return outputs
     }
 }

@@ -100,6 +100,12 @@ public enum JSON: Hashable, Sendable {
 
     private static func quote(_ value: String, into text: inout String) {
         text += "\""
+        // Most strings need no escape (a figure's base64 never does): copied whole, not scalar by scalar.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            text += value
+            text += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""

@@ -35,7 +35,8 @@ final class KernelSession: KernelBackend {
         }
         switch shell.run(code, file: file, firstLine: 1, output: output) {
         case .success: return .ok(result: nil)
-        case .failed(let diagnostic): return .error(JupyterOutput.error(diagnostic, interrupted: false))
+        case .failed(let diagnostic):
+            return .error(JupyterOutput.error(diagnostic, interrupted: false, parse: (try? Parser.parse(code)) == nil))
         case .interrupted(let diagnostic): return .error(JupyterOutput.error(diagnostic, interrupted: true))
         }
     }
