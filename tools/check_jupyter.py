@@ -36,7 +36,7 @@ TINY_SETUP = (
 
 
 def fail(message):
-    print("FAIL: " + message)
+    print("FAIL: " + message, file=sys.stderr)
     sys.exit(1)
 
 
@@ -298,7 +298,43 @@ def validate(paths):
         print(f"valid: {path} ({len(notebook.cells)} cells)")
 
 
+def same_outputs(kernel_path, run_path):
+    """The notebook nbclient ran with the kernel and the one `dnb run --to ipynb` wrote carry the same outputs:
+    the same kinds in the same order, the same text, PNGs of the same size, the same errors (their tracebacks
+    name the cell differently: In[3]:1:1 in the kernel, the .dnb file's line in a run). Stream messages the
+    kernel sent apart count as one, as front ends show them; its live progress bars are its own."""
+    import nbformat
+
+    def summary(path):
+        notebook = nbformat.read(path, as_version=4)
+        cells = []
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            outputs = []
+            for o in cell.outputs:
+                if o.output_type == "display_data" and "<progress" in o.data.get("text/html", ""):
+                    continue  # the live progress bar: the kernel's alone, a run's log has its own
+                if o.output_type == "stream" and outputs and outputs[-1][:2] == ("stream", o.name):
+                    outputs[-1] = ("stream", o.name, outputs[-1][2] + o.text)  # front ends show them as one
+                elif o.output_type == "stream":
+                    outputs.append(("stream", o.name, o.text))
+                elif o.output_type == "display_data":
+                    png = o.data.get("image/png")
+                    outputs.append(("display_data", sorted(o.data), png_size(base64.b64decode(png)) if png else None, o.data.get("text/plain")))
+                else:
+                    outputs.append((o.output_type, o.ename, o.evalue, o.traceback[1:]))
+            cells.append(outputs)
+        return cells
+
+    kernel, run = summary(kernel_path), summary(run_path)
+    if kernel != run:
+        fail("the kernel's outputs differ from dnb run's:\n" + json.dumps(kernel, indent=1) + "\n" + json.dumps(run, indent=1))
+    print(f"ok: the same outputs in {len(kernel)} code cells")
+
+
 CHECKS = {
+    "same-outputs": lambda: same_outputs(ARGS[0], ARGS[1]),
     "kernel-tests": kernel_tests,
     "nbclient": lambda: nbclient_run(ARGS[0]),
     "tampered": tampered_signature,

@@ -94,6 +94,12 @@ public final class Kernel: @unchecked Sendable {
             KernelLog.write("\(socket.name): \(error)")
             return
         }
+        // Control carries only what must work while a cell runs; the rest belongs to the shell thread,
+        // which owns the backend and the history.
+        if socket === control, !["kernel_info_request", "interrupt_request", "shutdown_request"].contains(request.type) {
+            KernelLog.write("control: \(request.type) is not served on the control channel; ignored")
+            return
+        }
         publisher.status("busy", parent: request)
         defer { publisher.status("idle", parent: request) }
         switch request.type {

@@ -23,7 +23,9 @@ final class KernelSession: KernelBackend {
 
     /// Cells are named `In[3]` in diagnostics, as IPython names them: `In[3]:2:7: unknown argument …`.
     func execute(_ code: String, executionCount: Int, publisher: ExecutionPublisher) -> ExecutionOutcome {
+        // An interrupt belongs to the cell it stopped: one left over would stop the next `help` or cell.
         Interrupt.shared.clear()
+        defer { Interrupt.shared.clear() }
         let directory = shell.interpreter.outputDirectory
         let output = Output { item in publisher.send(JupyterOutput.from(item, outputDirectory: directory)) }
         let progress = KernelProgress(publisher: publisher)

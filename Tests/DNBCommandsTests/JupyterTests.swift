@@ -94,6 +94,11 @@ struct JupyterKernelTests {
         #expect(output.contains("image figures/samples.png"), "\(output)")
         #expect(output.contains("execution counts: [1, 2, 3]"), "\(output)")
         #expect(output.contains(#""In[3]:1:1: unknown command 'trian'; did you mean 'train'?", "trian epochs=1", "^""#), "\(output)")
+        // `dnb run --to ipynb` writes what the kernel sent.
+        let run = try CLIBinary.run(["run", "small.dnb", "--to", "ipynb"], in: setup.dir)
+        #expect(run.status == 0, "\(run)")
+        let same = try setup.check("same-outputs", [setup.dir.file("executed.ipynb"), setup.dir.file("out/small/small.ipynb")])
+        #expect(same.contains("ok: the same outputs in 3 code cells"), "\(same)")
     }
 
     @Test func forgedMessagesAreRejected() throws {
