@@ -20,7 +20,6 @@ public final class Kernel: @unchecked Sendable {
     var history = KernelHistory()
     var executionCount = 0
     private let stopping = Atomic<Bool>(false)
-    private let restartRequested = Atomic<Bool>(false)
     private let parentProcess = getppid()
 
     /// Binds every socket; a port in use or a bad address is an error naming the socket.
@@ -40,8 +39,9 @@ public final class Kernel: @unchecked Sendable {
         publisher = Publisher(socket: iopub, signer: signer, session: session)
     }
 
-    /// Serves until a shutdown request (or the parent process going away); returns whether a restart was asked.
-    public func run() throws -> Bool {
+    /// Serves until a shutdown request (or the parent process going away). A restart is the client's to do:
+    /// it starts a new kernel process, whose workspace is new.
+    public func run() throws {
         let heartbeat = try Heartbeat(context, endpoint: connection.endpoint(connection.heartbeatPort))
         let heartbeatThread = Thread { heartbeat.run(until: { self.stopping.load(ordering: .relaxed) }) }
         heartbeatThread.start()
@@ -58,7 +58,6 @@ public final class Kernel: @unchecked Sendable {
         for socket in [shell, stdin] { socket.close() }
         publisher.close()
         context.terminate()
-        return restartRequested.load(ordering: .relaxed)
     }
 
     private let controlDone = Atomic<Bool>(false)
@@ -68,7 +67,7 @@ public final class Kernel: @unchecked Sendable {
         while !stopping.load(ordering: .relaxed) {
             publisher.flush()
             // The notebook server went away without a shutdown (killed): no kernel is left behind.
-            if getppid() != parentProcess { stop(restart: false); break }
+            if getppid() != parentProcess { stop(); break }
             do {
                 guard let frames = try control.receive(timeout: 50) else { continue }
                 handle(frames, on: control)
@@ -78,8 +77,7 @@ public final class Kernel: @unchecked Sendable {
         }
     }
 
-    func stop(restart: Bool) {
-        restartRequested.store(restart, ordering: .relaxed)
+    func stop() {
         stopping.store(true, ordering: .relaxed)
         backend.interrupt()
     }
@@ -117,7 +115,7 @@ public final class Kernel: @unchecked Sendable {
             let restart = request.content["restart"]?.bool ?? false
             reply(request, on: socket, ["status": "ok", "restart": .bool(restart)])
             publisher.publish("shutdown_reply", ["status": "ok", "restart": .bool(restart)], parent: request)
-            stop(restart: restart)
+            stop()
         case "comm_open", "comm_msg", "comm_close":
             break  // dnb has no comms (comm_info_reply says so); the protocol lets a kernel ignore them
         default:

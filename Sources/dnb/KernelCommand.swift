@@ -50,7 +50,7 @@ struct KernelServe: ParsableCommand {
         }
         KernelSignals.install()
         do {
-            _ = try kernel.run()
+            try kernel.run()
         } catch {
             Terminal.errLine("dnb kernel: \(describeError(error))")
             throw ExitCode(1)
