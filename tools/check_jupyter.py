@@ -267,8 +267,10 @@ def orphaned():
     km = KernelManager(kernel_name="dnb")
     km.write_connection_file()
     argv = [a.replace("{connection_file}", km.connection_file) for a in spec["argv"]]
-    # A parent shell that starts the kernel in the background and dies at once.
-    parent = subprocess.Popen(["sh", "-c", 'exec "$@" & echo $!; sleep 0.5', "sh"] + argv, stdout=subprocess.PIPE, text=True)
+    # A parent shell that starts the kernel in the background, as jupyter_client does (JPY_PARENT_PID names
+    # the parent to watch), and dies at once.
+    parent = subprocess.Popen(["sh", "-c", 'JPY_PARENT_PID=$$ exec "$@" & echo $!; sleep 0.5', "sh"] + argv,
+                              stdout=subprocess.PIPE, text=True)
     pid = int(parent.stdout.readline())
     parent.wait()
     deadline = time.time() + 5

@@ -20,7 +20,13 @@ public final class Kernel: @unchecked Sendable {
     var history = KernelHistory()
     var executionCount = 0
     private let stopping = Atomic<Bool>(false)
-    private let parentProcess = getppid()
+    /// The process that started the kernel, when it asked to be watched as jupyter_client does
+    /// (`JPY_PARENT_PID`, as ipykernel reads it); launchers that start kernels detached do not set it.
+    private let parentProcess: pid_t? = {
+        guard let text = ProcessInfo.processInfo.environment["JPY_PARENT_PID"], let pid = pid_t(text),
+              pid > 1, pid == getppid() else { return nil }
+        return pid
+    }()
 
     /// Binds every socket; a port in use or a bad address is an error naming the socket.
     public init(connection: ConnectionInfo, backend: KernelBackend) throws {
@@ -67,7 +73,7 @@ public final class Kernel: @unchecked Sendable {
         while !stopping.load(ordering: .relaxed) {
             publisher.flush()
             // The notebook server went away without a shutdown (killed): no kernel is left behind.
-            if getppid() != parentProcess { stop(); break }
+            if let parentProcess, getppid() != parentProcess { stop(); break }
             do {
                 guard let frames = try control.receive(timeout: 50) else { continue }
                 handle(frames, on: control)

@@ -34,6 +34,10 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         let input = ValueType.expandingTilde(file)
+        if input.hasSuffix("." + to.rawValue) {
+            Terminal.errLine("dnb convert: \(input) is already a .\(to.rawValue) notebook; convert it --to \(to == .dnb ? "ipynb" : "dnb")")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
         let target = output.map(ValueType.expandingTilde) ?? Self.defaultOutput(for: input, to: to)
         guard target == "-" || URL(fileURLWithPath: target).standardized.path != URL(fileURLWithPath: input).standardized.path else {
             Terminal.errLine("dnb convert: the output would replace the input \(input); give another with --output")
