@@ -91,9 +91,9 @@ enum TrainCommand {
                 // Continuing: the optimiser, loader and schedule are the running ones; settings for a new one are not applied.
                 let ignored = TrainCommand.newTrainingArguments.filter { inv.isGiven($0) }
                 if !ignored.isEmpty {
-                    ctx.out.print("continuing the training at step \(ws.training!.trainer.step): \(ignored.joined(separator: ", ")) " +
-                                  "set\(ignored.count == 1 ? "s" : "") up a new training and \(ignored.count == 1 ? "is" : "are") not applied " +
-                                  "(a new batch_size or `model create` starts one)")
+                    ctx.out.warn("continuing the training at step \(ws.training!.trainer.step): \(ignored.joined(separator: ", ")) " +
+                                 "set\(ignored.count == 1 ? "s" : "") up a new training and \(ignored.count == 1 ? "is" : "are") not applied " +
+                                 "(a new batch_size or `model create` starts one)\n")
                 }
             }
             let trainer = ws.training!.trainer

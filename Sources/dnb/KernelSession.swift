@@ -28,6 +28,8 @@ final class KernelSession: KernelBackend {
         defer { Interrupt.shared.clear() }
         let directory = shell.interpreter.outputDirectory
         let output = Output { item in publisher.send(JupyterOutput.from(item, outputDirectory: directory)) }
+        // Warnings go to stderr, which notebooks show apart (in red), as Python's warnings.
+        output.onWarning = { publisher.send(.stream(name: "stderr", text: $0)) }
         let progress = KernelProgress(publisher: publisher)
         shell.workspace.progressDisplay = progress.show
         defer { shell.workspace.progressDisplay = nil }
