@@ -34,6 +34,8 @@ public struct DNBToIPynb {
         dnb.merge(CodeFence.metadata(options)) { _, new in new }
         if span.opening != CodeFence.opening(options) { dnb["fence"] = .string(span.opening) }
         if span.closing != CodeFence.closing(for: span.opening) { dnb["close"] = .string(span.closing) }
+        // One blank line of code and no line at all are both the empty source.
+        if span.codeLines == 1 && cell.text.isEmpty { dnb["blank_line"] = true }
         var json = cellJSON("code", id: ids.next(preferred: options.id, kind: "cell"), source: cell.text, dnb: dnb)
         if case .object(var members) = json {
             members["execution_count"] = .null
@@ -77,6 +79,7 @@ struct NotebookLayout {
         var prose = ""
         var opening = ""
         var closing = ""
+        var codeLines = 0
     }
 
     var spans: [Span] = []
@@ -100,6 +103,7 @@ struct NotebookLayout {
                 span.opening = lines[first]
                 last = CodeFence.closingLine(in: lines, after: first) ?? lines.count - 1
                 span.closing = lines[last]
+                span.codeLines = last - first - 1
                 span.before = gap
                 gap = []
             } else {

@@ -51,7 +51,8 @@ public enum IPynbToDNB {
             closing = CodeFence.closing(for: kept)
             if let keptClose = dnb["close"]?.string, CodeFence.closes(keptClose, CodeFence.backticks(kept)) { closing = keptClose }
         }
-        let body = source.isEmpty ? [] : source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let blank = source.isEmpty && dnb["blank_line"]?.bool == true
+        let body = source.isEmpty ? (blank ? [""] : []) : source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         return [opening] + body + [closing]
     }
 

@@ -28,6 +28,7 @@ struct NotebookConversionTests {
         "  ```dnb echo=false   id=x\nprint 1\n  `````\n",               // indented fence, options in another order, long close
         "````dnb\nprint \"```\"\n```\n````\n",                          // a fence line inside the code
         "```dnb skip\n```\n",                                            // empty code, bare option
+        "```dnb\n\n```\n",                                                // one blank line of code
         "",                                                               // empty file
         "\n\nOnly prose, no code.\n\n",
         "```python\n```dnb\nnot a cell\n```\n```dnb\nprint 1\n```\n",   // a fence of another language hides a dnb fence
