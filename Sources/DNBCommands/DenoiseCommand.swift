@@ -31,7 +31,7 @@ enum DenoiseCommand {
             let timesteps = try (0..<n).map { _ in try ws.rng.randint(below: scheduler.numTrainTimesteps) }
             let noisy = try scheduler.schedule.addNoise(clean, noise: noise, timesteps: timesteps)
             let labels = model.config.numClassEmbeds != nil ? indices.map { Int(set.labels[$0]) } : nil
-            let progress = ProgressReporter(label: "denoise", total: steps)
+            let progress = ProgressReporter(label: "denoise", total: steps, display: ws.progressDisplay)
             defer { progress.finish() }
             let denoised = try SampleCommands.withSamplingWeights(ws, inv) {
                 try denoiseLoop(model: model, scheduler: scheduler, start: noisy, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, _ in

@@ -102,7 +102,7 @@ func warnAboutNonFiniteWeights(_ model: UNet2DModel, _ ctx: CommandContext) {
     guard !bad.isEmpty else { return }
     let listed = bad.prefix(5).map { "\($0.name) (\(grouped($0.count)))" }.joined(separator: ", ") + (bad.count > 5 ? ", and \(bad.count - 5) more" : "")
     let total = bad.reduce(0) { $0 + $1.count }
-    ctx.out.print("warning: \(grouped(total)) weight\(total == 1 ? " is" : "s are") NaN or infinite in \(bad.count) tensor\(bad.count == 1 ? "" : "s"): \(listed); predictions will be NaN")
+    ctx.out.warn("warning: \(grouped(total)) weight\(total == 1 ? " is" : "s are") NaN or infinite in \(bad.count) tensor\(bad.count == 1 ? "" : "s"): \(listed); predictions will be NaN\n")
 }
 
 extension ConfigKey {

@@ -29,7 +29,7 @@ enum SampleCommands {
                 try checkMemory(model, images: n, keptPerImage: 3, "sample n=\(n)")
                 let labels = try classLabels(inv, model: model, count: n)
                 let start = ws.rng.normalTensor([n, size(model), size(model), model.config.inChannels])
-                let progress = ProgressReporter(label: "sample", total: steps)
+                let progress = ProgressReporter(label: "sample", total: steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 let result = try withSamplingWeights(ws, inv) {
                     try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, _ in
@@ -77,7 +77,7 @@ enum SampleCommands {
                 try checkMemory(model, images: 1, keptPerImage: Double(steps) + 3, "progression steps=\(steps)")
                 let start = ws.rng.normalTensor([1, size(model), size(model), model.config.inChannels])
                 var history = [start]
-                let progress = ProgressReporter(label: "progression", total: steps)
+                let progress = ProgressReporter(label: "progression", total: steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 _ = try withSamplingWeights(ws, inv) {
                     try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, x in
@@ -117,7 +117,7 @@ enum SampleCommands {
                 let labels = model.config.numClassEmbeds.map { k in (0..<n).map { $0 % k } }
                 var inputs = [x], predictions: [Tensor] = []
                 var prediction = x.copy()
-                let progress = ProgressReporter(label: "refine", total: iterations * steps)
+                let progress = ProgressReporter(label: "refine", total: iterations * steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 try withSamplingWeights(ws, inv) {
                     for i in 0..<iterations {

@@ -92,9 +92,9 @@ enum TrainCommand {
                 // Continuing: the optimiser, loader and schedule are the running ones; settings for a new one are not applied.
                 let ignored = TrainCommand.newTrainingArguments.filter { inv.isGiven($0) }
                 if !ignored.isEmpty {
-                    ctx.out.print("continuing the training at step \(ws.training!.trainer.step): \(ignored.joined(separator: ", ")) " +
-                                  "set\(ignored.count == 1 ? "s" : "") up a new training and \(ignored.count == 1 ? "is" : "are") not applied " +
-                                  "(a new batch_size or `model create` starts one)")
+                    ctx.out.warn("continuing the training at step \(ws.training!.trainer.step): \(ignored.joined(separator: ", ")) " +
+                                 "set\(ignored.count == 1 ? "s" : "") up a new training and \(ignored.count == 1 ? "is" : "are") not applied " +
+                                 "(a new batch_size or `model create` starts one)\n")
                 }
             }
             let trainer = ws.training!.trainer
@@ -130,7 +130,7 @@ enum TrainCommand {
         let maxSteps = try inv.optionalInt("max_steps")
         let steps = maxSteps.map { max(0, $0 - trainer.step) } ?? planned
         let every = try inv.int("checkpoint_every")
-        let progress = try inv.bool("progress") ? ProgressReporter(label: "train", total: steps, plainLines: true) : nil
+        let progress = try inv.bool("progress") ? ProgressReporter(label: "train", total: steps, plainLines: true, display: ws.progressDisplay) : nil
         // Continuing mid-epoch (a resume, or a second `train`): the epoch's earlier losses count too, summed in
         // the same order, so the printed average equals an uninterrupted run's (CheckpointSafetyTests).
         let earlier = training.loader.state.batch

@@ -32,12 +32,30 @@ final class REPLShell {
     }
 
     /// Runs one complete entry (possibly several lines), echoing output as it
-    /// comes and printing any error with its diagnostic. Successful entries
-    /// are recorded for `save session`, except the `save` commands themselves.
+    /// comes and printing any error with its diagnostic.
     func execute(_ entry: String, file: String? = nil, firstLine: Int = 1) -> Outcome {
         let directory = interpreter.outputDirectory
         InlineFigures.configure(interactive: Terminal.stdinIsTerminal)
         let output = Output { item in InlineFigures.echo(item, outputDirectory: directory) }
+        let outcome = run(entry, file: file, firstLine: firstLine, output: output)
+        switch outcome {
+        case .success:
+            break
+        case .failed(let diagnostic):
+            Terminal.errLine(diagnostic.description)
+        case .interrupted(let diagnostic):
+            // At a terminal the ^C echo is still on the line. The entry is named, not a bare
+            // position such as `1:1`; piped input also has a real place (<stdin>:LINE:COL).
+            let lead = Terminal.stdinIsTerminal ? "\n" : ""
+            let place = file.map { _ in " at \(diagnostic.location)" } ?? ""
+            Terminal.errLine(lead + "\(diagnostic.message)\(place): \(Self.summary(of: entry))")
+        }
+        return outcome
+    }
+
+    /// Runs one entry with its output going to `output` (the terminal, or the Jupyter kernel's messages).
+    /// Successful entries are recorded for `save session`, except the `save` commands themselves.
+    func run(_ entry: String, file: String?, firstLine: Int, output: Output) -> Outcome {
         let outcome: Outcome
         let stepBefore = workspace.training?.trainer.step
         do {
@@ -54,18 +72,13 @@ final class REPLShell {
         case .success:
             // `run FILE` records the notebook's cells itself (REPLRun), so that a saved session replays them.
             if !SaveSession.isSaveCommand(entry) && !REPLRun.isRunCommand(entry) { session.record(entry) }
-        case .failed(let diagnostic):
-            Terminal.errLine(diagnostic.description)
-        case .interrupted(let diagnostic):
+        case .failed:
+            break
+        case .interrupted:
             // A `train` stopped by Ctrl-C kept its steps: the replay trains exactly as far.
             if let step = workspace.training?.trainer.step, step != stepBefore, let replay = Self.replayOfInterruptedTrain(entry, step: step, scheduleSteps: workspace.training?.trainer.learningRate?.totalSteps) {
                 session.record(replay)
             }
-            // At a terminal the ^C echo is still on the line. The entry is named, not a bare
-            // position such as `1:1`; piped input also has a real place (<stdin>:LINE:COL).
-            let lead = Terminal.stdinIsTerminal ? "\n" : ""
-            let place = file.map { _ in " at \(diagnostic.location)" } ?? ""
-            Terminal.errLine(lead + "\(diagnostic.message)\(place): \(Self.summary(of: entry))")
         }
         return outcome
     }

@@ -14,6 +14,8 @@ enum Subcommands {
             REPLCommand.self,
             BenchCommand.self,
             CacheCommand.self,
+            KernelCommand.self,
+            ConvertCommand.self,
         ]
     }
 
