@@ -48,7 +48,7 @@ public struct NotebookLoader {
             taken.append(cell)
             let key = run?.key(for: cell)
             if let run, let key, !run.mustRun(cell), let hit = run.lookup(cell, key: key) {
-                run.restored(cell, key: key)
+                run.restored(cell, key: key, hit)
                 onStep(cell, .restored(hit.result.restored ?? CacheOrigin(date: Date(), seconds: 0)))
                 continue
             }

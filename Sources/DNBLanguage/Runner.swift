@@ -110,7 +110,7 @@ public struct Runner {
             }
             let key = cache?.key(for: cell)
             if let cache, let key, !cache.mustRun(cell), let hit = cache.lookup(cell, key: key) {
-                cache.restored(cell, key: key)
+                cache.restored(cell, key: key, hit)
                 if place == .inside {
                     options.onCellRestored?(cell, hit.result)
                     results.append(hit.result)

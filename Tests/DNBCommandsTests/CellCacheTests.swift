@@ -101,6 +101,20 @@ import DNBTestSupport
         #expect(cached.result.cells.last?.outputs == plain.result.cells.last?.outputs)
     }
 
+    @Test func aCellThatLeavesTheStateAsItWasRerunsAlone() throws {
+        let dir = try TemporaryDirectory()
+        func text(_ title: String) -> String { Self.notebook(extra: "\n```dnb id=curve\nplot loss title=\"\(title)\"\n```\n") }
+        _ = try Self.run(text("Loss"), out: dir.file("out"), cache: dir.file("cache"))
+        // A new title changes the figure, not the workspace: the cells after it stay cached.
+        let retitled = try Self.run(text("Training loss"), out: dir.file("out"), cache: dir.file("cache"))
+        #expect(retitled.ran == ["cell 3 (curve)"])
+        #expect(retitled.restored == ["cell 1 (setup)", "cell 2 (train)", "cell 4 (last)"])
+        // A cell that changes the state (one more training step) invalidates the cells after it.
+        let trained = try Self.run(text("Loss").replacingOccurrences(of: "plot loss title", with: "train max_steps=4 progress=false\nplot loss title"),
+                                   out: dir.file("out"), cache: dir.file("cache"))
+        #expect(trained.ran == ["cell 3 (curve)", "cell 4 (last)"])
+    }
+
     @Test func aParameterInvalidatesOnlyTheCellsFromTheFirstThatNamesIt() throws {
         let dir = try TemporaryDirectory()
         _ = try Self.run(Self.notebook(), out: dir.file("out"), cache: dir.file("cache"))
