@@ -39,6 +39,8 @@ public struct Completer {
         }
         var words = scan.words
         if words.first == "time" || words.first == "timeit" { words.removeFirst() }
+        // `let r = train …` completes as `train …`.
+        if words.count >= 3, words[0] == "let", words[2] == "=" { words.removeFirst(3) }
 
         if words.isEmpty {
             return result(scan.currentStart, partial, registry.commandNames + Parser.keywords)
@@ -83,7 +85,7 @@ public struct Completer {
         }
 
         let namedArguments = Set(given.compactMap { word in word.firstIndex(of: "=").map { String(word[..<$0]) } })
-        let open = spec.arguments.filter { !$0.isVariadic && !namedArguments.contains($0.name) }
+        let open = spec.arguments.filter { $0.isPlain && !namedArguments.contains($0.name) }
         var candidates = open.map { $0.name + "=" }
         // The next positional argument's allowed values are likely what comes next.
         let positionalCount = given.filter { !$0.contains("=") }.count

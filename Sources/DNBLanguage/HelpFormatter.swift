@@ -142,11 +142,27 @@ enum HelpFormatter {
             sections.append(lines.joined(separator: "\n"))
             sections.append("Arguments can also be given by position, in this order.")
         }
+        if let result = spec.result { sections.append(resultSection(result, path: path)) }
         return wrap(sections.joined(separator: "\n\n")) + "\n"
     }
 
+    /// `result (let r = train …, then $r.FIELD):` and one line per field; a record field with known
+    /// fields lists them indented under it.
+    private static func resultSection(_ result: ResultSpec, path: String) -> String {
+        func rows(_ fields: [ResultField], indent: String) -> [(String, String)] {
+            fields.flatMap { field in
+                [(indent + field.name + "  " + field.type.description, field.help)]
+                    + (field.fields.count > 8 ? [] : rows(field.fields, indent: indent + "  "))
+            }
+        }
+        let lines = rows(result.fields, indent: "")
+        let width = lines.map(\.0.count).max() ?? 0
+        return (["result (`let r = \(path) …`, then $r.FIELD):"] + lines.map { "  " + padded($0.0, width) + "  " + $0.1 })
+            .joined(separator: "\n")
+    }
+
     private static func label(_ argument: ArgumentSpec) -> String {
-        argument.isVariadic ? "\(argument.name)…" : "\(argument.name)=<\(argument.type)>"
+        argument.isVariadic ? "\(argument.name)…" : argument.isKeywords ? "NAME=<\(argument.type)>…" : "\(argument.name)=<\(argument.type)>"
     }
 
     private static func usageFragment(_ argument: ArgumentSpec) -> String {
@@ -154,6 +170,7 @@ enum HelpFormatter {
         case .required: label(argument)
         case .optional: "[\(label(argument))]"
         case .variadic: "[\(argument.name)…]"
+        case .keywords: "[NAME=<\(argument.type)>…]"
         }
     }
 
@@ -170,6 +187,7 @@ enum HelpFormatter {
             // Help that explains its own default ("the command's name") says it better than `none`.
             if !argument.help.contains("(default:") { notes.append("default: \(value.literal)") }
         case .variadic: notes.append("any number, by position")
+        case .keywords: notes.append("any number, by any other name")
         }
         let parenthesis = notes.isEmpty ? "" : "(" + notes.joined(separator: "; ") + ")"
         return [argument.help, parenthesis].filter { !$0.isEmpty }.joined(separator: " ")

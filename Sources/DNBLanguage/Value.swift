@@ -6,6 +6,9 @@ public enum Value: Hashable, Sendable {
     case string(String)
     case bool(Bool)
     case list([Value])
+    /// Named fields in order: a command's result (`let m = model summary`, then `$m.parameters`)
+    /// or a literal `{steps: 10, loss: 0.5}`.
+    case record(Record)
     case none
 
     /// The name used in type errors and in `vars`.
@@ -16,6 +19,7 @@ public enum Value: Hashable, Sendable {
         case .string: "string"
         case .bool: "bool"
         case .list: "list"
+        case .record: "record"
         case .none: "none"
         }
     }
@@ -29,6 +33,7 @@ public enum Value: Hashable, Sendable {
         case .string(let value): Lexer.isBareWord(value) ? value : Value.quote(value)
         case .bool(let value): value ? "true" : "false"
         case .list(let values): "[" + values.map(\.literal).joined(separator: ", ") + "]"
+        case .record(let record): "{" + record.fields.map { "\($0.name): \($0.value.literal)" }.joined(separator: ", ") + "}"
         case .none: "none"
         }
     }
