@@ -183,7 +183,7 @@ public struct Checker {
         /// and a record's fields.
         var stored: Known {
             switch self {
-            case .value(.record(let record)): .fields(record.fields.map { ResultField($0.name, Checker.valueType(of: $0.value), help: "") })
+            case .value(.record(let record)): .fields(Checker.fields(of: record))
             case .value(let value): .type(value.typeName)
             case .fields, .type, .unknown: self
             }
@@ -230,6 +230,14 @@ public struct Checker {
         case .list: .type("list")
         case .record: .type("record")
         case .any: .unknown
+        }
+    }
+
+    /// The fields of a record value as `check` knows them, nested records included.
+    static func fields(of record: Record) -> [ResultField] {
+        record.fields.map { field in
+            if case .record(let inner) = field.value { return ResultField(field.name, .record, fields: fields(of: inner), help: "") }
+            return ResultField(field.name, valueType(of: field.value), help: "")
         }
     }
 
@@ -337,7 +345,10 @@ public struct Checker {
             if let field = fields.first(where: { $0.name == name }) { return .of(field) }
             problems.append(LanguageError(Operators.missingFieldMessage(name, in: fields.map(\.name)), at: location))
             return .unknown
-        case .value, .type:
+        case .type(let type):
+            if type != "record" { problems.append(LanguageError("only records have fields, got \(type) (.\(name))", at: location)) }
+            return .unknown
+        case .value:
             return apply([base], at: location, into: &problems) { (values) throws(OperatorError) in try Operators.field(values[0], name) }
         case .unknown:
             return .unknown

@@ -51,7 +51,8 @@ extension Interpreter {
             let location = error.argument.flatMap { binding.named[$0]?.location }
             throw LanguageError(error.message, at: location)
         }
-        guard let result = spec.result else { return .none }
+        // Unassigned, a command behaves as it always did: its result is only built for `let`.
+        guard holdingResult, let result = spec.result else { return .none }
         return .record(try result.record(from: context.result, command: selection.path))
     }
 

@@ -146,18 +146,19 @@ enum HelpFormatter {
         return wrap(sections.joined(separator: "\n\n")) + "\n"
     }
 
-    /// `result (let r = train …, then $r.FIELD):` and one line per field; a record field with known
-    /// fields lists them indented under it.
+    /// `result (let r = train …, then $r.FIELD):` and one line per field (name, type, help); a record field
+    /// with a few known fields lists them indented under it (a model's 25 config keys are left to its help).
     private static func resultSection(_ result: ResultSpec, path: String) -> String {
-        func rows(_ fields: [ResultField], indent: String) -> [(String, String)] {
+        func rows(_ fields: [ResultField], indent: String) -> [[String]] {
             fields.flatMap { field in
-                [(indent + field.name + "  " + field.type.description, field.help)]
+                [[indent + field.name, field.type.description, field.help]]
                     + (field.fields.count > 8 ? [] : rows(field.fields, indent: indent + "  "))
             }
         }
         let lines = rows(result.fields, indent: "")
-        let width = lines.map(\.0.count).max() ?? 0
-        return (["result (`let r = \(path) …`, then $r.FIELD):"] + lines.map { "  " + padded($0.0, width) + "  " + $0.1 })
+        let nameWidth = lines.map { $0[0].count }.max() ?? 0, typeWidth = lines.map { $0[1].count }.max() ?? 0
+        return (["result (`let r = \(path) …`, then $r.FIELD):"]
+                    + lines.map { "  " + padded($0[0], nameWidth) + "  " + padded($0[1], typeWidth) + "  " + $0[2] })
             .joined(separator: "\n")
     }
 

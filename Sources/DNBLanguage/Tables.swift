@@ -69,7 +69,7 @@ public final class TableCollector {
     func missingMessage(_ name: String) -> String {
         var message = "no table '\(name)' is being collected"
         if let near = Suggestions.nearest(to: name, in: names) {
-            message += "; did you mean '\(near)'?"
+            message += " (did you mean '\(near)'?)"
         } else if !collected.isEmpty {
             message += " (tables: \(names.joined(separator: ", ")))"
         }
