@@ -159,6 +159,30 @@ import DNBEngine
         #expect(Set(declared).subtracting(bound).sorted() == [])
     }
 
+    /// docs/language.md's table of results names every command that gives one and every field it has.
+    @Test func theDocsListEveryResultField() throws {
+        let text = try String(contentsOfFile: repositoryRoot + "/docs/language.md", encoding: .utf8)
+        let section = try #require(text.components(separatedBy: "### Command results").dropFirst().first?.components(separatedBy: "\n### ").first)
+        let rows = section.split(separator: "\n").filter { $0.hasPrefix("| `") }.map { $0.split(separator: "|").map(String.init) }
+        let registry = CommandRegistry.dnb(workspace: Workspace())
+        var documented = 0
+        for command in registry.commands {
+            let specs = command.result != nil ? [(command.name, command)] : command.verbs.map { ("\(command.name) \($0.name)", $0) }
+            for (path, spec) in specs {
+                guard let result = spec.result else { continue }
+                guard let row = rows.first(where: { $0[0].contains("`\(path)`") }) else {
+                    Issue.record("docs/language.md's table of results has no row for `\(path)`")
+                    continue
+                }
+                for field in result.fields where !row[1].contains("`\(field.name)`") {
+                    Issue.record("docs/language.md's row for `\(path)` does not name its field `\(field.name)`")
+                }
+                documented += 1
+            }
+        }
+        #expect(documented >= 25)
+    }
+
     @Test func checkKnowsTheFieldsOfEveryResult() throws {
         let runner = Runner(registry: .dnb(workspace: Workspace()))
         let notebook = try Notebook(parsing: """
