@@ -56,13 +56,18 @@ enum HelpFormatter {
     }
 
     static let statements: [(name: String, summary: String, help: String)] = [
-        ("let", "Bind a variable: let NAME = VALUE", """
+        ("let", "Bind a variable: let NAME = VALUE, or a command's result: let NAME = COMMAND …", """
             usage: let NAME = VALUE
+                   let NAME = COMMAND [ARGUMENTS…]
 
             Binds NAME to VALUE in the current scope; refer to it as $NAME, or as {NAME}
             inside a string. At the top level the variable stays for later lines and
             cells; inside a block it lasts until the block ends. Parameters cannot be
             rebound with let: use --set NAME=VALUE.
+
+            The second form runs the command as usual and binds its result, a record:
+            `let r = train epochs=1`, then $r.loss. `help COMMAND` lists its fields.
+            A lone word runs the command it names (let e = env); quote it for a string.
             """),
         ("for", "Repeat a block: for NAME in LIST { … }", """
             usage: for NAME in LIST {

@@ -108,6 +108,11 @@ func resultRegistry(_ log: ResultLog) -> CommandRegistry {
         #expect(interpreter.completions(line: "let r = fi", cursor: 10).candidates == ["fit"])
         #expect(interpreter.completions(line: "let r = fit st", cursor: 14).candidates == ["steps="])
         #expect(interpreter.completions(line: "let r = model s", cursor: 15).candidates == ["summary"])
+        _ = try? run("let r = fit")
+        #expect(interpreter.completions(line: "print $r.", cursor: 9).candidates == ["$r.config", "$r.loss", "$r.note", "$r.steps"])
+        let nested = interpreter.completions(line: "print len($r.config.l", cursor: 21)
+        #expect(nested.candidates == ["$r.config.lr"] && nested.replacementStart == 10)
+        #expect(interpreter.completions(line: "print $r.nothing.x", cursor: 18).candidates == [])
     }
 
     @Test func checkKnowsEachCommandsFields() throws {
