@@ -16,16 +16,17 @@ struct ArgumentBinding {
         let positionalSpecs = spec.arguments.filter(\.isPlain)
         let variadicSpec = spec.arguments.first { $0.isVariadic }
         let collectsKeywords = spec.arguments.contains { $0.isKeywords }
+        var keywordNames: Set<String> = []
         var nextPosition = 0
 
         for argument in arguments {
             if let name = argument.name {
                 guard let declared = spec.argument(named: name), declared.isPlain else {
                     if collectsKeywords {
-                        if keywords.contains(where: { $0.name == name }) {
-                            problems.append(LanguageError("'\(name)' is given more than once", at: argument.location))
-                        } else {
+                        if keywordNames.insert(name).inserted {
                             keywords.append(argument)
+                        } else {
+                            problems.append(LanguageError("'\(name)' is given more than once", at: argument.location))
                         }
                     } else {
                         problems.append(LanguageError(Self.unknownArgumentMessage(name, spec: spec, path: path), at: argument.location))

@@ -78,9 +78,7 @@ enum Builtins {
         let parameters = Dictionary(context.parameters.map { ($0.name, $0) }) { first, _ in first }
         let rows = context.variables.sorted { $0.key < $1.key }.map { name, value -> [String] in
             let kind = parameters[name].map { "param (\($0.source.rawValue))" } ?? "variable"
-            var text = value.literal
-            if text.count > maximumValueWidth { text = String(text.prefix(maximumValueWidth - 1)) + "…" }
-            return [name, value.typeName, text, kind]
+            return [name, value.typeName, value.literal(limit: maximumValueWidth), kind]
         }
         return Table(headers: ["name", "type", "value", "kind"], rows: rows)
     }

@@ -535,12 +535,13 @@ public struct Parser {
         defer { nesting -= 1 }
         advance()
         var entries: [RecordEntry] = []
+        var names: Set<String> = []
         skipSeparators()
         while current.kind != .rightBrace {
             if current.kind == .end { throw error("'{' is never closed; expected '}'", at: open.location) }
             let location = current.location
             let name = try expectWord("a field name (`{steps: 10, loss: 0.5}`) or '}'")
-            if entries.contains(where: { $0.name == name }) {
+            guard names.insert(name).inserted else {
                 throw error("field '\(name)' is given twice in this record", at: location)
             }
             try expect(.colon, "':' after the field name '\(name)'")

@@ -17,7 +17,17 @@ public struct Record: Hashable, Sendable {
     /// A name given twice keeps its first position and its last value, as a Python dict does.
     public init(_ fields: [Field] = []) {
         self.fields = []
-        for field in fields { self[field.name] = field.value }
+        self.fields.reserveCapacity(fields.count)
+        // An index of positions keeps a record of many fields (a hostile literal) linear to build.
+        var positions: [String: Int] = [:]
+        for field in fields {
+            if let index = positions[field.name] {
+                self.fields[index].value = field.value
+            } else {
+                positions[field.name] = self.fields.count
+                self.fields.append(field)
+            }
+        }
     }
 
     public init(_ pairs: KeyValuePairs<String, Value>) {

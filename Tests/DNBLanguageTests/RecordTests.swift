@@ -22,6 +22,17 @@ import Testing
         #expect(expression.constantValue == value)
     }
 
+    @Test func aCutLiteralStopsAtItsLimit() {
+        let record = Value.record(Record(["xs": .list((1...1_000_000).map(Value.int)), "s": "a"]))
+        #expect(record.literal(limit: 20) == "{xs: [1, 2, 3, 4, 5…")
+        #expect(Value.string(String(repeating: "ab ", count: 100)).literal(limit: 8) == "\"ab ab …")
+        #expect(Value.list([1, 2]).literal(limit: 6) == "[1, 2]")
+        #expect(Value.list([1, 2]).literal(limit: 5) == "[1, …")
+        for value: Value in [["a b", 1.5, .none], .record(Record(["a": [1], "b": "c d"])), 12345] {
+            #expect(value.literal(limit: 80) == value.literal)
+        }
+    }
+
     @Test func fieldsAreReadWithADotRightAfterTheValue() throws {
         _ = try run("let m = {parameters: 44969, config: {sample_size: 16, channels: [8, 16]}}")
         #expect(try run("print $m.parameters $m.config.sample_size $m.config.channels[1]") == "44969 16 16\n")
