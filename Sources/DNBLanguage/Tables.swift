@@ -4,7 +4,7 @@ import DNBSupport
 /// in the report). They belong to the interpreter, so rows gathered over a loop, several cells or REPL
 /// entries end up in one table.
 public final class TableCollector {
-    struct Collected {
+    struct Collected: Codable, Hashable, Sendable {
         var name: String
         /// In the order first given.
         var columns: [String]
@@ -20,6 +20,16 @@ public final class TableCollector {
     public static let maximumColumns = 100
 
     public init() {}
+
+    /// The tables being collected, as data: for whatever keeps a session's state between runs (a cell
+    /// cache restoring a cell that collected rows must restore them too).
+    public struct Snapshot: Codable, Hashable, Sendable {
+        fileprivate var tables: [Collected]
+    }
+
+    public func snapshot() -> Snapshot { Snapshot(tables: collected) }
+
+    public func restore(_ snapshot: Snapshot) { collected = snapshot.tables }
 
     /// Names of the tables being collected, in the order they were started.
     public var names: [String] { collected.map(\.name) }

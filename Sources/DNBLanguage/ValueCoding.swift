@@ -20,12 +20,7 @@ extension Value: Codable {
         case .string: self = .string(try container.decode(String.self, forKey: key))
         case .bool: self = .bool(try container.decode(Bool.self, forKey: key))
         case .list: self = .list(try container.decode([Value].self, forKey: key))
-        case .record:
-            let fields = try container.decode([Record.Field].self, forKey: key)
-            guard Set(fields.map(\.name)).count == fields.count else {
-                throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [key], debugDescription: "a record names a field twice"))
-            }
-            self = .record(Record(fields))
+        case .record: self = .record(try container.decode(Record.self, forKey: key))
         case .none: self = .none
         }
     }
@@ -38,9 +33,26 @@ extension Value: Codable {
         case .string(let value): try container.encode(value, forKey: .string)
         case .bool(let value): try container.encode(value, forKey: .bool)
         case .list(let values): try container.encode(values, forKey: .list)
-        case .record(let record): try container.encode(record.fields, forKey: .record)
+        case .record(let record): try container.encode(record, forKey: .record)
         case .none: try container.encode(true, forKey: .none)
         }
+    }
+}
+
+/// A record is the array of its fields, `[{"name": "loss", "value": {"float": 0.5}}, …]`; a name given twice is refused.
+extension Record: Codable {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let fields = try container.decode([Field].self)
+        guard Set(fields.map(\.name)).count == fields.count else {
+            throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath, debugDescription: "a record names a field twice"))
+        }
+        self.init(fields)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(fields)
     }
 }
 

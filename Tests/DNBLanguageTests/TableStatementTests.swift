@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DNBLanguage
 
@@ -51,6 +52,17 @@ import Testing
         #expect(try runtimeError("table row").message == "give the row's cells as COLUMN=VALUE, e.g. `table row steps=10 loss=0.5`")
         #expect(try runtimeError("table row a=1 a=2").diagnostic.summary == "t.dnb:1:15: 'a' is given more than once")
         #expect(try runtimeError("table row a=1e999").diagnostic.summary == "t.dnb:1:11: argument 'a' must be a finite number, got inf")
+    }
+
+    @Test func aSnapshotRestoresTheRowsThroughJSON() throws {
+        _ = try run("table row sweep x=1 r={a: [1, 2]}\ntable row y=\"two words\"")
+        let data = try JSONEncoder().encode(interpreter.tables.snapshot())
+        let other = Interpreter(registry: CommandRegistry(), interrupt: Interrupt())
+        other.tables.restore(try JSONDecoder().decode(TableCollector.Snapshot.self, from: data))
+        #expect(other.tables.snapshot() == interpreter.tables.snapshot())
+        let shown = Output()
+        try other.run("table row sweep x=2\ntable show sweep", output: shown)
+        #expect(shown.items == [.table(Table(headers: ["x", "r"], rows: [["1", "{a: [1, 2]}"], ["2", ""]]))])
     }
 
     @Test func tablesHaveLimits() throws {
