@@ -162,9 +162,28 @@ enum HelpFormatter {
         }
         let lines = rows(result.fields, indent: "")
         let nameWidth = lines.map { $0[0].count }.max() ?? 0, typeWidth = lines.map { $0[1].count }.max() ?? 0
-        return (["result (`let r = \(path) …`, then $r.FIELD):"]
-                    + lines.map { "  " + padded($0[0], nameWidth) + "  " + padded($0[1], typeWidth) + "  " + $0[2] })
-            .joined(separator: "\n")
+        // Three columns: the help is wrapped here, under its own column (`wrap` knows two-column rows only).
+        let helpColumn = 2 + nameWidth + 2 + typeWidth + 2
+        let helpWidth = max(20, width - helpColumn)
+        return (["result (`let r = \(path) …`, then $r.FIELD):"] + lines.flatMap { row -> [String] in
+            let help = words(row[2], width: helpWidth)
+            let first = "  " + padded(row[0], nameWidth) + "  " + padded(row[1], typeWidth) + "  " + (help.first ?? "")
+            return [first] + help.dropFirst().map { String(repeating: " ", count: helpColumn) + $0 }
+        }).joined(separator: "\n")
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces (a longer word stays whole).
+    private static func words(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty, line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        return lines + (line.isEmpty ? [] : [line])
     }
 
     private static func label(_ argument: ArgumentSpec) -> String {

@@ -30,6 +30,9 @@ func resultRegistry(_ log: ResultLog) -> CommandRegistry {
             context.setResult(["parameters": 44969])
         },
     ]))
+    registry.register(CommandSpec("wordy", summary: "Explains its result at length", result: ResultSpec([
+        ResultField("average", .list(.float), help: String(repeating: "the mean of what was measured in this call ", count: 4)),
+    ])) { _, _ in })
     registry.register(CommandSpec("undeclared", summary: "Sets a field it does not declare",
                                   result: ResultSpec([ResultField("a", .int, help: "A.")]))
     { _, context in context.setResult(["a": 1, "b": 2]) })
@@ -102,6 +105,11 @@ func resultRegistry(_ log: ResultLog) -> CommandRegistry {
 
             """))
         #expect(try run("help model summary").hasSuffix("  parameters  int  Count.\n"))
+        // A long help wraps under its own column (help is 80 columns wide when not at a terminal).
+        let wordy = try run("help wordy").split(separator: "\n").drop { !$0.hasPrefix("result") }.dropFirst()
+        #expect(wordy.count == 4 && wordy.allSatisfy { $0.count <= 80 }, "\(wordy)")
+        #expect(wordy.first?.hasPrefix("  average  list[float]  the mean of what was measured") == true)
+        #expect(wordy.dropFirst().allSatisfy { $0.hasPrefix(String(repeating: " ", count: 24)) && $0.dropFirst(24).first != " " })
     }
 
     @Test func completionContinuesAfterLet() {
