@@ -11,7 +11,7 @@ enum SessionDescription {
         var rows: [[String]] = []
         if let model = ws.model { rows.append(["model", describe(model)]) }
         if let scheduler = ws.scheduler { rows.append(["scheduler", describe(scheduler)]) }
-        if let data = ws.data { rows.append(["dataset", DNBCommands.describe(data).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")]) }
+        if let data = ws.data { rows.append(["dataset", describe(data)]) }
         if let training = ws.training { rows.append(["training", describe(training, ws)]) }
         if let last = ws.figureLog.last { rows.append(["figures", "\(ws.figureLog.count) written, the last \(last.path)"]) }
         if let seed = ws.seedLog.last { rows.append(["seed", "\(seed.seed) (\(seed.location))"]) }
@@ -30,6 +30,17 @@ enum SessionDescription {
                      "down \(c.downBlockTypes.joined(separator: "/"))", "up \(c.upBlockTypes.joined(separator: "/"))"]
         if let classes = c.numClassEmbeds { parts.append("num_class_embeds \(classes)") }
         return "UNet2DModel, \(grouped(count)) parameters (\(MemoryBudget.format(Double(count) * 4)) float32): " + parts.joined(separator: ", ")
+    }
+
+    /// `dataset load`'s description on one line, and the labels kept when a selection dropped some:
+    /// `…, values in [0, 1]; labels 3, 7`.
+    static func describe(_ data: LoadedData) -> String {
+        var text = DNBCommands.describe(data).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
+        var present = [Bool](repeating: false, count: 256)
+        for label in data.rawTrain.labels { present[Int(label)] = true }
+        let labels = present.indices.filter { present[$0] }
+        if labels != Array(0...9) { text += "; labels " + labels.map(String.init).joined(separator: ", ") }
+        return text
     }
 
     /// `DDPMScheduler, T = 1000, β 0.0001 … 0.02, prediction_type epsilon, 50 inference timesteps (980 … 0)`

@@ -209,7 +209,7 @@ import DNBEngine
 
     @Test func varsListsTheWorkspace() throws {
         let dir = try TemporaryDirectory()
-        let (_, interpreter) = session(dir)
+        let (ws, interpreter) = session(dir)
         try interpreter.run("""
             seed 5
             dataset load name=synthetic count=32 image_size=16
@@ -220,6 +220,7 @@ import DNBEngine
             sample n=2 steps=2
             let n = 1
             """, output: Output())
+        let before = try #require(ws.data).rawTrain.labels
         let out = Output()
         try interpreter.run("vars", output: out)
         let tables = out.items.compactMap { if case .table(let table) = $0 { table } else { nil } }
@@ -234,6 +235,14 @@ import DNBEngine
         #expect(held["figures"] == "1 written, the last figures/samples.png")
         #expect(held["seed"] == "5 (<input>:1)")
         #expect(tables[2].rows == [["samples", "[2, 16, 16, 1]", "float32", "2.05 KB"]])
+        // A selection that drops labels is named.
+        let selected = Output()
+        try interpreter.run("dataset subset classes=[3, 7] split=both\nvars", output: selected)
+        let after = selected.items.compactMap { if case .table(let table) = $0 { table } else { nil } }
+        #expect(after[1].rows.first { $0[0] == "dataset" }?[1].hasSuffix("values in [0, 1]; labels 3, 7") == true)
+        // Before, the synthetic digits held every label their 32 draws gave: named unless all ten.
+        let drawn = Set(before.map(Int.init)).sorted()
+        #expect(held["dataset"]?.contains("; labels") == (drawn != Array(0...9)))
     }
 
     /// A sweep in a notebook: the rows of every iteration end up in one Markdown table of the report.
