@@ -71,6 +71,18 @@ import Testing
         #expect(try message("print $m .x") == "unexpected '.'")
     }
 
+    /// Nesting records or fields past the parser's limit is a located error, not a stack overflow.
+    @Test func deepRecordsAndFieldChainsHitTheNestingLimit() throws {
+        let deep = "print " + String(repeating: "{a: ", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        #expect(try #require(throws: ParseError.self) { try Parser.parse(deep) }.message
+                    == "'{' nests deeper than 100 levels of '{', '[' and '('; flatten the loops or lists")
+        let chain = "print $r" + String(repeating: ".a", count: 10_000)
+        #expect(try #require(throws: ParseError.self) { try Parser.parse(chain) }.message
+                    == "'.a' nests deeper than 100 levels of '{', '[', '(' and operators; split the expression with let")
+        let fields = "print {" + (0..<50_000).map { "f\($0): \($0)" }.joined(separator: ", ") + "}"
+        #expect(try run(fields).hasSuffix("f49999: 49999}\n"), "a wide record is fine")
+    }
+
     @Test func roundFollowsPython() throws {
         #expect(try run("print round(2.5) round(3.5) round(-0.5) round(0.12345, 3) round(7, 2) round(1e300, 2)")
                     == "2 4 0 0.123 7 1e+300\n")
