@@ -10,7 +10,7 @@ enum EnvironmentCommand {
                         help: "Prints what a result depends on: dnb's version, the Swift toolchain it was built with, the OS, the CPU and its vector extensions, the cores in use and the BLAS library.",
                         result: ResultSpec(EnvironmentReport.fields.map { ResultField($0.key, .string, help: "the \($0.label) row") })) { _, ctx in
                 let rows = EnvironmentReport.current()
-                ctx.setResult(Dictionary(rows.compactMap { row in EnvironmentReport.fields.first { $0.label == row.0 }.map { ($0.key, Value.string(row.1)) } }) { $1 })
+                ctx.setResult(EnvironmentReport.result(rows))
                 ctx.out.table(Table(headers: ["", ""], rows: rows.map { [$0.0, $0.1] }))
             },
             CommandSpec("seed", summary: "Seed every random number dnb draws",
@@ -31,6 +31,15 @@ public enum EnvironmentReport {
     /// The rows of `current()` by label, and the field each is in `env`'s result.
     static let fields: [(label: String, key: String)] = [("dnb", "dnb"), ("Swift", "swift"), ("OS", "os"), ("Machine", "machine"), ("CPU", "cpu"),
                                                          ("CPU cores", "cpu_cores"), ("BLAS", "blas"), ("Date", "date")]
+
+    /// `env`'s result: each row of `current()` under its field name.
+    static func result(_ rows: [(String, String)]) -> [String: Value] {
+        var values: [String: Value] = [:]
+        for (label, text) in rows {
+            if let field = fields.first(where: { $0.label == label }) { values[field.key] = .string(text) }
+        }
+        return values
+    }
 
     public static func current() -> [(String, String)] {
         var rows: [(String, String)] = [("dnb", version)]
