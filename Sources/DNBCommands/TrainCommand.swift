@@ -37,7 +37,7 @@ enum TrainCommand {
                 ArgumentSpec("checkpoint_every", .int, default: .int(0), bounds: [.atLeast(0)], help: "steps between checkpoints (0: only at the end)"),
                 ArgumentSpec("resume", .path, default: Value.none, help: "continue from a checkpoint folder (relative paths: the output directory, where checkpoints are written, then the working directory)"),
                 ArgumentSpec("progress", .bool, default: .bool(true), help: "show progress on the terminal (stderr)"),
-            ], prerequisite: {
+            ], result: result, prerequisite: {
                 _ = try ws.requireData(); _ = try ws.requireSchedule()
             }) { inv, ctx in
             let schedule = try ws.requireSchedule()
@@ -106,6 +106,16 @@ enum TrainCommand {
         }]
     }
 
+    static let result = ResultSpec([
+        ResultField("loss", .float, help: "the average loss of the last epoch this call finished; when none finished, of the current epoch's steps so far (the printed \"Average loss so far\"); none when no step ran"),
+        ResultField("last_loss", .float, help: "the loss of the last step"),
+        ResultField("epoch_losses", .list(.float), help: "the average loss of each epoch this call finished"),
+        ResultField("steps", .int, help: "steps this call ran"),
+        ResultField("step", .int, help: "the optimiser's step count after it (all calls)"),
+        ResultField("epoch", .int, help: "the epoch the data loader is in after it"),
+        Results.seconds,
+    ])
+
     /// The arguments that configure a new optimiser, loader and schedule; a `train` that continues the running
     /// training says it does not apply them.
     static let newTrainingArguments = ["lr", "weight_decay", "lr_schedule", "warmup_steps", "schedule_steps", "ema", "shuffle", "drop_last",
@@ -144,6 +154,8 @@ enum TrainCommand {
             ctx.out.noteWritten(path)
         }
         defer { progress?.finish() }
+        let start = ContinuousClock.now
+        var finishedEpochs: [Double] = []
         for done in 0..<steps {
             let batch = training.loader.next()
             let loss: Float
@@ -161,6 +173,7 @@ enum TrainCommand {
                 let epoch = training.loader.state.epoch - 1
                 let average = epochSum / Double(epochCount)
                 ws.epochLosses.append(average)
+                finishedEpochs.append(average)
                 progress?.clearLine()
                 ctx.out.print("Finished epoch \(epoch). Average loss: \(String(format: "%.6f", average))")
                 epochSum = 0
@@ -183,6 +196,11 @@ enum TrainCommand {
             ctx.out.print("stopped \(epochCount) batches into epoch \(training.loader.state.epoch). Average loss so far: \(String(format: "%.6f", epochSum / Double(epochCount)))")
         }
         if let checkpoint { try save(checkpoint) }
+        let current = steps > 0 && epochCount > 0 ? epochSum / Double(epochCount) : nil
+        ctx.setResult(["loss": (finishedEpochs.last ?? current).map(Value.float) ?? .none,
+                       "last_loss": steps > 0 ? ws.losses.last.map(Value.float) ?? .none : .none,
+                       "epoch_losses": .list(finishedEpochs.map(Value.float)), "steps": .int(steps), "step": .int(trainer.step),
+                       "epoch": .int(training.loader.state.epoch), "seconds": .float(secondsSince(start))])
     }
 }
 

@@ -33,7 +33,7 @@ public struct NotebookLoader {
             Runner.declarations(in: notebook).contains { $0.name == name.name }
         })
         try reset()
-        interpreter.restore(Interpreter.State(globals: [:], parameterNames: []), bindings: [])
+        interpreter.restore(Interpreter.State(), bindings: [])
         var options = RunOptions(outputDirectory: interpreter.outputDirectory)
         options.interrupt = interpreter.interrupt
         options.timeSource = interpreter.timeSource

@@ -126,6 +126,9 @@ public struct Parser {
             advance()
             let name = try expectWord("a variable name after 'let'")
             try expect(.equals, "'=' after 'let \(name)'")
+            if startsCommand {
+                return Statement(kind: .commandAssignment(name: name, call: try parseCommand()), location: start)
+            }
             let value = try parseValue()
             return Statement(kind: .assignment(name: name, value: value), location: start)
         case "for":
@@ -147,6 +150,20 @@ public struct Parser {
             throw error("'else' must follow the '}' of an 'if' on the same line: `} else {`", at: start)
         default:
             return Statement(kind: .command(try parseCommand()), location: start)
+        }
+    }
+
+    /// After `let NAME =`: a bare word followed by an argument is a command (`let m = model summary`,
+    /// `let r = train epochs=1`). A lone word stays a value here; the interpreter and `check` run it
+    /// when it names a command (`let s = sample`), since only the registry knows the names.
+    private var startsCommand: Bool {
+        guard case .word(let word) = current.kind, !["true", "false", "none", "not"].contains(word) else { return false }
+        let next = tokens[position + 1]
+        if Operators.functions.contains(word), next.kind == .leftParen, !next.spaceBefore { return false }
+        switch next.kind {
+        case .word("and"), .word("or"): return false
+        case .word, .variable, .int, .float, .string, .leftBracket, .leftParen, .leftBrace: return true
+        default: return false
         }
     }
 
@@ -437,14 +454,22 @@ public struct Parser {
         }
     }
 
-    /// A primary followed by indexes written right after it: `$xs[0][1]`
+    /// A primary followed by indexes and fields written right after it: `$xs[0][1]`, `$m.config.sample_size`
     /// (`$xs [0]`, with a space, is two values).
     private mutating func parsePostfix(after context: String?) throws -> Expression {
         var value = try parsePrimary(after: context)
         guard value.word == nil else { return value }
         var levels = 0
         defer { nesting -= levels }
-        while current.kind == .leftBracket, !current.spaceBefore {
+        while true {
+            if case .member(let name) = current.kind {
+                try enterNesting(current)
+                levels += 1
+                value = Expression(kind: .field(value, name), location: current.location)
+                advance()
+                continue
+            }
+            guard current.kind == .leftBracket, !current.spaceBefore else { break }
             let open = current
             try enterNesting(open)
             levels += 1
@@ -485,6 +510,8 @@ public struct Parser {
             nesting -= 1
             return Expression(kind: .call(name, arguments), location: token.location)
         case .word(let word): kind = .word(word)
+        case .leftBrace:
+            return try parseRecord()
         case .leftBracket, .leftParen:
             let closer: Token.Kind = token.kind == .leftBracket ? .rightBracket : .rightParen
             try enterNesting(token)
@@ -499,6 +526,36 @@ public struct Parser {
         }
         advance()
         return Expression(kind: kind, location: token.location)
+    }
+
+    /// `{name: value, …}`; newlines may separate the fields, a trailing comma is allowed.
+    private mutating func parseRecord() throws -> Expression {
+        let open = current
+        try enterNesting(open)
+        defer { nesting -= 1 }
+        advance()
+        var entries: [RecordEntry] = []
+        var names: Set<String> = []
+        skipSeparators()
+        while current.kind != .rightBrace {
+            if current.kind == .end { throw error("'{' is never closed; expected '}'", at: open.location) }
+            let location = current.location
+            let name = try expectWord("a field name (`{steps: 10, loss: 0.5}`) or '}'")
+            guard names.insert(name).inserted else {
+                throw error("field '\(name)' is given twice in this record", at: location)
+            }
+            try expect(.colon, "':' after the field name '\(name)'")
+            entries.append(RecordEntry(name: name, value: try parseValue(after: "'\(name):'"), location: location))
+            skipSeparators()
+            guard current.kind == .comma else { break }
+            advance()
+            skipSeparators()
+        }
+        guard current.kind == .rightBrace else {
+            throw current.kind == .end ? error("'{' is never closed; expected '}'", at: open.location) : unexpected("',' or '}'")
+        }
+        advance()
+        return Expression(kind: .record(entries), location: open.location)
     }
 
     /// Parses the code of a `{…}` interpolation with the same nesting budget.

@@ -85,12 +85,20 @@ final class REPLShell {
 
     /// An entry that is one `train` command, with `max_steps` set to the step it reached; nil for other entries.
     /// A cosine learning-rate schedule keeps the length it was planned with (`schedule_steps`), which would
-    /// otherwise follow the new max_steps and change every step's rate.
+    /// otherwise follow the new max_steps and change every step's rate. `let r = train …` is replayed as
+    /// `train …`: the interrupted command bound nothing.
     static func replayOfInterruptedTrain(_ entry: String, step: Int, scheduleSteps: Int? = nil) -> String? {
-        guard let script = try? Parser.parse(entry), script.statements.count == 1,
-              case .command(let call) = script.statements[0].kind, call.name == "train",
-              call.arguments.allSatisfy({ $0.name != nil }) else { return nil }
+        guard let script = try? Parser.parse(entry), script.statements.count == 1 else { return nil }
         var text = entry.trimmingTrailingSpaces
+        let call: CommandCall
+        switch script.statements[0].kind {
+        case .command(let command): call = command
+        case .commandAssignment(_, let command) where command.location.line == 1:
+            call = command
+            text = String(text.dropFirst(command.location.column - 1))
+        default: return nil
+        }
+        guard call.name == "train", call.arguments.allSatisfy({ $0.name != nil }) else { return nil }
         if let range = text.range(of: #"(?<![A-Za-z0-9_])max_steps\s*=\s*[^\s]+"#, options: .regularExpression) {
             text = text.replacingCharacters(in: range, with: "max_steps=\(step)")
         } else {

@@ -115,6 +115,19 @@ import DNBTestSupport
         #expect(trained.ran == ["cell 3 (curve)", "cell 4 (last)"])
     }
 
+    @Test func tableRowsAndRecordsOfRestoredCellsComeBack() throws {
+        let dir = try TemporaryDirectory()
+        func text(_ caption: String) -> String {
+            "```dnb id=a\nlet r = env\ntable row n=1\n```\n\n```dnb id=b\ntable row n=2\n```\n\n```dnb id=c\ntable show caption=\"\(caption)\"\nprint \"{r.dnb}\"\n```\n"
+        }
+        _ = try Self.run(text("first"), out: dir.file("out"), cache: dir.file("cache"))
+        let second = try Self.run(text("second"), out: dir.file("out"), cache: dir.file("cache"))
+        #expect(second.restored == ["cell 1 (a)", "cell 2 (b)"] && second.ran == ["cell 3 (c)"])
+        let report = try dir.read("out/report.md")
+        #expect(report.contains("| 1 |") && report.contains("| 2 |") && report.contains("*second*"), "\(report)")
+        #expect(second.result.status == .success, "the record bound in cell 1 was restored: \(second.result.cells.compactMap(\.error))")
+    }
+
     @Test func aParameterInvalidatesOnlyTheCellsFromTheFirstThatNamesIt() throws {
         let dir = try TemporaryDirectory()
         _ = try Self.run(Self.notebook(), out: dir.file("out"), cache: dir.file("cache"))
