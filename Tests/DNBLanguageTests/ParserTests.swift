@@ -138,3 +138,22 @@ import Testing
         #expect(throws: ParseError.self) { try Value(parsing: "$x") }
     }
 }
+
+@Suite struct UnfinishedEntryTests {
+    @Test func anEntryWaitsForItsBracketOrItsContinuation() {
+        #expect(Parser.waitsFor("for i in 1..3 {") == .openBracket)
+        #expect(Parser.waitsFor("print 1 \\") == .continuation)
+        #expect(Parser.waitsFor("print 1") == nil)
+        #expect(Parser.waitsFor("print \"unclosed") == nil, "a lexing error runs at once, to be reported")
+    }
+
+    /// The REPL skips re-lexing the whole entry only for lines that cannot close a bracket.
+    @Test func onlyLinesWithoutBracketsOrOpenStringsKeepABracketOpen() {
+        #expect(Parser.keepsBracketOpen("  print \"epoch\" $i"))
+        #expect(Parser.keepsBracketOpen(String(repeating: "x", count: 100_000)))
+        #expect(!Parser.keepsBracketOpen("}"))
+        #expect(!Parser.keepsBracketOpen("print \"}\""))
+        #expect(!Parser.keepsBracketOpen("print \"open string"))
+        #expect(!Parser.keepsBracketOpen("let xs = [1,"))
+    }
+}
