@@ -8,6 +8,7 @@ import PackageDescription
 //   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
 //   DNBPlot      – figures (cairo) written as PNG with provenance text chunks
 //   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer
+//   DNBReportHTML – a report's Markdown as one self-contained HTML page (cmark-gfm; figures embedded)
 //   DNBTerminalGraphics – figures drawn inline in the terminal (kitty, iTerm2, sixel), detection, the desktop viewer
 //   DNBCommands  – the commands (dataset, model, train, sample, plot …) bound to the modules above
 //   dnb          – the executable: REPL (readline), `run`, `check`, `bench`
@@ -28,6 +29,8 @@ let package = Package(
                        providers: [.apt(["libreadline-dev"])]),
         .systemLibrary(name: "CCairo", path: "Sources/CCairo",
                        providers: [.apt(["libcairo2-dev", "libpng-dev"])]),
+        .systemLibrary(name: "CCmarkGFM", path: "Sources/CCmarkGFM", pkgConfig: "libcmark-gfm",
+                       providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev", "libssl-dev"])]),
 
@@ -40,9 +43,10 @@ let package = Package(
         .target(name: "DNBPlot", dependencies: ["DNBSupport", "CCairo"]),
         .target(name: "DNBLanguage", dependencies: ["DNBSupport"]),
         .target(name: "DNBTerminalGraphics"),
+        .target(name: "DNBReportHTML", dependencies: ["DNBSupport", "CCmarkGFM"]),
         .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics"]),
         .executableTarget(name: "dnb", dependencies: [
-            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "CReadline",
+            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBReportHTML", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer on the language front end (bench/README.md, "Fuzzing"); does nothing unless built with -sanitize=fuzzer.
@@ -56,6 +60,7 @@ let package = Package(
         .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
+        .testTarget(name: "DNBReportHTMLTests", dependencies: ["DNBTestSupport", "DNBReportHTML", "CCmarkGFM"]),
         .testTarget(name: "DNBTerminalGraphicsTests", dependencies: ["DNBTestSupport", "DNBTerminalGraphics", "DNBPlot"]),
         .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),
     ]

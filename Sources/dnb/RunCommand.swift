@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNBCommands
 import DNBLanguage
+import DNBReportHTML
 import Foundation
 
 /// `dnb run FILE.dnb`: runs a notebook's code cells in order, showing their
@@ -32,12 +33,22 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Run the remaining cells after a failing cell.")
     var keepGoing = false
 
+    @Flag(name: .long, help: "Also write report.html: one self-contained page, figures embedded, no network needed.")
+    var html = false
+
     @OptionGroup var global: GlobalOptions
 
     /// `out/<file name without extension>`.
     static func defaultOutputDirectory(for file: String) -> String {
         let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         return "out/" + (name.isEmpty ? "notebook" : name)
+    }
+
+    /// report.html beside report.md; figures that could not be embedded are named on stderr.
+    static func writeHTML(reportPath: String) throws -> [String] {
+        let (_, problems) = try HTMLReport.convert(markdownFile: reportPath)
+        for problem in problems { Terminal.errLine("dnb: warning: \(problem)") }
+        return [HTMLReport.fileName]
     }
 
     func run() throws {
@@ -61,6 +72,7 @@ struct RunCommand: ParsableCommand {
         let progress = RunProgress(notebook: notebook, file: file, outputDirectory: options.outputDirectory)
         options.onCellStart = progress.cellStarted
         options.onOutput = progress.output
+        if html { options.renderReport = Self.writeHTML }
 
         // `help` wraps to COLUMNS (else the terminal): a report must not depend on the terminal it was made in.
         setenv("COLUMNS", "80", 1)
