@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
-        .testTarget(name: "DNBReportHTMLTests", dependencies: ["DNBTestSupport", "DNBReportHTML", "CCmarkGFM"]),
+        .testTarget(name: "DNBReportHTMLTests", dependencies: ["DNBTestSupport", "DNBReportHTML", "DNBLanguage", "CCmarkGFM"]),
         .testTarget(name: "DNBTerminalGraphicsTests", dependencies: ["DNBTestSupport", "DNBTerminalGraphics", "DNBPlot"]),
         .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),
     ]

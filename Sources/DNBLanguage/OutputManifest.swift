@@ -46,6 +46,11 @@ struct OutputManifest: Codable, Equatable {
         for path in Array(Set(kept)).sorted() where isRemovable(path) {
             if let entry = Self.entry(for: path, in: folder) { current.files.append(entry) }
         }
+        if current.files.isEmpty {
+            // A run without figures leaves no manifest behind (nor the previous run's, now acted on).
+            if unlink(folder + fileName) != 0, errno != ENOENT { problems.append(FileError("remove", folder + fileName, errno: errno).message) }
+            return problems
+        }
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -2,8 +2,8 @@ import Foundation
 
 /// How a path is named in output that can end up in a report someone else reads: relative to the run's
 /// output folder when it is inside it (`figures/loss.png`, `checkpoints/run`), relative to the working
-/// directory when inside it (`notebooks/x.dnb`), `~/…` inside the home folder, relative to the working
-/// directory when near it (`../shared/data/mnist`), as it is under the system's own folders (`/usr/share/datasets/fashion-mnist`, the same
+/// directory when inside it (`notebooks/x.dnb`), `~/…` inside the home folder, relative to the output
+/// folder or else the working directory when near it (`../nb.dnb`, `../shared/data/mnist`), as it is under the system's own folders (`/usr/share/datasets/fashion-mnist`, the same
 /// on every Debian), and otherwise by its last two parts (`…/data/mnist`). So a report names no user
 /// name and no layout of the machine it was made on, and a path still means something next to it.
 public struct DisplayPath: Sendable {
@@ -27,6 +27,7 @@ public struct DisplayPath: Sendable {
         if let outputDirectory, let inside = Self.relative(full, inside: outputDirectory) { return inside.isEmpty ? "." : inside }
         if let inside = Self.relative(full, inside: workingDirectory) { return inside.isEmpty ? "." : inside }
         if let home, let inside = Self.relative(full, inside: home) { return inside.isEmpty ? "~" : "~/" + inside }
+        if let outputDirectory, let beside = Self.beside(full, outputDirectory) { return beside }
         if let beside = Self.beside(full, workingDirectory) { return beside }
         if Self.systemFolders.contains(where: full.hasPrefix) { return full }
         let parts = full.split(separator: "/")
