@@ -95,8 +95,9 @@ enum PageFrame {
           main { margin-left: max(18rem, calc(50% - 27rem)); }
         }
         @media (max-width: 79.99rem) {
-          nav.toc { max-width: 54rem; margin: 1rem auto 0; border: 1px solid var(--rule); border-radius: 6px; }
+          nav.toc { max-width: 51.5rem; margin: 1.5rem auto 0; border: 1px solid var(--rule); border-radius: 6px; }
         }
+        @media (max-width: 54rem) { nav.toc { margin: 1rem 1.25rem 0; } }
         @media print { nav.toc { display: none; } main { margin: 0 auto; } }
         """
 }
