@@ -88,6 +88,8 @@ public enum ReportWriter {
             status = "completed"
         }
         status += "; \(ran) code cell\(ran == 1 ? "" : "s") run in \(formatDuration(report.totalSeconds))"
+        let restored = report.results.filter { $0.restored != nil }.count
+        if restored > 0 { status += " (\(restored) restored from the cache)" }
         if allowed > 0 { status += " (\(allowed) allowed error\(allowed == 1 ? "" : "s"))" }
         lines.append("- **Status:** " + status)
         return lines.joined(separator: "\n")

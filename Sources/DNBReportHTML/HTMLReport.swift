@@ -28,13 +28,16 @@ public enum HTMLReport {
     /// extension `.html`. Returns the page's path and the images it could not embed.
     public static func convert(markdownFile: String, to output: String? = nil) throws -> (path: String, problems: [String]) {
         let url = URL(fileURLWithPath: markdownFile)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: markdownFile, isDirectory: &isFolder) else {
+            throw FileError("cannot read \(markdownFile): No such file or directory")
+        }
+        guard !isFolder.boolValue else { throw FileError("cannot read \(markdownFile): it is a folder, not a Markdown file") }
         let markdown: String
         do {
             markdown = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw FileError(FileManager.default.fileExists(atPath: markdownFile)
-                ? "cannot read \(markdownFile): it is not UTF-8 text"
-                : "cannot read \(markdownFile): No such file or directory")
+            throw FileError("cannot read \(markdownFile): it is not UTF-8 text, or not readable (\(errorCause(error)))")
         }
         let page = render(markdown: markdown, baseDirectory: url.deletingLastPathComponent().path)
         let path = output ?? url.deletingPathExtension().appendingPathExtension("html").path

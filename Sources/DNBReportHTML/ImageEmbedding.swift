@@ -40,7 +40,8 @@ struct ImageEmbedding {
     private func read(_ path: String, shownAs name: String) throws(Failure) -> Data {
         let size: Int
         do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            // Through symbolic links: a figure may be a link to the file.
+            let attributes = try FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
             guard attributes[.type] as? FileAttributeType == .typeRegular else { throw Failure.notAnImage(name) }
             size = (attributes[.size] as? NSNumber)?.intValue ?? 0
         } catch let failure as Failure {

@@ -21,6 +21,7 @@ import DNBTestSupport
         let markdown = ReportWriter.render(report(results, notebook: notebook))
         #expect(markdown.contains("```output\ntrained\n```\n\n<sub class=\"dnb-restored\">cell 1 (train) · restored from the cache · originally ran 2026-11-30 05:20 UTC in 3 min 12.0 s</sub>"))
         #expect(markdown.contains("<sub>cell 2 · 500 ms</sub>"), "a cell that ran says only how long it took")
+        #expect(markdown.contains("- **Status:** completed; 2 code cells run in 1.00 s (1 restored from the cache)"))
     }
 
     @Test func aLogIsShownLiveAndFoldedInTheReport() throws {

@@ -135,6 +135,7 @@ struct HTMLReportTests {
         } catch {
             #expect("\(error)" == "cannot read \(dir.file("none.md")): No such file or directory")
         }
+        #expect(throws: (any Error).self) { try HTMLReport.convert(markdownFile: dir.file("figures")) }
     }
 
     @Test func headingIdsFollowGitHub() {
