@@ -90,8 +90,15 @@ struct ReportCLITests {
     @Test func aRerunRemovesItsOwnStaleFiguresAndNothingElse() throws {
         let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("figures.dnb", Self.notebook)
-        #expect(try CLIBinary.run(["run", "figures.dnb", "--html"], in: dir).status == 0)
+        // Given by its absolute path, the notebook is still named relative to where the report is read:
+        // in the report and in the figures' provenance, which report.html carries along.
+        #expect(try CLIBinary.run(["run", dir.file("figures.dnb"), "--html", "--out", dir.file("out/figures")], in: dir).status == 0)
         let folder = dir.file("out/figures/figures")
+        for file in ["report.md", "report.html", "figures/dataset.png"] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("out/figures/" + file)))
+            #expect(bytes.range(of: Data(dir.path.utf8)) == nil, "\(file) names \(dir.path)")
+        }
+        #expect(try dir.read("out/figures/report.md").contains("- **Notebook:** `figures.dnb`"))
         // A file of the user's, named as dnb would name the next figure, and one of another kind.
         try dir.write("out/figures/figures/dataset-4.png", "the user's")
         try dir.write("out/figures/figures/notes.txt", "the user's")
