@@ -7,7 +7,8 @@ import PackageDescription
 //   DNBDiffusion – UNet2DModel and its blocks, DDPM/DDIM schedulers, training and sampling loops
 //   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
 //   DNBPlot      – figures (cairo) written as PNG with provenance text chunks
-//   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer
+//   DNBCache     – a content-addressed store of results shared between processes (blobs, entries, LRU eviction)
+//   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer, the cell cache's keys
 //   DNBReportHTML – a report's Markdown as one self-contained HTML page (cmark-gfm; figures embedded)
 //   DNBTerminalGraphics – figures drawn inline in the terminal (kitty, iTerm2, sixel), detection, the desktop viewer
 //   DNBCommands  – the commands (dataset, model, train, sample, plot …) bound to the modules above
@@ -36,12 +37,13 @@ let package = Package(
 
         .target(name: "CKernels"),
         .target(name: "CRowKernels"),
-        .target(name: "DNBSupport"),
+        .target(name: "DNBSupport", dependencies: ["CZlib"]),
         .target(name: "DNBEngine", dependencies: ["DNBSupport", "CBLAS", "CKernels", "CRowKernels"]),
         .target(name: "DNBDiffusion", dependencies: ["DNBSupport", "DNBEngine"]),
         .target(name: "DNBData", dependencies: ["DNBSupport", "DNBEngine", "CZlib"]),
         .target(name: "DNBPlot", dependencies: ["DNBSupport", "CCairo"]),
-        .target(name: "DNBLanguage", dependencies: ["DNBSupport"]),
+        .target(name: "DNBCache", dependencies: ["DNBSupport"]),
+        .target(name: "DNBLanguage", dependencies: ["DNBSupport", "DNBCache"]),
         .target(name: "DNBTerminalGraphics"),
         .target(name: "DNBReportHTML", dependencies: ["DNBSupport", "CCmarkGFM"]),
         .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics"]),
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBTestSupport", "DNBDiffusion", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
+        .testTarget(name: "DNBCacheTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBCache"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
         .testTarget(name: "DNBReportHTMLTests", dependencies: ["DNBTestSupport", "DNBReportHTML", "DNBLanguage", "CCmarkGFM"]),
         .testTarget(name: "DNBTerminalGraphicsTests", dependencies: ["DNBTestSupport", "DNBTerminalGraphics", "DNBPlot"]),

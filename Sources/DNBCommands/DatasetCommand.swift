@@ -56,15 +56,20 @@ enum DatasetCommand {
                 // MNIST and Fashion-MNIST have 70,000 images; the synthetic test split is a sixth of count (at least 8).
                 try checkMemory(images: name == "synthetic" ? count + max(8, count / 6) : 70_000, size: prep.height,
                                 "dataset load\(name == "synthetic" ? " count=\(count)" : "") image_size=\(prep.height)")
-                var train: ImageDataset, test: ImageDataset, source: String
+                var train: ImageDataset, test: ImageDataset, source: String, origin: DataOrigin
                 switch name {
                 case "synthetic":
-                    train = try SyntheticDigits.make(count: count, seed: ws.rng.next())
-                    test = try SyntheticDigits.make(count: max(8, count / 6), seed: ws.rng.next())
+                    let seeds = (ws.rng.next(), ws.rng.next())
+                    origin = .synthetic(count: count, trainSeed: seeds.0, testSeed: seeds.1)
+                    (train, test) = try DataOrigin.synthetic(count: count, seeds: seeds)
                     source = "drawn procedurally (seeded)"
                 default:
-                    (train, test, source) = try locate(name, data: try inv.optionalString("data").map { try inputPath($0, ctx) }, verbose: ws.verbose, ctx.out)
+                    let directory = try inv.optionalString("data").map { try inputPath($0, ctx) }
+                    origin = .files(name: name, directory: directory)
+                    (train, test, source) = try locate(name, data: directory, verbose: ws.verbose, ctx.out)
                 }
+                // Test images are told apart from training images by negative origins (`dataset split` mixes them).
+                test = try test.mappingOrigin { -1 - $0 }
                 if inv.isGiven("classes") {
                     let keep = Set(try inv.intList("classes"))
                     train = try train.filter(classes: keep)
@@ -73,7 +78,7 @@ enum DatasetCommand {
                 if let limit = try inv.optionalInt("limit") {
                     train = try train.prefix(min(limit, train.count))
                 }
-                ws.data = try LoadedData(name: name, source: source, preprocessing: prep, train: train, test: test)
+                ws.data = try LoadedData(name: name, source: source, origin: origin, preprocessing: prep, train: train, test: test)
                 ws.training = nil
                 ctx.out.print(describe(ws.data!) + "\n  source: \(source)")
             },
@@ -153,6 +158,13 @@ enum DatasetCommand {
                             caption: "\(n) \(split) images of \(data.name) after preprocessing", inv, ctx)
             },
         ])]
+    }
+}
+
+extension DataOrigin {
+    /// The synthetic splits: `count` training images and a sixth as many (at least 8) test images.
+    static func synthetic(count: Int, seeds: (UInt64, UInt64)) throws -> (ImageDataset, ImageDataset) {
+        (try SyntheticDigits.make(count: count, seed: seeds.0), try SyntheticDigits.make(count: max(8, count / 6), seed: seeds.1))
     }
 }
 

@@ -73,6 +73,7 @@ enum ModelCommand {
             CommandSpec("load", summary: "Load a diffusers model folder (config.json + diffusion_pytorch_model.safetensors)",
                         arguments: [ArgumentSpec("path", .path, help: "the folder (relative paths: the output directory, then the working directory)")]) { inv, ctx in
                 let path = try inputPath(try inv.string("path"), ctx)
+                ctx.out.noteRead(path)
                 let model = try ModelFolder.load(URL(fileURLWithPath: path))
                 ws.model = model
                 ws.training = nil
@@ -87,6 +88,7 @@ enum ModelCommand {
                 let path = outputPath(try inv.string("path"), ctx)
                 let save = { try ModelFolder.save(model, to: URL(fileURLWithPath: path)) }
                 if try inv.bool("ema"), let ema = ws.training?.trainer.ema { try ema.withAveragedWeights(save) } else { try save() }
+                ctx.out.noteWritten(path)
                 ctx.out.print("saved \(grouped(model.parameters.count)) parameters to \(path)")
             },
         ])]

@@ -19,10 +19,11 @@ enum SaveLoadCommands {
                     let (values, shape) = t.rank == 4 ? try Layout.nchw(t) : (t.scalars, t.shape)
                     try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
                     switch URL(fileURLWithPath: path).pathExtension {
-                    case "npy": try NumpyFile.encode(shape: shape, values: values).write(to: URL(fileURLWithPath: path), options: .atomic)
+                    case "npy": try AtomicFile.write(NumpyFile.encode(shape: shape, values: values), to: path)
                     case "safetensors": try SafetensorsFile.write([(name, shape, values)], metadata: ["layout": "NCHW", "seed": String(ws.seed)], to: URL(fileURLWithPath: path))
                     default: throw ArgumentError(argument: "path", "path must end in .npy or .safetensors, got \(path)")
                     }
+                    ctx.out.noteWritten(path)
                     ctx.out.print("saved '\(name)' \(shape) to \(path)")
                 },
                 CommandSpec("checkpoint", summary: "The whole training state (model, optimiser, EMA, generator, data position, losses)", arguments: [
@@ -30,6 +31,7 @@ enum SaveLoadCommands {
                 ], prerequisite: { if ws.training == nil { throw MissingPrerequisite("nothing to save yet: run `train` first") } }) { inv, ctx in
                     let path = outputPath(try inv.string("path"), ctx)
                     try ws.saveCheckpoint(to: path)
+                    ctx.out.noteWritten(path)
                     ctx.out.print("saved the training state at step \(try ws.requireTraining().trainer.step) to \(path)")
                 },
             ]),
@@ -39,6 +41,7 @@ enum SaveLoadCommands {
                     ArgumentSpec("name", .string, default: .string("loaded"), help: "the name to keep it under"),
                 ]) { inv, ctx in
                     let path = try inputPath(try inv.string("path"), ctx), name = try inv.string("name")
+                    ctx.out.noteRead(path)
                     let url = URL(fileURLWithPath: path)
                     let data: Data
                     do { data = try Data(contentsOf: url) } catch {
@@ -59,6 +62,7 @@ enum SaveLoadCommands {
                     ArgumentSpec("path", .path, help: "the checkpoint folder (relative paths: the output directory, then the working directory)"),
                 ], prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
                     let path = try inputPath(try inv.string("path"), ctx)
+                    ctx.out.noteRead(path)
                     try ws.restoreCheckpoint(from: path, schedule: try ws.requireSchedule())
                     warnAboutNonFiniteWeights(try ws.requireModel(), ctx)
                     ctx.out.print("restored the training state of step \(try ws.requireTraining().trainer.step) from \(path); `train` continues it")

@@ -47,6 +47,7 @@ enum TrainCommand {
             defer { lock?.release() }
             var resumedBatchSize: Int?
             if let resume = try inv.optionalString("resume").map({ try inputPath($0, ctx) }) {
+                ctx.out.noteRead(resume)
                 try ws.restoreCheckpoint(from: resume, schedule: schedule,
                                          batchSize: inv.isGiven("batch_size") ? try inv.int("batch_size") : nil,
                                          shuffle: inv.isGiven("shuffle") ? try inv.bool("shuffle") : nil,
@@ -138,7 +139,10 @@ enum TrainCommand {
             for loss in ws.losses.suffix(earlier) { epochSum += loss }
             epochCount = earlier
         }
-        let save: (String) throws -> Void = { try ws.saveCheckpoint(to: $0, lock: lock) }
+        let save: (String) throws -> Void = { path in
+            try ws.saveCheckpoint(to: path, lock: lock)
+            ctx.out.noteWritten(path)
+        }
         defer { progress?.finish() }
         for done in 0..<steps {
             let batch = training.loader.next()

@@ -79,6 +79,24 @@ public final class Interpreter {
         overrides[override.name] = override
     }
 
+    // MARK: - State, for the cell cache
+
+    /// What the language holds between cells: the globals and which parameters were declared, in order.
+    public struct State: Codable, Equatable, Sendable {
+        public var globals: [String: Value]
+        public var parameterNames: [String]
+    }
+
+    public var state: State {
+        State(globals: scopes[0], parameterNames: parameters.map(\.name))
+    }
+
+    /// Puts the interpreter back in `state`; the parameters' bindings come from `bindings` (the run's, by name).
+    public func restore(_ state: State, bindings: [ParameterBinding]) {
+        scopes = [state.globals]
+        parameters = state.parameterNames.compactMap { name in bindings.first { $0.name == name } }
+    }
+
     // MARK: - Statements
 
     struct Execution {

@@ -134,6 +134,22 @@ public final class Output {
         emit(.table(table))
     }
 
+    /// Files a command wrote besides figures (a saved model, a tensor, a checkpoint), by the path it wrote:
+    /// the cell cache keeps them with the cell's outputs and puts them back when it restores the cell.
+    public private(set) var writtenFiles: [String] = []
+
+    public func noteWritten(_ path: String) {
+        writtenFiles.append(path)
+    }
+
+    /// Files or folders a command read (a model, a tensor, a checkpoint), by the path it read: the cell cache
+    /// reuses the cell's result only while they hold the same bytes.
+    public private(set) var readFiles: [String] = []
+
+    public func noteRead(_ path: String) {
+        readFiles.append(path)
+    }
+
     public func emit(_ item: OutputItem) {
         if case .text(let text) = item { return write(text) }
         if case .log(let log) = item { return log.lines.forEach { self.log($0, topic: log.topic) } }

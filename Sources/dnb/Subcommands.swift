@@ -13,6 +13,7 @@ enum Subcommands {
             CheckCommand.self,
             REPLCommand.self,
             BenchCommand.self,
+            CacheCommand.self,
             ReportCommand.self,
         ]
     }
