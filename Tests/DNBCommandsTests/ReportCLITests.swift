@@ -110,6 +110,25 @@ struct ReportCLITests {
         #expect(try dir.read("out/figures/report.md").contains("(figures/dataset.png)"))
     }
 
+    /// A re-run from the cell cache: the report and the page mark the restored cells, and their figures
+    /// (restored with them) are still referenced, so the manifest keeps them.
+    @Test func restoredCellsAreMarkedInTheReportAndThePage() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        try dir.write("figures.dnb", Self.notebook)
+        #expect(try CLIBinary.run(["run", "figures.dnb"], in: dir).status == 0)
+        let again = try CLIBinary.run(["run", "figures.dnb", "--html"], in: dir)
+        #expect(again.status == 0, "\(again)")
+        let report = try dir.read("out/figures/report.md")
+        for label in ["cell 1 (setup)", "cell 2 (show)"] {
+            #expect(report.contains("<sub class=\"dnb-restored\">\(label) · restored from the cache · originally ran "), "\(label)")
+        }
+        #expect(report.contains("(2 restored from the cache)"))
+        let html = try dir.read("out/figures/report.html")
+        #expect(html.components(separatedBy: "<sub class=\"dnb-restored\">").count == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("out/figures/figures")).sorted()
+                == ["dataset-2.png", "dataset-3.png", "dataset.png"])
+    }
+
     @Test func reportNamesAnUnreadableFileAndTheFormats() throws {
         let dir = try TemporaryDirectory("dnb-cli")
         let missing = try CLIBinary.run(["report", "none.md", "--to", "html"], in: dir)
