@@ -11,8 +11,10 @@ import PackageDescription
 //   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer, the cell cache's keys
 //   DNBReportHTML – a report's Markdown as one self-contained HTML page (cmark-gfm; figures embedded)
 //   DNBTerminalGraphics – figures drawn inline in the terminal (kitty, iTerm2, sixel), detection, the desktop viewer
+//   DNBJupyter   – nbformat: .dnb ↔ .ipynb, the executed notebook, dnb outputs as Jupyter outputs
+//   DNBKernel    – the Jupyter messaging protocol over ZeroMQ (sockets, signatures, message order, history)
 //   DNBCommands  – the commands (dataset, model, train, sample, plot …) bound to the modules above
-//   dnb          – the executable: REPL (readline), `run`, `check`, `bench`
+//   dnb          – the executable: REPL (readline), `run`, `check`, `bench`, `kernel`, `convert`
 let package = Package(
     name: "dnb",
     // No `platforms:` minimums: those are Apple deployment targets, and dnb is built and tested on
@@ -34,6 +36,8 @@ let package = Package(
                        providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev", "libssl-dev"])]),
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ",
+                       providers: [.apt(["libzmq3-dev", "libssl-dev"])]),
 
         .target(name: "CKernels"),
         .target(name: "CRowKernels"),
@@ -46,9 +50,11 @@ let package = Package(
         .target(name: "DNBLanguage", dependencies: ["DNBSupport", "DNBCache"]),
         .target(name: "DNBTerminalGraphics"),
         .target(name: "DNBReportHTML", dependencies: ["DNBSupport", "CCmarkGFM"]),
+        .target(name: "DNBJupyter", dependencies: ["DNBSupport", "DNBLanguage"]),
+        .target(name: "DNBKernel", dependencies: ["DNBSupport", "DNBJupyter", "CZMQ"]),
         .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics"]),
         .executableTarget(name: "dnb", dependencies: [
-            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBReportHTML", "CReadline",
+            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBJupyter", "DNBKernel", "DNBReportHTML", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer on the language front end (bench/README.md, "Fuzzing"); does nothing unless built with -sanitize=fuzzer.
@@ -65,6 +71,6 @@ let package = Package(
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
         .testTarget(name: "DNBReportHTMLTests", dependencies: ["DNBTestSupport", "DNBReportHTML", "DNBLanguage", "CCmarkGFM"]),
         .testTarget(name: "DNBTerminalGraphicsTests", dependencies: ["DNBTestSupport", "DNBTerminalGraphics", "DNBPlot"]),
-        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot"]),
+        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot", "DNBJupyter"]),
     ]
 )

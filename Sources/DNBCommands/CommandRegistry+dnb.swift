@@ -7,6 +7,7 @@ extension CommandRegistry {
         let groups = [EnvironmentCommand.specs, DatasetCommand.specs, CorruptCommand.specs, ModelCommand.specs, SchedulerCommand.specs,
                       TrainCommand.specs, SampleCommands.specs, DenoiseCommand.specs, PlotCommand.specs, SaveLoadCommands.specs, ShowCommand.specs]
         for specs in groups { for spec in specs(workspace) { registry.register(spec) } }
+        registry.addSessionDescription { SessionDescription.tables(workspace) }
         return registry
     }
 }

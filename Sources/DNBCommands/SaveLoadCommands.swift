@@ -12,7 +12,7 @@ enum SaveLoadCommands {
                 CommandSpec("tensor", summary: "A kept batch (samples, refined, denoised …) as .npy or .safetensors (NCHW)", arguments: [
                     ArgumentSpec("name", .string, help: "which kept batch"),
                     ArgumentSpec("path", .path, help: "FILE.npy or FILE.safetensors (relative paths are in the output directory)"),
-                ]) { inv, ctx in
+                ], result: ResultSpec([path, ResultField("shape", .list(.int), help: "the array's shape as written (NCHW for images)")])) { inv, ctx in
                     let name = try inv.string("name")
                     guard let t = ws.tensors[name] else { throw MissingPrerequisite(keptMessage(ws, name)) }
                     let path = outputPath(try inv.string("path"), ctx)
@@ -24,14 +24,16 @@ enum SaveLoadCommands {
                     default: throw ArgumentError(argument: "path", "path must end in .npy or .safetensors, got \(path)")
                     }
                     ctx.out.noteWritten(path)
+                    ctx.setResult(["path": .string(path), "shape": .list(shape.map(Value.int))])
                     ctx.out.print("saved '\(name)' \(shape) to \(path)")
                 },
                 CommandSpec("checkpoint", summary: "The whole training state (model, optimiser, EMA, generator, data position, losses)", arguments: [
                     ArgumentSpec("path", .path, help: "a folder (relative paths are in the output directory)"),
-                ], prerequisite: { if ws.training == nil { throw MissingPrerequisite("nothing to save yet: run `train` first") } }) { inv, ctx in
+                ], result: ResultSpec([path, step]), prerequisite: { if ws.training == nil { throw MissingPrerequisite("nothing to save yet: run `train` first") } }) { inv, ctx in
                     let path = outputPath(try inv.string("path"), ctx)
                     try ws.saveCheckpoint(to: path)
                     ctx.out.noteWritten(path)
+                    ctx.setResult(["path": .string(path), "step": .int(try ws.requireTraining().trainer.step)])
                     ctx.out.print("saved the training state at step \(try ws.requireTraining().trainer.step) to \(path)")
                 },
             ]),
@@ -39,7 +41,7 @@ enum SaveLoadCommands {
                 CommandSpec("tensor", summary: "A .npy or .safetensors array of NCHW images, kept under a name", arguments: [
                     ArgumentSpec("path", .path, help: "the file (relative paths: the output directory, then the working directory)"),
                     ArgumentSpec("name", .string, default: .string("loaded"), help: "the name to keep it under"),
-                ]) { inv, ctx in
+                ], result: ResultSpec([path, Results.tensor, Results.shape])) { inv, ctx in
                     let path = try inputPath(try inv.string("path"), ctx), name = try inv.string("name")
                     ctx.out.noteRead(path)
                     let url = URL(fileURLWithPath: path)
@@ -55,21 +57,27 @@ enum SaveLoadCommands {
                     } else {
                         (shape, values) = try NumpyFile.decode(data, path: path)
                     }
-                    ws.tensors[name] = shape.count == 4 ? try Layout.nhwc(fromNCHW: values, shape: shape) : try Tensor(shape: shape, scalars: values)
+                    let tensor = shape.count == 4 ? try Layout.nhwc(fromNCHW: values, shape: shape) : try Tensor(shape: shape, scalars: values)
+                    ws.tensors[name] = tensor
+                    ctx.setResult(Results.kept(name, tensor).merging(["path": .string(path)]) { $1 })
                     ctx.out.print("loaded \(shape) from \(path) as '\(name)'")
                 },
                 CommandSpec("checkpoint", summary: "Restore a training state saved by `train checkpoint=` or `save checkpoint`", arguments: [
                     ArgumentSpec("path", .path, help: "the checkpoint folder (relative paths: the output directory, then the working directory)"),
-                ], prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
+                ], result: ResultSpec([path, step]), prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
                     let path = try inputPath(try inv.string("path"), ctx)
                     ctx.out.noteRead(path)
                     try ws.restoreCheckpoint(from: path, schedule: try ws.requireSchedule())
                     warnAboutNonFiniteWeights(try ws.requireModel(), ctx)
+                    ctx.setResult(["path": .string(path), "step": .int(try ws.requireTraining().trainer.step)])
                     ctx.out.print("restored the training state of step \(try ws.requireTraining().trainer.step) from \(path); `train` continues it")
                 },
             ]),
         ]
     }
+
+    static let path = ResultField("path", .string, help: "the full path of the file or folder")
+    static let step = ResultField("step", .int, help: "the training step of the state")
 
     static func keptMessage(_ ws: Workspace, _ name: String) -> String {
         let kept = ws.tensors.keys.sorted()

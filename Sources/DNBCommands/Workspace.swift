@@ -23,6 +23,9 @@ public final class Workspace {
     var figureCounts: [String: Int] = [:]
     /// Every figure the session wrote, oldest first (path relative to the output directory), for `show`.
     var figureLog: [(path: String, caption: String)] = []
+    /// Where long commands report their progress instead of the terminal's stderr bar (the Jupyter kernel's
+    /// live display); nil: the terminal.
+    public var progressDisplay: ProgressDisplay?
     /// `--verbose`: commands print the detail of what they tried (each data route and why it failed).
     public var verbose: Bool
 

@@ -44,9 +44,10 @@ extension Workspace: SessionState {
         var test: SplitRecord
     }
 
+    /// A split's name; its images' origins are the part `data.SPLIT.origin` (little-endian Int32s: a part of
+    /// their own, stored once while the selection stays, where JSON would repeat 70,000 numbers every cell).
     struct SplitRecord: Codable {
         var name: String
-        var origin: [Int32]
     }
 
     struct SchedulerRecord: Codable {
@@ -58,8 +59,6 @@ extension Workspace: SessionState {
 
     struct TrainingRecord: Codable {
         var checkpoint: TrainingCheckpoint
-        var batchSize: Int
-        var classConditional: Bool
     }
 
     // MARK: - Snapshot
@@ -69,7 +68,7 @@ extension Workspace: SessionState {
         var record = Record(seed: seed, rng: rng, seedLog: seedLog.map { SeedEntry(location: $0.location, seed: $0.seed) },
                             losses: losses, epochLosses: epochLosses, figureCounts: figureCounts,
                             figureLog: figureLog.map { FigureEntry(path: $0.path, caption: $0.caption) },
-                            data: data.map(Self.record), modelConfig: nil, scheduler: try scheduler.map(Self.record),
+                            data: data.map { Self.record($0, into: &parts) }, modelConfig: nil, scheduler: try scheduler.map(Self.record),
                             training: nil, tensors: tensors.keys.sorted())
         if let model {
             record.modelConfig = String(decoding: try JSONSerialization.data(withJSONObject: model.config.json, options: [.sortedKeys]), as: UTF8.self)
@@ -77,15 +76,8 @@ extension Workspace: SessionState {
         }
         // A training of another model than the current one (not reachable through commands today) is not kept.
         if let training, let model, training.trainer.model === model, let data {
-            let trainer = training.trainer, loader = training.loader
-            let checkpoint = TrainingCheckpoint(
-                trainer: trainer, loader: .init(epoch: loader.state.epoch, batch: loader.state.batch), loaderSeed: loader.seed,
-                batchSize: training.batchSize, shuffle: loader.shuffle, dropLast: loader.dropLast, rng: rng, seed: seed,
-                classConditional: training.classConditional, dataset: data.name, losses: losses, epochLosses: epochLosses,
-                datasetCount: loader.dataset.count, imageShape: [loader.dataset.height, loader.dataset.width],
-                scheduler: .init(trainer.schedule, predictionType: trainer.predictionType))
-            record.training = TrainingRecord(checkpoint: checkpoint, batchSize: training.batchSize, classConditional: training.classConditional)
-            parts["optimizer.safetensors"] = try Self.serialize(TrainingCheckpoint.optimizerTensors(trainer))
+            record.training = TrainingRecord(checkpoint: checkpointRecord(training, data: data))
+            parts["optimizer.safetensors"] = try Self.serialize(TrainingCheckpoint.optimizerTensors(training.trainer))
         }
         for (name, tensor) in tensors {
             parts["tensor.\(name).safetensors"] = try Self.serialize([("tensor", tensor.shape, tensor.scalars)])
@@ -96,12 +88,14 @@ extension Workspace: SessionState {
         return parts
     }
 
-    private static func record(_ data: LoadedData) -> DataRecord {
+    private static func record(_ data: LoadedData, into parts: inout [String: Data]) -> DataRecord {
         let p = data.preprocessing
+        for (split, set) in [("train", data.rawTrain), ("test", data.rawTest)] {
+            parts["data.\(split).origin"] = set.origin.withUnsafeBufferPointer { Data(buffer: $0) }
+        }
         return DataRecord(name: data.name, source: data.source, origin: data.origin, size: p.height,
                           resize: p.resize == .pilBilinear ? "pil" : "bilinear", range: p.range == .zeroToOne ? "unit" : "symmetric",
-                          train: SplitRecord(name: data.rawTrain.name, origin: data.rawTrain.origin),
-                          test: SplitRecord(name: data.rawTest.name, origin: data.rawTest.origin))
+                          train: SplitRecord(name: data.rawTrain.name), test: SplitRecord(name: data.rawTest.name))
     }
 
     private static func record(_ scheduler: DenoisingScheduler) throws -> SchedulerRecord {
@@ -127,7 +121,7 @@ extension Workspace: SessionState {
     public func restore(_ parts: [String: Data]) throws {
         guard let json = parts["workspace.json"] else { throw SnapshotError("workspace.json is missing") }
         let record = try JSONDecoder().decode(Record.self, from: json)
-        let newData = try record.data.map(restoreData)
+        let newData = try record.data.map { try restoreData($0, parts: parts) }
         let newScheduler = try record.scheduler.map(restoreScheduler)
         var newModel: UNet2DModel?
         if let config = record.modelConfig {
@@ -180,7 +174,7 @@ extension Workspace: SessionState {
     }
 
     /// The dataset read again (verified by its MD5s, or drawn again from its seeds) and the recorded selection of it.
-    private func restoreData(_ record: DataRecord) throws -> LoadedData {
+    private func restoreData(_ record: DataRecord, parts: [String: Data]) throws -> LoadedData {
         let train: ImageDataset, test: ImageDataset
         switch record.origin {
         case .synthetic(let count, let trainSeed, let testSeed):
@@ -190,21 +184,24 @@ extension Workspace: SessionState {
             let located = name == "fashion-mnist" ? try locator.locateFashionMNIST() : try locator.locateMNIST()
             (train, test) = (try located.load(.train), try located.load(.test))
         }
-        func select(_ split: SplitRecord) throws -> ImageDataset {
+        func select(_ split: SplitRecord, _ name: String) throws -> ImageDataset {
+            let bytes = try part(parts, "data.\(name).origin")
+            guard bytes.count % 4 == 0 else { throw SnapshotError("data.\(name).origin is not a list of Int32") }
+            let origin = bytes.withUnsafeBytes { raw in (0..<bytes.count / 4).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self) } }
             var pixels: [UInt8] = [], labels: [UInt8] = []
-            pixels.reserveCapacity(split.origin.count * train.imageSize)
-            for o in split.origin {
+            pixels.reserveCapacity(origin.count * train.imageSize)
+            for o in origin {
                 let (set, i) = o >= 0 ? (train, Int(o)) : (test, Int(-1 - o))
                 guard i < set.count else { throw SnapshotError("image \(o) of \(record.name) is beyond its \(set.count) images") }
                 pixels += set.image(i)
                 labels.append(set.labels[i])
             }
-            return try ImageDataset(name: split.name, height: train.height, width: train.width, pixels: pixels, labels: labels, origin: split.origin)
+            return try ImageDataset(name: split.name, height: train.height, width: train.width, pixels: pixels, labels: labels, origin: origin)
         }
         let preprocessing = Preprocessing(size: record.size, resize: record.resize == "pil" ? .pilBilinear : .floatBilinear,
                                           range: record.range == "unit" ? .zeroToOne : .minusOneToOne)
         return try LoadedData(name: record.name, source: record.source, origin: record.origin, preprocessing: preprocessing,
-                              train: try select(record.train), test: try select(record.test))
+                              train: try select(record.train, "train"), test: try select(record.test, "test"))
     }
 
     private func restoreScheduler(_ record: SchedulerRecord) throws -> DenoisingScheduler {
@@ -233,11 +230,8 @@ extension Workspace: SessionState {
         guard let model, let train = data?.train, let schedule = scheduler?.schedule else {
             throw SnapshotError("the training state lacks its model, data or scheduler")
         }
-        let loader = try DataLoader(train, batchSize: checkpoint.batchSize, shuffle: checkpoint.shuffle, seed: checkpoint.loaderSeed,
-                                    dropLast: checkpoint.dropLast, state: LoaderState(epoch: checkpoint.loader.epoch, batch: checkpoint.loader.batch))
         let trainer = try checkpoint.makeTrainer(model: model, optimizer: optimizer, source: "the cached optimizer", schedule: schedule)
-        if let prediction = PredictionType(rawValue: checkpoint.scheduler?.predictionType ?? "") { trainer.predictionType = prediction }
-        return TrainingState(trainer: trainer, loader: loader, batchSize: record.batchSize, classConditional: record.classConditional)
+        return try Self.trainingState(checkpoint, trainer: trainer, train: train)
     }
 }
 

@@ -32,11 +32,13 @@ public struct CacheSettings {
 
 /// The cell cache of one run: keys, lookups, restoring state and storing results.
 ///
-/// Key of cell k = SHA-256 of (the key of cell k − 1 — the root key for the first —, the cell's text, the values
-/// of the parameters its text names). The root key covers `CacheSettings.context` and the values the executable
-/// defines. So a change upstream invalidates everything after it and nothing before, and prose is not part
-/// of any key. A cell's entry holds its outputs, the files it wrote into the output folder (figures, saved
-/// models), the seeds it set, and the session's and the interpreter's state after it.
+/// Key of cell k = SHA-256 of (the root key, the key of the state cell k starts from, the cell's text, the values of the
+/// parameters its text names). The state key after a cell is the SHA-256 of its state's parts (session and
+/// language); before the first cell it is the root key, which covers `CacheSettings.context` and the values the
+/// executable defines. So a change upstream that changes the state invalidates everything after it and nothing
+/// before; a change that leaves the state as it was (a plot's title) re-runs only its own cell; prose is in no
+/// key. A cell's entry holds its outputs, the files it wrote into the output folder (figures, saved models),
+/// the seeds it set, the files it read, and the state after it.
 ///
 /// Restoring is lazy: a run of cells found in the cache replays their outputs only; the state after the last
 /// of them is loaded when a later cell must run (`prepareState`). If that state is damaged, the nearest earlier
@@ -45,6 +47,8 @@ final class CellCacheRun {
     struct Link {
         var cell: Cell
         var key: String
+        /// The key of the state after the cell.
+        var state: String
         /// Whether the state after this cell is (believed) in the store.
         var stored: Bool
     }
@@ -68,6 +72,7 @@ final class CellCacheRun {
 
     struct Hit {
         var result: CellResult
+        var state: String
         var seeds: [(key: String, value: String)]
     }
 
@@ -97,11 +102,13 @@ final class CellCacheRun {
         rootKey = Digest.sha256Hex(material)
     }
 
-    var previousKey: String { chain.last?.key ?? rootKey }
+    /// The key of the state the next cell starts from.
+    var previousState: String { chain.last?.state ?? rootKey }
 
     /// The key of `cell` run after the cells in `chain`.
     func key(for cell: Cell) -> String {
-        var material = "cell\n\(previousKey)\n\(cell.text)\n"
+        // The root key again: a state reached under another context (threads, build) computes on differently.
+        var material = "cell\n\(rootKey)\n\(previousState)\n\(cell.text)\n"
         for binding in bindings where Self.mentions(cell.text, binding.name) {
             material += "param \(binding.name)=\(Self.exact(binding.value))\n"
         }
@@ -134,7 +141,7 @@ final class CellCacheRun {
             let seeds = stored.seeds.map { seed in
                 (key: seed.line.map { line in "\(file ?? "<input>"):\(cell.startLine + line)" } ?? seed.location, value: seed.value)
             }
-            return Hit(result: result, seeds: seeds)
+            return Hit(result: result, state: try Self.stateKey(entry.blobs), seeds: seeds)
         } catch {
             settings.store.remove(key)
             report("cache: \(cell.label)'s entry is damaged (\(describeError(error))); running it again")
@@ -142,9 +149,16 @@ final class CellCacheRun {
         }
     }
 
-    /// Records that `cell` was restored (not run) with `key`.
-    func restored(_ cell: Cell, key: String) {
-        chain.append(Link(cell: cell, key: key, stored: true))
+    /// Records that `cell` was restored (not run) from `hit`, stored under `key`.
+    func restored(_ cell: Cell, key: String, _ hit: Hit) {
+        chain.append(Link(cell: cell, key: key, state: hit.state, stored: true))
+    }
+
+    /// The key of the state an entry holds: its state parts' and language state's digests, by name.
+    static func stateKey(_ blobs: [String: BlobRef]) throws -> String {
+        let parts = blobs.filter { $0.key.hasPrefix("state:") || $0.key == "interpreter" }
+        guard parts["interpreter"] != nil else { throw CacheCorruption("the language state is missing") }
+        return Digest.sha256Hex(parts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sha256)\n" }.joined())
     }
 
     /// Brings the session to the state after the last cell in `chain`, loading it from the store or, when that
@@ -187,11 +201,22 @@ final class CellCacheRun {
     /// Records that `cell` ran with `key` and, when it succeeded and may be cached, stores it. A failure to
     /// store (a full disk, a read-only cache) is said in one line; the run goes on.
     func ran(_ cell: Cell, key: String, result: CellResult, seeds: [(key: String, value: String)], writtenFiles: [String], readFiles: [String], date: Date) {
-        chain.append(Link(cell: cell, key: key, stored: false))
-        live = chain.count - 1
-        guard result.status == .completed, result.error == nil, cell.options?.cache != false else { return }
+        // The state's parts: their digests make the state key even when the cell is not stored.
+        var parts: [String: Data] = [:]
         do {
-            try store(cell, key: key, result: result, seeds: seeds, writtenFiles: writtenFiles, readFiles: readFiles, date: date)
+            parts = try settings.session.snapshot().reduce(into: [:]) { $0["state:" + $1.key] = $1.value }
+            parts["interpreter"] = try Self.encoder.encode(interpreter.state)
+        } catch {
+            report("cache: the state after \(cell.label) cannot be kept (\(describeError(error))); the cells after it run")
+            parts = [:]
+        }
+        let digests = parts.mapValues { BlobRef(sha256: Digest.sha256Hex($0), size: $0.count) }
+        let state = parts.isEmpty ? UUID().uuidString : ((try? Self.stateKey(digests)) ?? UUID().uuidString)
+        chain.append(Link(cell: cell, key: key, state: state, stored: false))
+        live = chain.count - 1
+        guard !parts.isEmpty, result.status == .completed, result.error == nil, cell.options?.cache != false else { return }
+        do {
+            try store(cell, key: key, result: result, seeds: seeds, writtenFiles: writtenFiles, readFiles: readFiles, state: parts, date: date)
             chain[live].stored = true
             settings.store.evict()
         } catch let reason as Uncacheable {
@@ -203,7 +228,15 @@ final class CellCacheRun {
 
     struct Uncacheable: Error, CustomStringConvertible { var description: String }
 
-    private func store(_ cell: Cell, key: String, result: CellResult, seeds: [(key: String, value: String)], writtenFiles: [String], readFiles: [String], date: Date) throws {
+    /// Sorted keys: a state's bytes, and so its key, must not depend on a dictionary's order.
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    private func store(_ cell: Cell, key: String, result: CellResult, seeds: [(key: String, value: String)], writtenFiles: [String],
+                       readFiles: [String], state: [String: Data], date: Date) throws {
         var inputs: [String: String] = [:]
         for path in readFiles {
             guard let digest = Self.contentDigest(path) else { throw Uncacheable(description: "\(path), which it reads, cannot be read back") }
@@ -230,9 +263,8 @@ final class CellCacheRun {
         }
         let storedSeeds = seeds.map { seed in StoredSeed(line: lineInCell(seed.key, cell), location: seed.key, value: seed.value) }
         let stored = StoredCell(outputs: result.outputs, seeds: storedSeeds, files: unique, inputs: inputs)
-        blobs["outputs"] = try settings.store.put(try JSONEncoder().encode(stored))
-        blobs["interpreter"] = try settings.store.put(try JSONEncoder().encode(interpreter.state))
-        for (name, data) in try settings.session.snapshot() { blobs["state:" + name] = try settings.store.put(data) }
+        blobs["outputs"] = try settings.store.put(try Self.encoder.encode(stored))
+        for (name, data) in state { blobs[name] = try settings.store.put(data) }
         let label = (file.map { URL(fileURLWithPath: $0).lastPathComponent + " " } ?? "") + cell.label
         try settings.store.store(CacheEntry(key: key, created: date, label: label, seconds: result.seconds, blobs: blobs))
     }

@@ -157,6 +157,20 @@ public final class Output {
         items.append(item)
     }
 
+    /// A front end that shows warnings apart (the Jupyter kernel's stderr stream) sets this; otherwise a
+    /// warning is ordinary text. Either way the report keeps it as text, where it was said.
+    public var onWarning: ((String) -> Void)?
+
+    /// Text the user should not miss though the command went on: an argument not applied, NaN weights.
+    public func warn(_ text: String) {
+        guard let onWarning else { return write(text) }
+        onWarning(text)
+        let handler = onEmit
+        onEmit = nil
+        write(text)
+        onEmit = handler
+    }
+
     /// Returns the items so far and starts afresh, e.g. at a cell boundary.
     public func takeItems() -> [OutputItem] {
         defer { items = [] }

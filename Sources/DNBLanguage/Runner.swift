@@ -110,7 +110,7 @@ public struct Runner {
             }
             let key = cache?.key(for: cell)
             if let cache, let key, !cache.mustRun(cell), let hit = cache.lookup(cell, key: key) {
-                cache.restored(cell, key: key)
+                cache.restored(cell, key: key, hit)
                 if place == .inside {
                     options.onCellRestored?(cell, hit.result)
                     results.append(hit.result)
@@ -178,7 +178,7 @@ public struct Runner {
     }
 
     /// Runs one cell; `silent` cells (run only for the state they leave) show nothing as they go.
-    private func execute(_ cell: Cell, file: String?, with interpreter: Interpreter, options: RunOptions, silent: Bool = false) -> (CellResult, interrupted: Bool, written: [String], read: [String]) {
+    func execute(_ cell: Cell, file: String?, with interpreter: Interpreter, options: RunOptions, silent: Bool = false) -> (CellResult, interrupted: Bool, written: [String], read: [String]) {
         let output = Output { item in if !silent { options.onOutput?(cell, item) } }
         let start = options.timeSource.now()
         var problem: Diagnostic?

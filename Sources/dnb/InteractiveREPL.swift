@@ -27,25 +27,19 @@ final class InteractiveREPL {
         Sigint.install(.prompt)
         Terminal.out("dnb \(EnvironmentReport.version): type `help` for commands, `save session FILE.dnb` to keep this session, Ctrl-D to quit.\n")
 
-        var pending: String?
+        var entry = EntryAccumulator()
         while true {
             Sigint.set(.prompt)
             PromptInterrupt.discardedBlock = false
-            guard let raw = readline(pending == nil ? Self.prompt : Self.continuationPrompt) else {
+            guard let raw = readline(entry.pending == nil ? Self.prompt : Self.continuationPrompt) else {
                 // Ctrl-D: leave (an unfinished block is dropped).
                 Terminal.out("\n")
                 break
             }
             let line = String(cString: raw)
             free(raw)
-            if PromptInterrupt.discardedBlock { pending = nil }
-
-            let text = pending.map { $0 + "\n" + line } ?? line
-            if Parser.needsMoreInput(text) {
-                pending = text
-                continue
-            }
-            pending = nil
+            if PromptInterrupt.discardedBlock { entry.reset() }
+            guard let text = entry.add(line) else { continue }
             let trimmed = text.trimmingSpaces
             if trimmed.isEmpty { continue }
             history?.add(text.trimmingTrailingSpaces)

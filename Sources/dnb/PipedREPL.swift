@@ -12,7 +12,6 @@ struct PipedREPL {
         Sigint.install(.batch)
         let file = "<stdin>"
         var lineNumber = 0
-        var pending: String?
         var pendingStart = 1
         var entries = 0
         var failures: [Diagnostic] = []
@@ -30,20 +29,11 @@ struct PipedREPL {
             }
         }
 
+        var entry = EntryAccumulator()
         while let line = readLine(strippingNewline: true) {
             lineNumber += 1
-            let text: String
-            if let pending {
-                text = pending + "\n" + line
-            } else {
-                pendingStart = lineNumber
-                text = line
-            }
-            if Parser.needsMoreInput(text) {
-                pending = text
-                continue
-            }
-            pending = nil
+            if entry.pending == nil { pendingStart = lineNumber }
+            guard let text = entry.add(line) else { continue }
             if text.allSatisfy(\.isWhitespace) { continue }
             // As at the terminal: `exit` and `quit` end the session, unless a command has that name.
             if REPLShell.isExitRequest(text, registry: shell.registry) { break }
@@ -53,7 +43,7 @@ struct PipedREPL {
             }
         }
         // An unfinished block at the end of input still runs, to report what is missing.
-        if let pending, !execute(pending) { return Sigint.interruptedStatus }
+        if let pending = entry.pending, !execute(pending) { return Sigint.interruptedStatus }
 
         guard let first = failures.first else { return ExitStatus.success.rawValue }
         let count = failures.count == 1 ? "1 of \(entries) entries" : "\(failures.count) of \(entries) entries"

@@ -44,6 +44,9 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
+    @Option(name: .long, help: ArgumentHelp("Also write the executed notebook: ipynb (DIR/<notebook name>.ipynb, with every cell's outputs).", valueName: "ipynb"))
+    var to: ExecutedNotebookFormat?
+
     @Flag(name: .long, help: "Also write report.html: one self-contained page, figures embedded, no network needed.")
     var html = false
 
@@ -110,6 +113,8 @@ struct RunCommand: ParsableCommand {
         let runner = Runner(registry: CommandRegistry.dnb(workspace: workspace))
         let result = runner.run(notebook, options: options)
         progress.finish(result)
+        let written = to.map { _ in ExecutedNotebookFormat.write(result, notebook: file, outputDirectory: options.outputDirectory) } ?? true
+        if !written && result.status == .success { throw ExitCode(ExitStatus.cellFailed.rawValue) }
         // 128 + the signal that stopped the run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
         throw ExitCode(result.status == .interrupted ? Sigint.interruptedStatus : result.status.rawValue)
     }

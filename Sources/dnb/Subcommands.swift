@@ -15,6 +15,8 @@ enum Subcommands {
             BenchCommand.self,
             CacheCommand.self,
             ReportCommand.self,
+            KernelCommand.self,
+            ConvertCommand.self,
         ]
     }
 

@@ -101,6 +101,33 @@ import DNBTestSupport
         #expect(cached.result.cells.last?.outputs == plain.result.cells.last?.outputs)
     }
 
+    @Test func aCellThatLeavesTheStateAsItWasRerunsAlone() throws {
+        let dir = try TemporaryDirectory()
+        func text(_ title: String) -> String { Self.notebook(extra: "\n```dnb id=curve\nplot loss title=\"\(title)\"\n```\n") }
+        _ = try Self.run(text("Loss"), out: dir.file("out"), cache: dir.file("cache"))
+        // A new title changes the figure, not the workspace: the cells after it stay cached.
+        let retitled = try Self.run(text("Training loss"), out: dir.file("out"), cache: dir.file("cache"))
+        #expect(retitled.ran == ["cell 3 (curve)"])
+        #expect(retitled.restored == ["cell 1 (setup)", "cell 2 (train)", "cell 4 (last)"])
+        // A cell that changes the state (one more training step) invalidates the cells after it.
+        let trained = try Self.run(text("Loss").replacingOccurrences(of: "plot loss title", with: "train max_steps=4 progress=false\nplot loss title"),
+                                   out: dir.file("out"), cache: dir.file("cache"))
+        #expect(trained.ran == ["cell 3 (curve)", "cell 4 (last)"])
+    }
+
+    @Test func tableRowsAndRecordsOfRestoredCellsComeBack() throws {
+        let dir = try TemporaryDirectory()
+        func text(_ caption: String) -> String {
+            "```dnb id=a\nlet r = env\ntable row n=1\n```\n\n```dnb id=b\ntable row n=2\n```\n\n```dnb id=c\ntable show caption=\"\(caption)\"\nprint \"{r.dnb}\"\n```\n"
+        }
+        _ = try Self.run(text("first"), out: dir.file("out"), cache: dir.file("cache"))
+        let second = try Self.run(text("second"), out: dir.file("out"), cache: dir.file("cache"))
+        #expect(second.restored == ["cell 1 (a)", "cell 2 (b)"] && second.ran == ["cell 3 (c)"])
+        let report = try dir.read("out/report.md")
+        #expect(report.contains("| 1 |") && report.contains("| 2 |") && report.contains("*second*"), "\(report)")
+        #expect(second.result.status == .success, "the record bound in cell 1 was restored: \(second.result.cells.compactMap(\.error))")
+    }
+
     @Test func aParameterInvalidatesOnlyTheCellsFromTheFirstThatNamesIt() throws {
         let dir = try TemporaryDirectory()
         _ = try Self.run(Self.notebook(), out: dir.file("out"), cache: dir.file("cache"))
@@ -295,5 +322,68 @@ import DNBTestSupport
         #expect(both.status == 64 && both.stderr.contains("give one of --only, --from and --until"), "\(both)")
         let unknown = try CLIBinary.run(["run", "n.dnb", "--from", "setp"], in: dir)
         #expect(unknown.status == 64 && unknown.stderr.contains("did you mean 'setup'?"), "\(unknown)")
+    }
+
+    @Test func theREPLLoadsANotebooksStateFromTheCache() throws {
+        guard CLIBinary.url != nil else { Issue.record(CLIBinary.missingMessage); return }
+        let dir = try TemporaryDirectory("dnb-cache")
+        try dir.write("n.dnb", Self.text)
+        #expect(try CLIBinary.run(["run", "n.dnb"], in: dir).status == 0)
+        // The REPL's output folder (out/repl) shares out/.dnb-cache with `dnb run`'s default out/n.
+        let session = try CLIBinary.run([], stdin: "let x = 1\nrun n.dnb train\nprint \"steps {len([1])}\"\nsample n=2 steps=3\nsave session path=s.dnb\nrun n.dnb nope\n", in: dir)
+        #expect(session.stdout.contains("cell 2 (train): from the cache"), "\(session)")
+        #expect(session.stdout.contains("loaded 2 cells of n.dnb (2 from the cache, 0 run)"), "\(session)")
+        #expect(session.stdout.contains("generated 2 images"), "the restored model samples: \(session)")
+        #expect(session.stderr.contains("--until nope: the notebook has no cell with that id or number"), "\(session)")
+        let saved = try dir.read("out/repl/s.dnb")
+        #expect(saved.contains("train epochs=1 batch_size=8") && saved.contains("sample n=2 steps=3") && !saved.contains("let x"), "\(saved)")
+    }
+}
+
+/// The workspace's snapshot (the state part of a cache entry) restores every selection of the data exactly.
+@Suite struct WorkspaceSnapshotTests {
+    func roundTrip(_ script: String) throws -> (Workspace, Workspace) {
+        let dir = try TemporaryDirectory()
+        let (ws, interpreter) = session(dir)
+        try interpreter.run(script, output: Output())
+        let copy = Workspace()
+        try copy.restore(try ws.snapshot())
+        return (ws, copy)
+    }
+
+    @Test func subsetsAndSplitsOfSyntheticDataComeBack() throws {
+        let (ws, copy) = try roundTrip("""
+            seed 2
+            dataset load name=synthetic count=60 image_size=12 range=symmetric
+            dataset split test=9
+            dataset subset n=20 shuffle=true split=both
+            """)
+        #expect(copy.data?.rawTrain == ws.data?.rawTrain)
+        #expect(copy.data?.rawTest == ws.data?.rawTest)
+        #expect(copy.data?.preprocessing == ws.data?.preprocessing)
+        #expect(copy.data?.train?.count == 20 && copy.data?.test?.count == 9)
+        #expect(copy.rng == ws.rng)
+    }
+
+    @Test(.enabled(if: realMNISTDirectory != nil, "needs MNIST (../shared/data/mnist or DNB_DATA)"))
+    func mnistSelectionsComeBackMixingTrainAndTestImages() throws {
+        let (ws, copy) = try roundTrip("""
+            dataset load name=mnist data="\(realMNISTDirectory!)" image_size=16 classes=[1, 7] limit=300
+            dataset subset n=40 classes=[7] split=test
+            """)
+        #expect(copy.data?.rawTrain == ws.data?.rawTrain)
+        #expect(copy.data?.rawTest == ws.data?.rawTest)
+        #expect(copy.data?.rawTest.origin.allSatisfy { $0 < 0 } == true, "test images keep their negative origins")
+        #expect(try copy.snapshot() == ws.snapshot())
+    }
+
+    @Test func aDamagedStateChangesNothing() throws {
+        let (ws, _) = try roundTrip("seed 4\ndataset load name=synthetic count=16 image_size=8\n\(CommandTests.tinyModel)")
+        var parts = try ws.snapshot()
+        parts["model.safetensors"] = parts["model.safetensors"]!.prefix(100)
+        let target = Workspace()
+        target.reseed(9)
+        #expect(throws: (any Error).self) { try target.restore(parts) }
+        #expect(target.model == nil && target.data == nil && target.seed == 9)
     }
 }
