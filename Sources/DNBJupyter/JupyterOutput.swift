@@ -50,20 +50,9 @@ extension JupyterOutput {
             let path = outputDirectory.hasSuffix("/") ? outputDirectory + figure.path : outputDirectory + "/" + figure.path
             return figureOutput(figure, path: path)
         case .log(let log):
-            return logOutput(log)
+            // As the kernel sent it, line by line while it came (Output.log echoes text): the two agree.
+            return .stream(name: "stdout", text: log.lines.map { $0 + "\n" }.joined())
         }
-    }
-
-    /// A log (OutputItem.log) folded as in report.md: one `topic (N lines)` line that opens on the lines;
-    /// plain text everywhere HTML is not shown.
-    static func logOutput(_ log: Log) -> JupyterOutput {
-        let text = log.lines.map { $0 + "\n" }.joined()
-        func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
-        let count = log.lines.count == 1 ? "1 line" : "\(log.lines.count) lines"
-        let html = "<details><summary>\(escape(log.topic)) (\(count))</summary><pre>\(escape(text))</pre></details>"
-        return .display(data: ["text/plain": .string(text), "text/html": .string(html)], metadata: [:])
     }
 
     static func figureOutput(_ figure: Figure, path: String) -> JupyterOutput {

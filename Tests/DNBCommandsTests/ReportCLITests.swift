@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import DNBTestSupport
+import DNBLanguage
+import DNBJupyter
 
 /// `dnb run --html`, `dnb report FILE.md --to html` and the figures a re-run leaves behind, end to end.
 @Suite("shared reports", .enabled(if: CLIBinary.url != nil, CLIBinary.missingMessage))
@@ -135,5 +137,17 @@ struct ReportCLITests {
         #expect(missing.status == 64 && missing.stderr.contains("cannot read none.md: No such file or directory"), "\(missing)")
         let format = try CLIBinary.run(["report", "none.md", "--to", "pdf"], in: dir)
         #expect(format.status == 64 && format.stderr.contains("html"), "\(format)")
+    }
+
+    /// A log reaches Jupyter as the kernel sends it while it comes (text, line by line) and as the executed
+    /// notebook stores it (one log item): the same stream either way.
+    @Test func aLogIsTheSameStreamLiveAndInTheExecutedNotebook() {
+        var live: [JupyterOutput] = []
+        let output = Output { live.append(JupyterOutput.from($0, outputDirectory: ".")) }
+        for place in ["a", "b", "c", "d"] { output.log("looked in \(place)", topic: "how the data was found") }
+        output.print("source: d")
+        let stored = output.takeItems().map { JupyterOutput.from($0, outputDirectory: ".") }
+        #expect(JupyterOutput.merged(live) == JupyterOutput.merged(stored))
+        #expect(JupyterOutput.merged(stored) == [.stream(name: "stdout", text: "looked in a\nlooked in b\nlooked in c\nlooked in d\nsource: d\n")])
     }
 }
