@@ -23,7 +23,9 @@ extension Report {
 }
 
 extension CellResult {
-    func namingPaths(_ paths: DisplayPath) -> CellResult {
+    /// The result with its outputs' and error's paths named as a report names them (also for the
+    /// executed notebook, which is shared as the report is).
+    public func namingPaths(_ paths: DisplayPath) -> CellResult {
         var result = self
         result.outputs = outputs.map { $0.namingPaths(paths) }
         result.error = error?.namingPaths(paths)

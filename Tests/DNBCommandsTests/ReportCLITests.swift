@@ -91,12 +91,13 @@ struct ReportCLITests {
 
     @Test func aRerunRemovesItsOwnStaleFiguresAndNothingElse() throws {
         let dir = try TemporaryDirectory("dnb-cli")
-        try dir.write("figures.dnb", Self.notebook)
+        // A failure allowed to happen: its diagnostic names the notebook, given below by its absolute path.
+        try dir.write("figures.dnb", Self.notebook + "\n\n```dnb allow-error\nload tensor path=missing.npy name=x\n```\n")
         // Given by its absolute path, the notebook is still named relative to where the report is read:
-        // in the report and in the figures' provenance, which report.html carries along.
-        #expect(try CLIBinary.run(["run", dir.file("figures.dnb"), "--html", "--out", dir.file("out/figures")], in: dir).status == 0)
+        // in the report, the executed notebook, and the figures' provenance, which report.html carries along.
+        #expect(try CLIBinary.run(["run", dir.file("figures.dnb"), "--html", "--to", "ipynb", "--out", dir.file("out/figures")], in: dir).status == 0)
         let folder = dir.file("out/figures/figures")
-        for file in ["report.md", "report.html", "figures/dataset.png"] {
+        for file in ["report.md", "report.html", "figures/dataset.png", "figures.ipynb"] {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("out/figures/" + file)))
             #expect(bytes.range(of: Data(dir.path.utf8)) == nil, "\(file) names \(dir.path)")
         }
