@@ -9,6 +9,7 @@ import PackageDescription
 //   DNBPlot      – figures (cairo) written as PNG with provenance text chunks
 //   DNBCache     – a content-addressed store of results shared between processes (blobs, entries, LRU eviction)
 //   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer, the cell cache's keys
+//   DNBReportHTML – a report's Markdown as one self-contained HTML page (cmark-gfm; figures embedded)
 //   DNBTerminalGraphics – figures drawn inline in the terminal (kitty, iTerm2, sixel), detection, the desktop viewer
 //   DNBJupyter   – nbformat: .dnb ↔ .ipynb, the executed notebook, dnb outputs as Jupyter outputs
 //   DNBKernel    – the Jupyter messaging protocol over ZeroMQ (sockets, signatures, message order, history)
@@ -31,6 +32,8 @@ let package = Package(
                        providers: [.apt(["libreadline-dev"])]),
         .systemLibrary(name: "CCairo", path: "Sources/CCairo",
                        providers: [.apt(["libcairo2-dev", "libpng-dev"])]),
+        .systemLibrary(name: "CCmarkGFM", path: "Sources/CCmarkGFM", pkgConfig: "libcmark-gfm",
+                       providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev", "libssl-dev"])]),
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ",
@@ -46,11 +49,12 @@ let package = Package(
         .target(name: "DNBCache", dependencies: ["DNBSupport"]),
         .target(name: "DNBLanguage", dependencies: ["DNBSupport", "DNBCache"]),
         .target(name: "DNBTerminalGraphics"),
+        .target(name: "DNBReportHTML", dependencies: ["DNBSupport", "CCmarkGFM"]),
         .target(name: "DNBJupyter", dependencies: ["DNBSupport", "DNBLanguage"]),
         .target(name: "DNBKernel", dependencies: ["DNBSupport", "DNBJupyter", "CZMQ"]),
         .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics"]),
         .executableTarget(name: "dnb", dependencies: [
-            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBJupyter", "DNBKernel", "CReadline",
+            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBJupyter", "DNBKernel", "DNBReportHTML", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer on the language front end (bench/README.md, "Fuzzing"); does nothing unless built with -sanitize=fuzzer.
@@ -65,6 +69,7 @@ let package = Package(
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
         .testTarget(name: "DNBCacheTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBCache"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
+        .testTarget(name: "DNBReportHTMLTests", dependencies: ["DNBTestSupport", "DNBReportHTML", "DNBLanguage", "CCmarkGFM"]),
         .testTarget(name: "DNBTerminalGraphicsTests", dependencies: ["DNBTestSupport", "DNBTerminalGraphics", "DNBPlot"]),
         .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot", "DNBJupyter"]),
     ]

@@ -22,12 +22,14 @@ enum DatasetCommand {
 
     /// MNIST or Fashion-MNIST wherever the locator finds (or fetches) it. The locator reports its route (found
     /// where, downloaded from where) on the calling thread; with `verbose` also every place looked in and every
-    /// failed route, indented under the status lines.
+    /// failed route, indented under the status lines. Those lines are a log: shown as they come, folded in the
+    /// report, where the `source:` line printed after them sums them up.
     static func locate(_ name: String, data: String?, verbose: Bool, _ out: Output) throws -> (ImageDataset, ImageDataset, String) {
         let printer = UncheckedSendable(out)
-        let indented: @Sendable (String) -> Void = { message in printer.value.print("  " + message) }
-        let detail = verbose ? indented : nil
-        let locator = DataLocator(explicitDirectory: data, status: { message in printer.value.print(message) }, detail: detail)
+        let topic = "how the data was found"
+        let indented: @Sendable (String) -> Void = { message in printer.value.log("  " + message, topic: topic) }
+        let status: @Sendable (String) -> Void = { message in printer.value.log(message, topic: topic) }
+        let locator = DataLocator(explicitDirectory: data, status: status, detail: verbose ? indented : nil)
         let located = name == "mnist" ? try locator.locateMNIST() : try locator.locateFashionMNIST()
         return (try located.load(.train), try located.load(.test), located.source.description)
     }

@@ -17,12 +17,14 @@ extension Workspace {
         let directory = URL(fileURLWithPath: context.outputDirectory).appendingPathComponent("figures")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let arguments = invocation.arguments.keys.sorted().map { "\($0)=\(invocation.arguments[$0]!.literal)" }.joined(separator: " ")
+        // The PNG travels with the report (report.html embeds it): its paths are named as the report's are.
+        let paths = DisplayPath(outputDirectory: context.outputDirectory)
         try figure.write(png: directory.appendingPathComponent(file).path, metadata: [
             "dnb:command": invocation.commandPath,
-            "dnb:source": invocation.location.description,
+            "dnb:source": paths.scrub(invocation.location.description),
             "dnb:seed": String(seed),
-            "dnb:arguments": arguments,
-            "dnb:parameters": context.parameters.map { "\($0.name)=\($0.value.literal)" }.joined(separator: " "),
+            "dnb:arguments": paths.scrub(arguments),
+            "dnb:parameters": paths.scrub(context.parameters.map { "\($0.name)=\($0.value.literal)" }.joined(separator: " ")),
             "Title": caption,
         ])
         figureLog.append((relative, caption))

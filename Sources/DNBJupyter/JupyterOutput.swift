@@ -49,6 +49,9 @@ extension JupyterOutput {
         case .figure(let figure):
             let path = outputDirectory.hasSuffix("/") ? outputDirectory + figure.path : outputDirectory + "/" + figure.path
             return figureOutput(figure, path: path)
+        case .log(let log):
+            // As the kernel sent it, line by line while it came (Output.log echoes text): the two agree.
+            return .stream(name: "stdout", text: log.lines.map { $0 + "\n" }.joined())
         }
     }
 

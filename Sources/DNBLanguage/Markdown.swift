@@ -52,9 +52,21 @@ enum Markdown {
         return result
     }
 
+    /// Text inside raw HTML (a `<summary>`), where Markdown escapes do not apply.
+    static func escapeHTML(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\n", with: " ")
+    }
+
     static func escapeLink(_ path: String) -> String {
         path.replacingOccurrences(of: " ", with: "%20").replacingOccurrences(of: "(", with: "%28")
             .replacingOccurrences(of: ")", with: "%29")
+    }
+
+    /// `2025-01-02 03:04 UTC`: a timestamp to the minute, for when a restored cell originally ran.
+    static func utcMinute(_ date: Date) -> String {
+        let full = utcTimestamp(date)
+        return String(full.dropLast(" UTC".count + 3)) + " UTC"
     }
 
     /// `2025-01-02 03:04:05 UTC`, computed directly so it does not depend on

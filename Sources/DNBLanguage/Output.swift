@@ -50,11 +50,26 @@ extension String {
     }
 }
 
+/// Lines a reader of the report rarely needs (a download's progress, a fetch's tries, every place
+/// looked in): shown live like any text, folded in the report into one line, `topic (N lines)`, that
+/// opens on the detail.
+public struct Log: Hashable, Sendable, Codable {
+    /// What the lines are about, e.g. `how the data was found`.
+    public var topic: String
+    public var lines: [String]
+
+    public init(topic: String, lines: [String]) {
+        self.topic = topic
+        self.lines = lines
+    }
+}
+
 /// One thing a command produced, in the order produced.
 public enum OutputItem: Hashable, Sendable {
     case text(String)
     case figure(Figure)
     case table(Table)
+    case log(Log)
 }
 
 extension OutputItem {
@@ -64,6 +79,7 @@ extension OutputItem {
         switch self {
         case .text(let text): return text
         case .table(let table): return table.plainText
+        case .log(let log): return log.lines.map { $0 + "\n" }.joined()
         case .figure(let figure):
             let path = outputDirectory.map { $0.hasSuffix("/") ? $0 + figure.path : $0 + "/" + figure.path } ?? figure.path
             return "[figure] \(path)" + (figure.caption.isEmpty ? "" : ": \(figure.caption)") + "\n"
@@ -98,6 +114,18 @@ public final class Output {
         }
     }
 
+    /// A line of detail about `topic`: echoed live as text, kept in the report folded with the lines
+    /// about the same topic that directly precede it.
+    public func log(_ line: String, topic: String) {
+        onEmit?(.text(line + "\n"))
+        if case .log(var log)? = items.last, log.topic == topic {
+            log.lines.append(line)
+            items[items.count - 1] = .log(log)
+        } else {
+            items.append(.log(Log(topic: topic, lines: [line])))
+        }
+    }
+
     public func figure(path: String, caption: String) {
         emit(.figure(Figure(path: path, caption: caption)))
     }
@@ -124,6 +152,7 @@ public final class Output {
 
     public func emit(_ item: OutputItem) {
         if case .text(let text) = item { return write(text) }
+        if case .log(let log) = item { return log.lines.forEach { self.log($0, topic: log.topic) } }
         onEmit?(item)
         items.append(item)
     }

@@ -29,11 +29,12 @@ public struct Report {
 public enum ReportWriter {
     public static let fileName = "report.md"
 
-    /// Writes `DIRECTORY/report.md` and returns its path.
+    /// Writes `DIRECTORY/report.md` and returns its path. Paths in it are named relative to DIRECTORY
+    /// (ReportPaths.swift).
     @discardableResult
     public static func write(_ report: Report, to directory: String) throws -> String {
         let path = (directory.hasSuffix("/") ? directory : directory + "/") + fileName
-        try AtomicFile.write(render(report), to: path)
+        try AtomicFile.write(render(report.namingPaths(DisplayPath(outputDirectory: directory))), to: path)
         return path
     }
 
@@ -89,6 +90,8 @@ public enum ReportWriter {
             status = "completed"
         }
         status += "; \(ran) code cell\(ran == 1 ? "" : "s") run in \(formatDuration(report.totalSeconds))"
+        let restored = report.results.filter { $0.restored != nil }.count
+        if restored > 0 { status += " (\(restored) restored from the cache)" }
         if allowed > 0 { status += " (\(allowed) allowed error\(allowed == 1 ? "" : "s"))" }
         lines.append("- **Status:** " + status)
         if let selection = report.selection { lines.append("- **Part run:** " + Markdown.escapeInline(selection)) }
@@ -119,7 +122,8 @@ public enum ReportWriter {
             return proseBlock(result.cell, titleLine: report.notebook.titleLine).map { [$0] } ?? []
         }
         var blocks: [String] = []
-        if options.echo { blocks.append(Markdown.fenced(result.cell.text, info: "text")) }
+        // `dnb` on the code's fence and `output` on its output's let a renderer tell them apart (report.html does).
+        if options.echo { blocks.append(Markdown.fenced(result.cell.text, info: "dnb")) }
         blocks += outputBlocks(result.outputs)
         if let error = result.error {
             let isStop = report.stop?.cell.fenceLine == result.cell.fenceLine
@@ -140,14 +144,18 @@ public enum ReportWriter {
         return blocks
     }
 
-    private static func timingLine(_ result: CellResult) -> String {
+    /// `<sub>cell 3 (train) · 3 min 12.0 s</sub>`; a cell restored from the cache says so and when and in
+    /// how long it originally ran, with a class that report.html styles as a badge.
+    static func timingLine(_ result: CellResult) -> String {
         let what: String
         switch result.status {
         case .skipped: what = "skipped"
         case .failed: what = "failed after \(formatDuration(result.seconds))"
         case .completed: what = formatDuration(result.seconds)
         }
-        return "<sub>\(result.cell.label) · \(what)</sub>"
+        guard let origin = result.restored else { return "<sub>\(result.cell.label) · \(what)</sub>" }
+        let ran = "originally ran \(Markdown.utcMinute(origin.date)) in \(formatDuration(origin.seconds))"
+        return "<sub class=\"dnb-restored\">\(result.cell.label) · restored from the cache · \(ran)</sub>"
     }
 
     /// Prose without the title heading (already the report's title) and
@@ -162,6 +170,28 @@ public enum ReportWriter {
         return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 
+    /// The image and its caption in one paragraph, separated by a hard line break. An image alone in its
+    /// paragraph is an implicit figure to pandoc, captioned with the alt text, and the italic caption line
+    /// below it would then show the caption a second time; GitHub shows the alt text nowhere.
+    static func figureBlock(_ figure: Figure) -> String {
+        let caption = Markdown.escapeInline(figure.caption)
+        let image = "![\(caption)](\(Markdown.escapeLink(figure.path)))"
+        return caption.isEmpty ? image : image + "\\\n*" + caption + "*"
+    }
+
+    /// Logs up to this many lines are shown as they are: folding them would save no space.
+    static let unfoldedLogLines = 3
+
+    /// One line, `topic (N lines)`, that opens on the lines (raw HTML that GitHub, pandoc and cmark keep).
+    static func logBlock(_ log: Log) -> String? {
+        guard !log.lines.isEmpty else { return nil }
+        let text = log.lines.joined(separator: "\n")
+        guard log.lines.count > unfoldedLogLines else { return Markdown.fenced(text, info: "output") }
+        let count = log.lines.count == 1 ? "1 line" : "\(log.lines.count) lines"
+        return "<details><summary>\(Markdown.escapeHTML(log.topic)) (\(count))</summary>\n\n"
+            + Markdown.fenced(text, info: "output") + "\n\n</details>"
+    }
+
     private static func outputBlocks(_ items: [OutputItem]) -> [String] {
         items.compactMap { item in
             switch item {
@@ -174,8 +204,9 @@ public enum ReportWriter {
                 if let caption = table.caption { block += "\n\n*" + Markdown.escapeInline(caption) + "*" }
                 return block
             case .figure(let figure):
-                return "![\(Markdown.escapeInline(figure.caption))](\(Markdown.escapeLink(figure.path)))\n\n*"
-                    + Markdown.escapeInline(figure.caption) + "*"
+                return figureBlock(figure)
+            case .log(let log):
+                return logBlock(log)
             }
         }
     }

@@ -42,6 +42,9 @@ public struct RunOptions {
     public var onMessage: ((String) -> Void)?
     /// Called with each output item as it is produced, e.g. to echo it live.
     public var onOutput: ((Cell, OutputItem) -> Void)?
+    /// Writes another rendering of the final report.md (given its path), e.g. report.html, and returns the
+    /// files it wrote relative to the output folder, for the manifest (RunnerOutputFolder.swift).
+    public var renderReport: ((String) throws -> [String])?
 
     public init(outputDirectory: String) {
         self.outputDirectory = outputDirectory

@@ -168,6 +168,7 @@ public struct Runner {
             if status == .success { status = .cellFailed }
             result.status = status
         }
+        Runner.finishOutputFolder(&result, options)
         return result
     }
 

@@ -57,17 +57,18 @@ extension Record: Codable {
 }
 
 extension OutputItem: Codable {
-    private enum Key: String, CodingKey { case text, figure, table }
+    private enum Key: String, CodingKey { case text, figure, table, log }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
         guard container.allKeys.count == 1, let key = container.allKeys.first else {
-            throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath, debugDescription: "an output item is an object with exactly one of text, figure, table"))
+            throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath, debugDescription: "an output item is an object with exactly one of text, figure, table, log"))
         }
         switch key {
         case .text: self = .text(try container.decode(String.self, forKey: key))
         case .figure: self = .figure(try container.decode(Figure.self, forKey: key))
         case .table: self = .table(try container.decode(Table.self, forKey: key))
+        case .log: self = .log(try container.decode(Log.self, forKey: key))
         }
     }
 
@@ -77,6 +78,7 @@ extension OutputItem: Codable {
         case .text(let text): try container.encode(text, forKey: .text)
         case .figure(let figure): try container.encode(figure, forKey: .figure)
         case .table(let table): try container.encode(table, forKey: .table)
+        case .log(let log): try container.encode(log, forKey: .log)
         }
     }
 }

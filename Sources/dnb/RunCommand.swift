@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNBCommands
 import DNBLanguage
+import DNBReportHTML
 import Foundation
 
 /// `dnb run FILE.dnb`: runs a notebook's code cells in order, showing their
@@ -46,6 +47,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also write the executed notebook: ipynb (DIR/<notebook name>.ipynb, with every cell's outputs).", valueName: "ipynb"))
     var to: ExecutedNotebookFormat?
 
+    @Flag(name: .long, help: "Also write report.html: one self-contained page, figures embedded, no network needed.")
+    var html = false
+
     @OptionGroup var global: GlobalOptions
 
     /// `out/<file name without extension>`.
@@ -64,6 +68,13 @@ struct RunCommand: ParsableCommand {
         if let only { return CellSelection(.only, only) }
         if let from { return CellSelection(.from, from) }
         return until.map { CellSelection(.until, $0) }
+    }
+
+    /// report.html beside report.md; figures that could not be embedded are named on stderr.
+    static func writeHTML(reportPath: String) throws -> [String] {
+        let (_, problems) = try HTMLReport.convert(markdownFile: reportPath)
+        for problem in problems { Terminal.errLine("dnb: warning: \(problem)") }
+        return [HTMLReport.fileName]
     }
 
     func run() throws {
@@ -90,6 +101,7 @@ struct RunCommand: ParsableCommand {
         options.onOutput = progress.output
         options.onMessage = { Terminal.errLine("dnb: " + $0) }
         options.selection = selection
+        if html { options.renderReport = Self.writeHTML }
 
         // `help` wraps to COLUMNS (else the terminal): a report must not depend on the terminal it was made in.
         setenv("COLUMNS", "80", 1)

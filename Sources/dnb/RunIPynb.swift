@@ -17,8 +17,11 @@ enum ExecutedNotebookFormat: String, ExpressibleByArgument, CaseIterable {
         let path = outputDirectory + "/" + (name.isEmpty ? "notebook" : name) + ".ipynb"
         do {
             let text = try ConvertCommand.read(file)
+            // Shared like the report, so it names paths as the report does (docs/cli.md, "The report").
+            var shared = result
+            shared.cells = result.cells.map { $0.namingPaths(DisplayPath(outputDirectory: outputDirectory)) }
             try ExecutedNotebook(version: EnvironmentReport.version)
-                .write(sourceText: text, file: file, result: result, outputDirectory: outputDirectory, to: path)
+                .write(sourceText: text, file: file, result: shared, outputDirectory: outputDirectory, to: path)
             Terminal.out("executed notebook: \(path)\n")
             return true
         } catch {

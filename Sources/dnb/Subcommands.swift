@@ -14,6 +14,7 @@ enum Subcommands {
             REPLCommand.self,
             BenchCommand.self,
             CacheCommand.self,
+            ReportCommand.self,
             KernelCommand.self,
             ConvertCommand.self,
         ]

@@ -8,7 +8,8 @@ import DNBTestSupport
 ///   value and bound as documented — and runs for real when it uses only the language's own statements
 ///   (the diffusion commands would train for minutes; their end-to-end runs are CLITests' job);
 /// - every `dnb …` line of a shell example runs, with `run` replaced by `check` (same parsing of the
-///   notebook and its `--set` values, without training) and every script it names exists.
+///   notebook and its `--set` values, without training), `report FILE.md` on a small report put there,
+///   and every script it names exists.
 @Suite("examples in README and docs", .enabled(if: CLIBinary.url != nil, CLIBinary.missingMessage))
 struct DocExamplesTests {
     static let documents = ["README.md"] + ((try? FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/docs")) ?? [])
@@ -106,6 +107,12 @@ struct DocExamplesTests {
                             arguments = Array(arguments.prefix(2))
                         }
                         let dir = try TemporaryDirectory()
+                        if arguments.first == "report", arguments.count > 1 {
+                            // `dnb report FILE.md …` converts a report a run wrote: one is put where the example names it.
+                            let folder = URL(fileURLWithPath: dir.file(arguments[1])).deletingLastPathComponent().path
+                            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                            try dir.write(arguments[1], "# A report\n\n## Parameters\n\n```output\nok\n```\n")
+                        }
                         let result = try CLIBinary.run(arguments.map { $0.hasPrefix("notebooks/") ? repositoryRoot + "/" + $0 : $0 },
                                                        in: dir)
                         #expect(result.status == 0, "\(where_): `\(line)` → status \(result.status)\n\(result.stderr)")

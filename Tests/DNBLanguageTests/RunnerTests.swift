@@ -186,7 +186,8 @@ import DNBTestSupport
         try "```dnb\nprint from file\n```\n".write(toFile: path, atomically: false, encoding: .utf8)
         let result = runner.run(file: path, options: options())
         #expect(result.status == .success)
-        #expect(try directory.read("out/report.md").contains("- **Notebook:** `\(path)`"))
+        // Named relative to the report (out/report.md), not by this machine's absolute path.
+        #expect(try directory.read("out/report.md").contains("- **Notebook:** `../nb.dnb`"))
         let missing = runner.run(file: directory.path + "/missing.dnb", options: options())
         #expect(missing.status == .usage)
         #expect(missing.messages.first?.hasPrefix("cannot read \(directory.path)/missing.dnb") == true)
@@ -225,7 +226,7 @@ import DNBTestSupport
 
         Some *prose* before the code.
 
-        ```text
+        ```dnb
         param epochs: int = 1 "Training epochs"
         param lr: float = 0.01
         model create
@@ -239,7 +240,7 @@ import DNBTestSupport
 
         Train it:
 
-        ```text
+        ```dnb
         train epochs=$epochs lr=$lr
         plot loss caption="Loss curve"
         table
@@ -249,8 +250,7 @@ import DNBTestSupport
         trained 2 epochs at lr 0.01
         ```
 
-        ![Loss curve](figures/loss.png)
-
+        ![Loss curve](figures/loss.png)\
         *Loss curve*
 
         | step | loss |
@@ -262,7 +262,7 @@ import DNBTestSupport
 
         <sub>cell 2 (train) · 250 ms</sub>
 
-        ```text
+        ```dnb
         train epochs=100
         ```
 

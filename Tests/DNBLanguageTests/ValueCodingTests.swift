@@ -36,7 +36,8 @@ import Testing
 
     @Test func outputItemsRoundTrip() throws {
         let items: [OutputItem] = [.text("loss 0.1\n"), .figure(Figure(path: "figures/a.png", caption: "A")),
-                                   .table(Table(headers: ["n"], rows: [["1"]], caption: nil))]
+                                   .table(Table(headers: ["n"], rows: [["1"]], caption: nil)),
+                                   .log(Log(topic: "how the data was found", lines: ["looked in a", "found in b"]))]
         #expect(try JSONDecoder().decode([OutputItem].self, from: JSONEncoder().encode(items)) == items)
     }
 }
