@@ -39,7 +39,7 @@ struct ClassifierOpsTests {
         var rng = RandomGenerator(seed: seed)
         let count = shape.reduce(1, *), order = rng.permutation(count)
         let t = Tensor(uninitialized: shape)
-        for i in 0..<count { t.data[i] = (Float(order[i]) - Float(count) / 2 + 0.5) * 0.05 }
+        for i in 0..<count { t.data[i] = Float(order[i] - count / 2) * 0.05 + 0.025 }
         return t
     }
 
