@@ -28,7 +28,7 @@ extension DigitClassifier {
     /// rate, reproducibly from the recipe's seed (weights and shuffling), then measures `test`.
     /// `progress` is called after every step and may throw to stop (an interrupt).
     public static func train(recipe: ClassifierRecipe, train: PreparedDataset, test: PreparedDataset,
-                             datasetKey: String, progress: (ClassifierTrainingProgress) throws -> Void) throws -> TrainedClassifier {
+                             datasetName: String, datasetKey: String, progress: (ClassifierTrainingProgress) throws -> Void) throws -> TrainedClassifier {
         try checkData(train, recipe: recipe, split: "training")
         try checkData(test, recipe: recipe, split: "test")
         let started = Date()
@@ -50,7 +50,7 @@ extension DigitClassifier {
         let (features, probabilities) = try model.classify(test.images(Array(0..<test.count)))
         let labels = test.labels.map(Int.init)
         let correct = (0..<test.count).filter { argmax(probabilities, row: $0, classes: recipe.classes) == labels[$0] }.count
-        return TrainedClassifier(model: model, datasetKey: datasetKey, datasetName: train.name,
+        return TrainedClassifier(model: model, datasetKey: datasetKey, datasetName: datasetName,
                                  testAccuracy: Double(correct) / Double(test.count),
                                  trainingSeconds: Date().timeIntervalSince(started), testFeatures: features, testLabels: labels)
     }
