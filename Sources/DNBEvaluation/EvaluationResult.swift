@@ -53,7 +53,7 @@ public struct EvaluationResult: Sendable, Equatable {
         for (name, value) in figures {
             switch value {
             case .int(let i): object[name] = i
-            case .double(let d): object[name] = d
+            case .double(let d): object[name] = d.isFinite ? d : NSNull()   // JSON has no NaN
             }
         }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

@@ -31,7 +31,11 @@ public struct PredictionSummary: Sendable, Equatable {
         self.histogram = histogram
     }
 
-    public var confidentShare: Double { Double(confidence.filter { $0 >= Self.confidentThreshold }.count) / Double(count) }
+    /// Compared in float32, as PyTorch compares a float32 tensor with a Python 0.9, so a softmax of exactly
+    /// 0.9f counts here as it does in bench/score_samples.py.
+    public var confidentShare: Double {
+        Double(confidence.filter { Float($0) >= Float(Self.confidentThreshold) }.count) / Double(count)
+    }
     public var meanConfidence: Double { confidence.reduce(0, +) / Double(count) }
 
     /// Entropy of the predicted-class histogram over log(classes): 1 when every class is drawn
