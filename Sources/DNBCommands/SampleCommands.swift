@@ -39,6 +39,7 @@ enum SampleCommands {
                 }
                 progress.finish()
                 ws.tensors["samples"] = result
+                ws.tensorClasses["samples"] = labels
                 let display = ws.displayRange
                 if n == 1 {
                     let figure = try DNBPlot.Figure.sideBySide(grayImages(start) + grayImages(result), titles: ["Noisy Image", "Model Prediction (Denoised)"],

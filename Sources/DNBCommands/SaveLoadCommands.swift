@@ -39,21 +39,10 @@ enum SaveLoadCommands {
                     ArgumentSpec("name", .string, default: .string("loaded"), help: "the name to keep it under"),
                 ]) { inv, ctx in
                     let path = try inputPath(try inv.string("path"), ctx), name = try inv.string("name")
-                    let url = URL(fileURLWithPath: path)
-                    let data: Data
-                    do { data = try Data(contentsOf: url) } catch {
-                        throw NumpyFile.Error(description: "cannot read \(path): \(describeError(error))")
-                    }
-                    let shape: [Int], values: [Float]
-                    if url.pathExtension == "safetensors" {
-                        let file = try SafetensorsFile.parse(data, path: path)
-                        guard let first = file.names.first else { throw NumpyFile.Error(description: "\(path) holds no tensors") }
-                        (shape, values) = (try file.entry(first).shape, try file.floats(first))
-                    } else {
-                        (shape, values) = try NumpyFile.decode(data, path: path)
-                    }
-                    ws.tensors[name] = shape.count == 4 ? try Layout.nhwc(fromNCHW: values, shape: shape) : try Tensor(shape: shape, scalars: values)
-                    ctx.out.print("loaded \(shape) from \(path) as '\(name)'")
+                    let t = try readImages(path)
+                    ws.tensors[name] = t
+                    ws.tensorClasses[name] = nil
+                    ctx.out.print("loaded \(t.rank == 4 ? [t.shape[0], t.shape[3], t.shape[1], t.shape[2]] : t.shape) from \(path) as '\(name)'")
                 },
                 CommandSpec("checkpoint", summary: "Restore a training state saved by `train checkpoint=` or `save checkpoint`", arguments: [
                     ArgumentSpec("path", .path, help: "the checkpoint folder (relative paths: the output directory, then the working directory)"),
@@ -65,6 +54,24 @@ enum SaveLoadCommands {
                 },
             ]),
         ]
+    }
+
+    /// A .npy or .safetensors (its first tensor) file: rank-4 arrays are NCHW images, returned NHWC.
+    static func readImages(_ path: String) throws -> Tensor {
+        let url = URL(fileURLWithPath: path)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw NumpyFile.Error(description: "cannot read \(path): \(describeError(error))")
+        }
+        let shape: [Int], values: [Float]
+        if url.pathExtension == "safetensors" {
+            let file = try SafetensorsFile.parse(data, path: path)
+            guard let first = file.names.first else { throw NumpyFile.Error(description: "\(path) holds no tensors") }
+            (shape, values) = (try file.entry(first).shape, try file.floats(first))
+        } else {
+            (shape, values) = try NumpyFile.decode(data, path: path)
+        }
+        return shape.count == 4 ? try Layout.nhwc(fromNCHW: values, shape: shape) : try Tensor(shape: shape, scalars: values)
     }
 
     static func keptMessage(_ ws: Workspace, _ name: String) -> String {
