@@ -26,6 +26,12 @@ public struct ClassifierRecipe: Sendable, Equatable, Codable {
         self.trainLimit = trainLimit
     }
 
+    /// Adam steps of a training on `trainCount` images (the last batch of an epoch may be short).
+    public func totalSteps(trainCount: Int) -> Int {
+        let used = min(trainCount, trainLimit ?? trainCount)
+        return (used + batchSize - 1) / batchSize * epochs
+    }
+
     /// Three 2×2 poolings (floor) leave (S/2/2/2)² positions of 64 channels.
     public var pooledSize: Int { imageSize / 2 / 2 / 2 }
     public var flattenedFeatures: Int { pooledSize * pooledSize * Self.channels.last! }

@@ -31,13 +31,14 @@ extension DigitClassifier {
                              datasetName: String, datasetKey: String, progress: (ClassifierTrainingProgress) throws -> Void) throws -> TrainedClassifier {
         try checkData(train, recipe: recipe, split: "training")
         try checkData(test, recipe: recipe, split: "test")
+        if let limit = recipe.trainLimit, train.count > limit {
+            throw ClassifierError("the recipe trains on the first \(limit) images; pass only those (got \(train.count))")
+        }
         let started = Date()
         let model = try DigitClassifier(recipe: recipe)
         let adam = Adam(parameters: model.parameters.tensors, lr: Float(recipe.lr))
         var loader = try DataLoader(train, batchSize: recipe.batchSize, shuffle: true, seed: recipe.seed)
-        let limit = min(train.count, recipe.trainLimit ?? train.count)
-        let stepsPerEpoch = (limit + recipe.batchSize - 1) / recipe.batchSize
-        let total = stepsPerEpoch * recipe.epochs
+        let total = recipe.totalSteps(trainCount: train.count), stepsPerEpoch = total / recipe.epochs
         for step in 0..<total {
             let batch = try loader.batch(epoch: step / stepsPerEpoch, index: step % stepsPerEpoch)
             adam.lr = Float(oneCycle(step: step, total: total, peak: recipe.lr))

@@ -115,8 +115,9 @@ extension Workspace {
         try recipe.validate()
         ctx.out.print("training dnb's classifier of \(data.name) at \(recipe.imageSize)×\(recipe.imageSize) (\(recipe.summary)); it is cached in \(classifierCache.directory)")
         let preprocessing = Preprocessing(size: recipe.imageSize, resize: data.preprocessing.resize, range: .zeroToOne)
-        let train = try PreparedDataset(data.rawTrain, preprocessing), test = try PreparedDataset(data.rawTest, preprocessing)
-        let progress = ProgressReporter(label: "classifier", total: 1, plainLines: true)
+        let rawTrain = try recipe.trainLimit.map { try data.rawTrain.prefix($0) } ?? data.rawTrain
+        let train = try PreparedDataset(rawTrain, preprocessing), test = try PreparedDataset(data.rawTest, preprocessing)
+        let progress = ProgressReporter(label: "classifier", total: recipe.totalSteps(trainCount: train.count), plainLines: true)
         defer { progress.finish() }
         let trained = try DigitClassifier.train(recipe: recipe, train: train, test: test, datasetName: data.name, datasetKey: key) { p in
             progress.update(step: p.step, loss: Float(p.loss))
