@@ -48,9 +48,11 @@ enum EvaluationFigures {
             case nil: return .nan
             }
         }
+        // Sorted by x, so a sweep evaluated out of order (50 steps first, then 10 and 20) draws one line.
+        let order = x.indices.sorted { x[$0] < x[$1] }
         let figure = try DNBPlot.Figure(figsize: (6, 3.5))
         let axes = try figure.axes(0, 0)
-        axes.plot(y: y, x: x, label: metric)
+        axes.plot(y: order.map { y[$0] }, x: order.map { x[$0] }, label: metric)
         axes.xlabel = numeric ? "label" : "evaluation"
         axes.ylabel = metric
         axes.grid(true)
