@@ -34,7 +34,7 @@ public struct ClassifierRecipe: Sendable, Equatable, Codable {
 
     /// Three 2×2 poolings (floor) leave (S/2/2/2)² positions of 64 channels.
     public var pooledSize: Int { imageSize / 2 / 2 / 2 }
-    public var flattenedFeatures: Int { pooledSize * pooledSize * Self.channels.last! }
+    public var flattenedFeatures: Int { pooledSize * pooledSize * (Self.channels.last ?? 1) }
 
     /// Images from 8×8 (one position after three poolings) to 128×128 (what the memory of a batch of 128 allows comfortably).
     public static let imageSizes = 8...128

@@ -31,10 +31,11 @@ func forEachDistanceBlock(_ a: FeatureMatrix, _ b: FeatureMatrix, _ body: (_ fir
     let normsB = (0..<b.rows).map { i in b.row(i).reduce(0) { $0 + $1 * $1 } }
     var products = [Double](repeating: 0, count: block * b.rows)
     a.values.withUnsafeBufferPointer { av in
+        guard let base = av.baseAddress else { return }   // no rows: nothing to visit
         for first in stride(from: 0, to: a.rows, by: block) {
             let rows = min(block, a.rows - first)
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(b.rows), Int32(d), 1,
-                        av.baseAddress! + first * d, Int32(d), b.values, Int32(d), 0, &products, Int32(b.rows))
+                        base + first * d, Int32(d), b.values, Int32(d), 0, &products, Int32(b.rows))
             for r in 0..<rows {
                 let normA = a.row(first + r).reduce(0) { $0 + $1 * $1 }
                 for j in 0..<b.rows { products[r * b.rows + j] = max(0, normA + normsB[j] - 2 * products[r * b.rows + j]) }

@@ -20,10 +20,11 @@ public struct PredictionSummary: Sendable, Equatable {
         count = probabilities.count / classes
         var predicted = [Int](), confidence = [Double](), histogram = [Int](repeating: 0, count: classes)
         for i in 0..<count {
-            let row = probabilities[i * classes ..< (i + 1) * classes]
-            let best = row.indices.max { row[$0] < row[$1] }! - i * classes
+            // The first maximum on ties, as torch.max and numpy.argmax.
+            var best = 0
+            for j in 1..<classes where probabilities[i * classes + j] > probabilities[i * classes + best] { best = j }
             predicted.append(best)
-            confidence.append(Double(row[i * classes + best]))
+            confidence.append(Double(probabilities[i * classes + best]))
             histogram[best] += 1
         }
         self.predicted = predicted
