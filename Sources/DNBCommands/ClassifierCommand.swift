@@ -113,6 +113,7 @@ extension Workspace {
             return try remember(trained, recipe: recipe)
         }
         try recipe.validate()
+        try checkClassifierMemory(recipe, train: data.rawTrain.count, test: data.rawTest.count)
         ctx.out.print("training dnb's classifier of \(data.name) at \(recipe.imageSize)×\(recipe.imageSize) (\(recipe.summary)); it is cached in \(classifierCache.directory)")
         let preprocessing = Preprocessing(size: recipe.imageSize, resize: data.preprocessing.resize, range: .zeroToOne)
         let rawTrain = try recipe.trainLimit.map { try data.rawTrain.prefix($0) } ?? data.rawTrain
@@ -127,6 +128,17 @@ extension Workspace {
         try classifierCache.save(trained)
         ctx.out.print(String(format: "trained in %.0f s: %.2f %% of the %d test images right", trained.trainingSeconds, 100 * trained.testAccuracy, trained.testCount))
         return try remember(trained, recipe: recipe)
+    }
+
+    /// Refuses a training that would not fit: the images prepared at the recipe's size (one byte per pixel),
+    /// the test images as floats (classified at once), and one step's activations, gradients and im2col
+    /// scratch, about 3 kB per pixel of the batch (measured: peak RSS 530 MB at batch 128 and 32×32, where
+    /// this estimate gives 500 MB).
+    func checkClassifierMemory(_ recipe: ClassifierRecipe, train: Int, test: Int) throws {
+        let pixels = Double(recipe.imageSize * recipe.imageSize)
+        let bytes = Double(train + test) * pixels + Double(test) * pixels * 4 + Double(recipe.batchSize) * pixels * 3000
+        try MemoryBudget.check(bytes, for: "classifier train batch_size=\(recipe.batchSize) at \(recipe.imageSize)×\(recipe.imageSize)",
+                               advice: "use a smaller batch_size or image_size")
     }
 
     private func remember(_ trained: TrainedClassifier, recipe: ClassifierRecipe) throws -> SessionClassifier {

@@ -94,6 +94,9 @@ struct EvaluateCommandTests {
         let same = try run(interpreter, "evaluate name=same")
         #expect(same.contains("the set is a single point") && same.contains("below the 128 feature dimensions"))
         #expect(ws.evaluations.count == 2)
+        // A training that cannot fit (about 200 GB of activations) is refused before anything is allocated.
+        let huge = #expect(throws: (any Error).self) { try interpreter.run("classifier train image_size=128 batch_size=4096", output: Output()) }
+        #expect(String(describing: huge!).contains("classifier train batch_size=4096 at 128×128"), "\(huge!)")
     }
 
     /// A class-conditional `sample` leaves the classes it asked for, and evaluate scores them.
