@@ -28,7 +28,7 @@ final class SessionClassifier {
 enum ClassifierCommand {
     static let recipeArguments: [ArgumentSpec] = [
         ArgumentSpec("image_size", .int, default: Value.none, bounds: [.atLeast(8), .atMost(128)], help: "the images' side (default: the dataset's prepared size, as the samples)"),
-        ArgumentSpec("epochs", .int, default: .int(3), bounds: [.atLeast(1), .atMost(100)], help: "passes over the training images"),
+        ArgumentSpec("epochs", .int, default: Value.none, bounds: [.atLeast(1), .atMost(100)], help: "passes over the training images (default: 3, Fashion-MNIST 5)"),
         ArgumentSpec("batch_size", .int, default: .int(128), bounds: [.atLeast(1), .atMost(4096)], help: "images per Adam step"),
         ArgumentSpec("lr", .float, default: .float(3e-3), bounds: [.above(0), .atMost(1)], help: "peak learning rate (one-cycle: warm-up over 10 % of the steps, then cosine to zero)"),
         ArgumentSpec("seed", .int, default: .int(0), bounds: [.atLeast(0), .atMost(Double(Int.max))], help: "seed of the weights and the shuffling"),
@@ -67,8 +67,10 @@ enum ClassifierCommand {
     }
 
     static func recipe(_ inv: Invocation, _ ws: Workspace) throws -> ClassifierRecipe {
-        let size = try inv.optionalInt("image_size") ?? ws.requireData().preprocessing.height
-        return ClassifierRecipe(imageSize: size, epochs: try inv.int("epochs"), batchSize: try inv.int("batch_size"),
+        let data = try ws.requireData()
+        let size = try inv.optionalInt("image_size") ?? data.preprocessing.height
+        let epochs = try inv.optionalInt("epochs") ?? ClassifierRecipe.standard(dataset: data.name, imageSize: size).epochs
+        return ClassifierRecipe(imageSize: size, epochs: epochs, batchSize: try inv.int("batch_size"),
                                 lr: try inv.double("lr"), seed: UInt64(try inv.int("seed")), trainLimit: try inv.optionalInt("limit"))
     }
 
@@ -99,7 +101,8 @@ extension Workspace {
     /// else the default recipe's from the cache; nil when there is none.
     func existingClassifier(imageSize: Int) throws -> SessionClassifier? {
         if let path = currentClassifier[try classifierSlot(imageSize: imageSize)], let c = classifiers[path] { return c }
-        let data = try requireData(), key = try classifierDatasetKey(), recipe = ClassifierRecipe(imageSize: imageSize)
+        let data = try requireData(), key = try classifierDatasetKey()
+        let recipe = ClassifierRecipe.standard(dataset: data.name, imageSize: imageSize)
         guard let trained = try classifierCache.load(datasetName: data.name, datasetKey: key, recipe: recipe) else { return nil }
         return try remember(trained, recipe: recipe)
     }

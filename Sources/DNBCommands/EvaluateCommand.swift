@@ -144,6 +144,6 @@ extension Workspace {
     func classifierForEvaluation(imageSize: Int, _ ctx: CommandContext) throws -> SessionClassifier {
         if let c = try existingClassifier(imageSize: imageSize) { return c }
         ctx.out.print("evaluate needs dnb's classifier of \(try requireData().name) at \(imageSize)×\(imageSize); training it now (first use only)")
-        return try classifier(recipe: ClassifierRecipe(imageSize: imageSize), ctx)
+        return try classifier(recipe: ClassifierRecipe.standard(dataset: try requireData().name, imageSize: imageSize), ctx)
     }
 }
