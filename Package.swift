@@ -9,10 +9,13 @@ import PackageDescription
 //   DNBEvaluation – sample-quality maths on feature vectors: statistics, Fréchet distance (LAPACK), precision/recall, confidence
 //   DNBClassifier – dnb's own image classifier (the features `evaluate` compares): model, training, its cache
 //   DNBPlot      – figures (cairo) written as PNG with provenance text chunks
-//   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer
+//   DNBCache     – a content-addressed store of results shared between processes (blobs, entries, LRU eviction)
+//   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer, the cell cache's keys
 //   DNBTerminalGraphics – figures drawn inline in the terminal (kitty, iTerm2, sixel), detection, the desktop viewer
+//   DNBJupyter   – nbformat: .dnb ↔ .ipynb, the executed notebook, dnb outputs as Jupyter outputs
+//   DNBKernel    – the Jupyter messaging protocol over ZeroMQ (sockets, signatures, message order, history)
 //   DNBCommands  – the commands (dataset, model, train, sample, plot …) bound to the modules above
-//   dnb          – the executable: REPL (readline), `run`, `check`, `bench`
+//   dnb          – the executable: REPL (readline), `run`, `check`, `bench`, `kernel`, `convert`
 let package = Package(
     name: "dnb",
     // No `platforms:` minimums: those are Apple deployment targets, and dnb is built and tested on
@@ -32,21 +35,26 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev", "libpng-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev", "libssl-dev"])]),
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ",
+                       providers: [.apt(["libzmq3-dev", "libssl-dev"])]),
 
         .target(name: "CKernels"),
         .target(name: "CRowKernels"),
-        .target(name: "DNBSupport"),
+        .target(name: "DNBSupport", dependencies: ["CZlib"]),
         .target(name: "DNBEngine", dependencies: ["DNBSupport", "CBLAS", "CKernels", "CRowKernels"]),
         .target(name: "DNBDiffusion", dependencies: ["DNBSupport", "DNBEngine"]),
         .target(name: "DNBData", dependencies: ["DNBSupport", "DNBEngine", "CZlib"]),
         .target(name: "DNBEvaluation", dependencies: ["CBLAS"]),
         .target(name: "DNBClassifier", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData"]),
         .target(name: "DNBPlot", dependencies: ["DNBSupport", "CCairo"]),
-        .target(name: "DNBLanguage", dependencies: ["DNBSupport"]),
+        .target(name: "DNBCache", dependencies: ["DNBSupport"]),
+        .target(name: "DNBLanguage", dependencies: ["DNBSupport", "DNBCache"]),
         .target(name: "DNBTerminalGraphics"),
+        .target(name: "DNBJupyter", dependencies: ["DNBSupport", "DNBLanguage"]),
+        .target(name: "DNBKernel", dependencies: ["DNBSupport", "DNBJupyter", "CZMQ"]),
         .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics", "DNBEvaluation", "DNBClassifier"]),
         .executableTarget(name: "dnb", dependencies: [
-            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "CReadline",
+            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBJupyter", "DNBKernel", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer on the language front end (bench/README.md, "Fuzzing"); does nothing unless built with -sanitize=fuzzer.
@@ -60,8 +68,9 @@ let package = Package(
         .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBEvaluationTests", dependencies: ["DNBTestSupport", "DNBEvaluation", "DNBClassifier", "DNBData", "DNBEngine"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
+        .testTarget(name: "DNBCacheTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBCache"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
         .testTarget(name: "DNBTerminalGraphicsTests", dependencies: ["DNBTestSupport", "DNBTerminalGraphics", "DNBPlot"]),
-        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot", "DNBEvaluation"]),
+        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot", "DNBJupyter", "DNBEvaluation"]),
     ]
 )

@@ -4,7 +4,7 @@
 # emulator (scripts/check-arm64.sh compiles the C kernels for arm64 and runs them there) and
 # Debian's Fashion-MNIST package (the tests load it as a user would).
 set -euo pipefail
-packages=(libopenblas-dev libreadline-dev libcairo2-dev libpng-dev zlib1g-dev libssl-dev fonts-dejavu-core pkg-config)
+packages=(libopenblas-dev libreadline-dev libcairo2-dev libpng-dev zlib1g-dev libssl-dev libzmq3-dev fonts-dejavu-core pkg-config)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(gcc-aarch64-linux-gnu qemu-user dataset-fashion-mnist)
   # The test venv (scripts/test-venv.sh) needs a python3 that can make venvs; Debian's needs python3-venv.

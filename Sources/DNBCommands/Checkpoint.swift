@@ -26,14 +26,26 @@ extension Workspace {
     func saveCheckpoint(to path: String, lock: FolderLock? = nil, fault: ((ReplaceableFolder.Step) throws -> Void)? = nil) throws {
         guard let training else { throw MissingPrerequisite("nothing to save yet: run `train` first") }
         guard let data else { throw MissingPrerequisite("no dataset loaded: the checkpoint records which one the run trains on") }
+        try checkpointRecord(training, data: data).save(training.trainer, to: path, lock: lock, fault: fault)
+    }
+
+    /// The record of `training` (on `data`) that a checkpoint folder and the cell cache keep.
+    func checkpointRecord(_ training: TrainingState, data: LoadedData) -> TrainingCheckpoint {
         let trainer = training.trainer, loader = training.loader
-        let checkpoint = TrainingCheckpoint(
+        return TrainingCheckpoint(
             trainer: trainer, loader: .init(epoch: loader.state.epoch, batch: loader.state.batch), loaderSeed: loader.seed,
             batchSize: training.batchSize, shuffle: loader.shuffle, dropLast: loader.dropLast, rng: rng, seed: seed,
             classConditional: training.classConditional, dataset: data.name, losses: losses, epochLosses: epochLosses,
             datasetCount: loader.dataset.count, imageShape: [loader.dataset.height, loader.dataset.width],
             scheduler: .init(trainer.schedule, predictionType: trainer.predictionType))
-        try checkpoint.save(trainer, to: path, lock: lock, fault: fault)
+    }
+
+    /// The training state of `checkpoint` with `trainer`, its loader over `train` at the recorded position.
+    static func trainingState(_ checkpoint: TrainingCheckpoint, trainer: NoisePredictionTrainer, train: PreparedDataset) throws -> TrainingState {
+        let loader = try DataLoader(train, batchSize: checkpoint.batchSize, shuffle: checkpoint.shuffle, seed: checkpoint.loaderSeed,
+                                    dropLast: checkpoint.dropLast, state: LoaderState(epoch: checkpoint.loader.epoch, batch: checkpoint.loader.batch))
+        if let prediction = PredictionType(rawValue: checkpoint.scheduler?.predictionType ?? "") { trainer.predictionType = prediction }
+        return TrainingState(trainer: trainer, loader: loader, batchSize: checkpoint.batchSize, classConditional: checkpoint.classConditional)
     }
 
     /// Restores model, optimiser, EMA, generator, loader position and history from the checkpoint at `path`,
@@ -48,16 +60,14 @@ extension Workspace {
         guard differences.isEmpty else {
             throw ModelError.checkpoint("cannot continue \(path): " + differences.joined(separator: "; "))
         }
-        let loader = try DataLoader(train, batchSize: checkpoint.batchSize, shuffle: checkpoint.shuffle, seed: checkpoint.loaderSeed,
-                                    dropLast: checkpoint.dropLast, state: LoaderState(epoch: checkpoint.loader.epoch, batch: checkpoint.loader.batch))
+        let trainer = try checkpoint.makeTrainer(folder: folder, schedule: schedule)
+        let state = try Self.trainingState(checkpoint, trainer: trainer, train: train)
         // Checkpoints written before the dataset size was recorded are checked here against the loaded one.
-        if let problem = checkpoint.positionProblem(batchesPerEpoch: loader.batchesPerEpoch) {
+        if let problem = checkpoint.positionProblem(batchesPerEpoch: state.loader.batchesPerEpoch) {
             throw ModelError.checkpoint("\(path): \(problem) (\(train.count) images in batches of \(checkpoint.batchSize))")
         }
-        let trainer = try checkpoint.makeTrainer(folder: folder, schedule: schedule)
-        if let prediction = PredictionType(rawValue: checkpoint.scheduler?.predictionType ?? "") { trainer.predictionType = prediction }
         model = trainer.model
-        training = TrainingState(trainer: trainer, loader: loader, batchSize: checkpoint.batchSize, classConditional: checkpoint.classConditional)
+        training = state
         reseed(checkpoint.seed)
         rng = checkpoint.rng
         losses = checkpoint.losses

@@ -50,7 +50,6 @@ enum ClassifierCommand {
                 ], prerequisite: needsData) { inv, ctx in
                 let recipe = try Self.recipe(inv, ws)
                 let c = try ws.classifier(recipe: recipe, force: try inv.bool("force"), ctx)
-                ws.currentClassifier[try ws.classifierSlot(imageSize: recipe.imageSize)] = c.path
                 ctx.out.table(describe(c, ws))
             },
             CommandSpec("show", summary: "The classifier evaluate would use: recipe, accuracy, where it is cached", arguments: [
@@ -97,12 +96,12 @@ extension Workspace {
         return ClassifierCache.datasetKey(train: data.rawTrain, test: data.rawTest) + "-" + data.preprocessing.resize.rawValue
     }
 
-    /// The classifier this session uses for the dataset at `imageSize`: the one last trained or loaded,
-    /// else the default recipe's from the cache; nil when there is none.
+    /// The classifier this session uses for the dataset at `imageSize`: the recipe `classifier train` last
+    /// chose, else the dataset's standard one, from this session's memo or the cache; nil when there is none.
     func existingClassifier(imageSize: Int) throws -> SessionClassifier? {
-        if let path = currentClassifier[try classifierSlot(imageSize: imageSize)], let c = classifiers[path] { return c }
         let data = try requireData(), key = try classifierDatasetKey()
-        let recipe = ClassifierRecipe.standard(dataset: data.name, imageSize: imageSize)
+        let recipe = classifierRecipes[try classifierSlot(imageSize: imageSize)] ?? ClassifierRecipe.standard(dataset: data.name, imageSize: imageSize)
+        if let c = classifiers[classifierCache.path(datasetName: data.name, datasetKey: key, recipe: recipe)] { return c }
         guard let trained = try classifierCache.load(datasetName: data.name, datasetKey: key, recipe: recipe) else { return nil }
         return try remember(trained, recipe: recipe)
     }
@@ -148,7 +147,7 @@ extension Workspace {
         let path = classifierCache.path(datasetName: trained.datasetName, datasetKey: trained.datasetKey, recipe: recipe)
         let c = try SessionClassifier(trained, path: path)
         classifiers[path] = c
-        currentClassifier[try classifierSlot(imageSize: recipe.imageSize)] = path
+        classifierRecipes[try classifierSlot(imageSize: recipe.imageSize)] = recipe
         return c
     }
 }

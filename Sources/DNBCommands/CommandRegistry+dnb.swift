@@ -8,6 +8,7 @@ extension CommandRegistry {
                       TrainCommand.specs, SampleCommands.specs, DenoiseCommand.specs, PlotCommand.specs, SaveLoadCommands.specs, ShowCommand.specs,
                       ClassifierCommand.specs, EvaluateCommand.specs]
         for specs in groups { for spec in specs(workspace) { registry.register(spec) } }
+        registry.addSessionDescription { SessionDescription.tables(workspace) }
         return registry
     }
 }

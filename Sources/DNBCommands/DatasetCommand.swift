@@ -47,22 +47,27 @@ enum DatasetCommand {
                 ArgumentSpec("limit", .int, default: Value.none, bounds: [.atLeast(1)], help: "keep only the first N training images"),
                 ArgumentSpec("classes", .list(.int), default: Value.none, bounds: DatasetCommand.labelBounds, help: "keep only these labels"),
                 ArgumentSpec("count", .int, default: .int(2000), bounds: [.atLeast(1)], help: "synthetic only: how many images per split"),
-            ]) { inv, ctx in
+            ], result: Results.dataset) { inv, ctx in
                 let name = try inv.string("name")
                 let prep = try preprocessing(inv, changing: nil)
                 let count = name == "synthetic" ? try inv.int("count") : 0
                 // MNIST and Fashion-MNIST have 70,000 images; the synthetic test split is a sixth of count (at least 8).
                 try checkMemory(images: name == "synthetic" ? count + max(8, count / 6) : 70_000, size: prep.height,
                                 "dataset load\(name == "synthetic" ? " count=\(count)" : "") image_size=\(prep.height)")
-                var train: ImageDataset, test: ImageDataset, source: String
+                var train: ImageDataset, test: ImageDataset, source: String, origin: DataOrigin
                 switch name {
                 case "synthetic":
-                    train = try SyntheticDigits.make(count: count, seed: ws.rng.next())
-                    test = try SyntheticDigits.make(count: max(8, count / 6), seed: ws.rng.next())
+                    let seeds = (ws.rng.next(), ws.rng.next())
+                    origin = .synthetic(count: count, trainSeed: seeds.0, testSeed: seeds.1)
+                    (train, test) = try DataOrigin.synthetic(count: count, seeds: seeds)
                     source = "drawn procedurally (seeded)"
                 default:
-                    (train, test, source) = try locate(name, data: try inv.optionalString("data").map { try inputPath($0, ctx) }, verbose: ws.verbose, ctx.out)
+                    let directory = try inv.optionalString("data").map { try inputPath($0, ctx) }
+                    origin = .files(name: name, directory: directory)
+                    (train, test, source) = try locate(name, data: directory, verbose: ws.verbose, ctx.out)
                 }
+                // Test images are told apart from training images by negative origins (`dataset split` mixes them).
+                test = try test.mappingOrigin { -1 - $0 }
                 if inv.isGiven("classes") {
                     let keep = Set(try inv.intList("classes"))
                     train = try train.filter(classes: keep)
@@ -71,8 +76,9 @@ enum DatasetCommand {
                 if let limit = try inv.optionalInt("limit") {
                     train = try train.prefix(min(limit, train.count))
                 }
-                ws.data = try LoadedData(name: name, source: source, preprocessing: prep, train: train, test: test)
+                ws.data = try LoadedData(name: name, source: source, origin: origin, preprocessing: prep, train: train, test: test)
                 ws.training = nil
+                ctx.setResult(Results.dataset(ws.data!))
                 ctx.out.print(describe(ws.data!) + "\n  source: \(source)")
             },
             CommandSpec("subset", summary: "Keep some of the loaded images: the first n, or those of some classes", arguments: [
@@ -80,7 +86,7 @@ enum DatasetCommand {
                 ArgumentSpec("classes", .list(.int), default: Value.none, bounds: DatasetCommand.labelBounds, help: "keep only these labels"),
                 ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test"), .string("both")], help: "which split to cut"),
                 ArgumentSpec("shuffle", .bool, default: .bool(false), help: "a random n (from the session generator) instead of the first n"),
-            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+            ], result: Results.dataset, prerequisite: { _ = try ws.requireData() }) { inv, ctx in
                 var data = try ws.requireData()
                 let classes = try inv.isGiven("classes") ? Set(try inv.intList("classes")) : nil
                 let n = try inv.optionalInt("n")
@@ -98,6 +104,7 @@ enum DatasetCommand {
                 try data.replace(train: split == "test" ? nil : try cut(data.rawTrain), test: split == "train" ? nil : try cut(data.rawTest))
                 ws.data = data
                 ws.training = nil
+                ctx.setResult(Results.dataset(data))
                 ctx.out.print(describe(data))
             },
             CommandSpec("split", summary: "Hold out n random training images as the test split", help: """
@@ -106,7 +113,7 @@ enum DatasetCommand {
                 split is dropped) and the rest stay for training.
                 """, arguments: [
                 ArgumentSpec("test", .int, bounds: [.atLeast(1)], help: "how many training images to hold out"),
-            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+            ], result: Results.dataset, prerequisite: { _ = try ws.requireData() }) { inv, ctx in
                 var data = try ws.requireData()
                 let n = try inv.int("test"), total = data.rawTrain.count
                 guard n < total else { throw ArgumentError(argument: "test", "test must be between 1 and \(total - 1) (the training images), got \(n)") }
@@ -115,19 +122,21 @@ enum DatasetCommand {
                                  test: try data.rawTrain.subset(indices: Array(order[..<n]).sorted()))
                 ws.data = data
                 ws.training = nil
+                ctx.setResult(Results.dataset(data))
                 ctx.out.print(describe(data))
             },
             CommandSpec("transform", summary: "Prepare the loaded images again: another size, resize or value range", arguments: [
                 ArgumentSpec("image_size", .int, default: Value.none, bounds: DatasetCommand.sizeBounds, help: "resize to this height and width (default: unchanged)"),
                 ArgumentSpec("resize", .string, default: Value.none, allowed: [.string("pil"), .string("bilinear")], help: "pil or bilinear (default: unchanged)"),
                 ArgumentSpec("range", .string, default: Value.none, allowed: [.string("unit"), .string("symmetric")], help: "unit [0, 1] or symmetric [-1, 1] (default: unchanged)"),
-            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+            ], result: Results.dataset, prerequisite: { _ = try ws.requireData() }) { inv, ctx in
                 var data = try ws.requireData()
                 let prep = try preprocessing(inv, changing: data.preprocessing)
                 try DatasetCommand.checkMemory(images: data.rawTrain.count + data.rawTest.count, size: prep.height, "dataset transform image_size=\(prep.height)")
                 try data.replace(preprocessing: prep)
                 ws.data = data
                 ws.training = nil
+                ctx.setResult(Results.dataset(data))
                 ctx.out.print(describe(data))
             },
             CommandSpec("show", summary: "A grid of images with their labels", arguments: [
@@ -135,7 +144,7 @@ enum DatasetCommand {
                 ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test")], help: "which split"),
                 ArgumentSpec("columns", .int, default: .int(8), bounds: [.atLeast(1)], help: "images per row"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
-            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+            ], result: ResultSpec([Results.figure]), prerequisite: { _ = try ws.requireData() }) { inv, ctx in
                 let data = try ws.requireData()
                 let split = try inv.string("split")
                 guard let set = split == "train" ? data.train : data.test else { throw MissingPrerequisite("no \(split) split loaded") }
@@ -154,6 +163,13 @@ enum DatasetCommand {
     }
 }
 
+extension DataOrigin {
+    /// The synthetic splits: `count` training images and a sixth as many (at least 8) test images.
+    static func synthetic(count: Int, seeds: (UInt64, UInt64)) throws -> (ImageDataset, ImageDataset) {
+        (try SyntheticDigits.make(count: count, seed: seeds.0), try SyntheticDigits.make(count: max(8, count / 6), seed: seeds.1))
+    }
+}
+
 /// The preprocessing an invocation asks for: `load`'s arguments with their defaults, or `transform`'s
 /// changes to `current`.
 private func preprocessing(_ inv: Invocation, changing current: Preprocessing?) throws -> Preprocessing {
@@ -164,7 +180,7 @@ private func preprocessing(_ inv: Invocation, changing current: Preprocessing?) 
 }
 
 /// `mnist: train 60,000 and test 10,000 images of 28×28 with labels, prepared at 32×32 (…), values in [0, 1]`
-private func describe(_ data: LoadedData) -> String {
+func describe(_ data: LoadedData) -> String {
     let p = data.preprocessing, train = data.rawTrain, test = data.rawTest
     return """
         \(data.name): train \(grouped(train.count)) and test \(grouped(test.count)) images of \(train.height)×\(train.width) with labels
@@ -183,7 +199,7 @@ enum CorruptCommand {
                 ArgumentSpec("n", .int, default: .int(8), bounds: [.atLeast(1)], help: "how many images"),
                 ArgumentSpec("noise", .string, default: .string("uniform"), allowed: [.string("uniform"), .string("gaussian")], help: "the noise mixed in"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
-            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+            ], result: ResultSpec([Results.tensor, Results.shape, Results.figure]), prerequisite: { _ = try ws.requireData() }) { inv, ctx in
             let data = try ws.requireData()
             guard let set = data.train else { throw MissingPrerequisite("no training split loaded") }
             let n = min(try inv.int("n"), set.count)
@@ -192,6 +208,7 @@ enum CorruptCommand {
             let amounts = (0..<n).map { n == 1 ? Float(0) : Float($0) / Float(n - 1) }
             let corrupted = corrupt(x, noise: noise, amount: amounts)
             ws.tensors["corrupted"] = corrupted
+            ctx.setResult(Results.kept("corrupted", corrupted))
             let titles = [amounts.map { _ in "" }, amounts.map { String(format: "amount %.2f", $0) }]
             try ws.emit(DNBPlot.Figure.imageGrid([grayImages(x), grayImages(corrupted)], titles: titles, rowTitles: ["Input data", "Corrupted data"]),
                         name: try inv.optionalString("figure"), defaultName: "corrupt",

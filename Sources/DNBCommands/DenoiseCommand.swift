@@ -16,7 +16,11 @@ enum DenoiseCommand {
                 ArgumentSpec("steps", .int, default: .int(1), bounds: [.atLeast(1)], help: "inference steps (at most num_train_timesteps)"),
                 ArgumentSpec("n", .int, default: .int(8), bounds: [.atLeast(1)], help: "how many test images (the tutorial's batch_size)"),
                 ArgumentSpec("split", .string, default: .string("test"), allowed: [.string("test"), .string("train")], help: "where the clean images come from"),
-            ] + SampleCommands.common, prerequisite: {
+            ] + SampleCommands.common, result: ResultSpec([
+                ResultField("mse", .float, help: "mean squared error of the denoised images to the clean ones"),
+                ResultField("timesteps", .list(.int), help: "the timestep each image was noised at"),
+                Results.tensor, Results.shape, Results.figure,
+            ]), prerequisite: {
                 _ = try ws.requireModel(); _ = try ws.requireScheduler(); _ = try ws.requireData()
             }) { inv, ctx in
             let model = try ws.requireModel(), scheduler = try ws.requireScheduler(), data = try ws.requireData()
@@ -31,7 +35,7 @@ enum DenoiseCommand {
             let timesteps = try (0..<n).map { _ in try ws.rng.randint(below: scheduler.numTrainTimesteps) }
             let noisy = try scheduler.schedule.addNoise(clean, noise: noise, timesteps: timesteps)
             let labels = model.config.numClassEmbeds != nil ? indices.map { Int(set.labels[$0]) } : nil
-            let progress = ProgressReporter(label: "denoise", total: steps)
+            let progress = ProgressReporter(label: "denoise", total: steps, display: ws.progressDisplay)
             defer { progress.finish() }
             let denoised = try SampleCommands.withSamplingWeights(ws, inv) {
                 try denoiseLoop(model: model, scheduler: scheduler, start: noisy, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, _ in
@@ -47,6 +51,9 @@ enum DenoiseCommand {
                         caption: "\(n) \(split) images (top), noised at timesteps \(timesteps.map(String.init).joined(separator: ", ")) (middle), denoised in \(steps) \(ws.schedulerName) step\(steps == 1 ? "" : "s") (bottom)", inv, ctx)
             var mse = 0.0
             for i in 0..<clean.count { let d = Double(clean.data[i] - denoised.data[i]); mse += d * d }
+            ctx.setResult(Results.kept("denoised", denoised).merging([
+                "mse": finite(mse / Double(clean.count)), "timesteps": .list(timesteps.map(Value.int)),
+            ]) { $1 })
             ctx.out.print("denoised \(n) images in \(steps) step\(steps == 1 ? "" : "s") (timesteps \(summarizeList(scheduler.timesteps))); mean squared error to the clean images: \(String(format: "%.4f", mse / Double(clean.count)))")
         }]
     }

@@ -7,8 +7,11 @@ enum EnvironmentCommand {
     static func specs(_ ws: Workspace) -> [CommandSpec] {
         [
             CommandSpec("env", summary: "Show versions, CPU, cores and BLAS (the tutorial's watermark cell)",
-                        help: "Prints what a result depends on: dnb's version, the Swift toolchain it was built with, the OS, the CPU and its vector extensions, the cores in use and the BLAS library.") { _, ctx in
-                ctx.out.table(Table(headers: ["", ""], rows: EnvironmentReport.current().map { [$0.0, $0.1] }))
+                        help: "Prints what a result depends on: dnb's version, the Swift toolchain it was built with, the OS, the CPU and its vector extensions, the cores in use and the BLAS library.",
+                        result: ResultSpec(EnvironmentReport.fields.map { ResultField($0.key, .string, help: "the \($0.label) row") })) { _, ctx in
+                let rows = EnvironmentReport.current()
+                ctx.setResult(EnvironmentReport.result(rows))
+                ctx.out.table(Table(headers: ["", ""], rows: rows.map { [$0.0, $0.1] }))
             },
             CommandSpec("seed", summary: "Seed every random number dnb draws",
                         help: "Resets the session's generator (xoshiro256** seeded by SplitMix64): data shuffling, timesteps, noise and initial weights drawn afterwards repeat exactly for the same seed on any machine and thread count.",
@@ -24,6 +27,19 @@ enum EnvironmentCommand {
 /// Key facts about this machine and build, for `env` and report headers.
 public enum EnvironmentReport {
     public static let version = "0.1.0"
+
+    /// The rows of `current()` by label, and the field each is in `env`'s result.
+    static let fields: [(label: String, key: String)] = [("dnb", "dnb"), ("Swift", "swift"), ("OS", "os"), ("Machine", "machine"), ("CPU", "cpu"),
+                                                         ("CPU cores", "cpu_cores"), ("BLAS", "blas"), ("Date", "date")]
+
+    /// `env`'s result: each row of `current()` under its field name.
+    static func result(_ rows: [(String, String)]) -> [String: Value] {
+        var values: [String: Value] = [:]
+        for (label, text) in rows {
+            if let field = fields.first(where: { $0.label == label }) { values[field.key] = .string(text) }
+        }
+        return values
+    }
 
     public static func current() -> [(String, String)] {
         var rows: [(String, String)] = [("dnb", version)]

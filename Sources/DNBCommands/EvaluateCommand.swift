@@ -26,7 +26,7 @@ enum EvaluateCommand {
                 ArgumentSpec("json", .path, default: Value.none, help: "also write the figures to this JSON file"),
                 ArgumentSpec("k", .int, default: .int(3), bounds: [.atLeast(1), .atMost(50)], help: "neighbours for precision and recall"),
                 ArgumentSpec("figure", .string, default: .string("evaluate"), help: "name prefix of the two PNGs under figures/"),
-            ], prerequisite: { _ = try ws.requireData() }) { inv, ctx in
+            ], result: resultSpec, prerequisite: { _ = try ws.requireData() }) { inv, ctx in
                 try run(inv, ctx, ws)
             },
          CommandSpec("evaluations", summary: "A table of every `evaluate` of the session, and a plot of one figure", arguments: [
@@ -62,15 +62,45 @@ enum EvaluateCommand {
         if let json = try inv.optionalString("json") {
             let path = outputPath(json, ctx)
             try AtomicFile.write(Array(try evaluation.result.json()) + [10], to: path)
+            ctx.out.noteWritten(path)
             ctx.out.print("wrote the figures to \(path)")
         }
         ws.evaluations.append((label, evaluation.result))
+        ctx.setResult(result(evaluation.result, label: label))
+    }
+
+    /// `let r = evaluate …`: the figures by their table names ($r.fd, $r.confident), the histogram and the label;
+    /// a figure that does not apply (class_accuracy of unconditional samples, fd of one image) is none.
+    static let resultSpec = ResultSpec([
+        ResultField("label", .string, help: "the evaluation's name in `evaluations`"),
+        ResultField("n", .int, help: "how many images were judged"),
+        ResultField("confident", .float, help: "the share classified with probability ≥ 0.9"),
+        ResultField("mean_confidence", .float, help: "the mean largest softmax probability"),
+        ResultField("entropy", .float, help: "the predicted-class histogram's entropy over log(classes)"),
+        ResultField("fd", .float, help: "Fréchet distance of the features to the test set's"),
+        ResultField("fd_floor", .float, help: "the same for n real test images against the rest"),
+        ResultField("precision", .float, help: "share of samples inside the real features' k-NN manifold"),
+        ResultField("recall", .float, help: "share of real images inside the samples' k-NN manifold"),
+        ResultField("class_accuracy", .float, help: "share classified as the requested class (class-conditional samples)"),
+        ResultField("histogram", .list(.int), help: "images per predicted class"),
+    ])
+
+    static func result(_ r: EvaluationResult, label: String) -> [String: Value] {
+        var fields: [String: Value] = ["label": .string(label), "histogram": .list(r.histogram.map { .int($0) })]
+        for (name, value) in r.figures {
+            switch value {
+            case .int(let i): fields[name] = .int(i)
+            case .double(let d): fields[name] = d.isFinite ? .float(d) : .none
+            }
+        }
+        return fields
     }
 
     /// The images to judge, where they came from, and the classes `sample` asked for (kept batches only).
     static func samples(_ inv: Invocation, _ ctx: CommandContext, _ ws: Workspace) throws -> (Tensor, String, [Int]?) {
         if let path = try inv.optionalString("path") {
             let file = try inputPath(path, ctx)
+            ctx.out.noteRead(file)
             return (try SaveLoadCommands.readImages(file), URL(fileURLWithPath: file).lastPathComponent, nil)
         }
         let name = try inv.string("name")

@@ -26,6 +26,7 @@ extension Workspace {
             "Title": caption,
         ])
         figureLog.append((relative, caption))
+        context.setResultIfDeclared(Results.figure.name, .string(relative))
         context.out.figure(path: relative, caption: caption)
     }
 

@@ -11,7 +11,7 @@ enum PlotCommand {
                 ArgumentSpec("title", .string, default: .string("Training Loss Curve (UNet2DModel - Noise Prediction)"), help: "figure title"),
                 ArgumentSpec("log", .bool, default: .bool(false), help: "logarithmic loss axis"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
-            ], prerequisite: {
+            ], result: ResultSpec([Results.figure]), prerequisite: {
                 if ws.losses.isEmpty { throw MissingPrerequisite("no losses yet: run `train` first") }
             }) { inv, ctx in
                 let figure = DNBPlot.Figure.lossCurve(ws.losses, title: try inv.string("title"), logY: try inv.bool("log"))
@@ -23,7 +23,7 @@ enum PlotCommand {
                 ArgumentSpec("columns", .int, default: .int(8), bounds: [.atLeast(1)], help: "images per row"),
                 ArgumentSpec("title", .string, default: Value.none, help: "figure title"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/"),
-            ]) { inv, ctx in
+            ], result: ResultSpec([Results.figure])) { inv, ctx in
                 let name = try inv.string("name")
                 let images = try keptImages(ws, name, argument: "name")
                 let columns = min(images.count, try inv.int("columns"))
@@ -42,7 +42,7 @@ enum PlotCommand {
                 ArgumentSpec("n", .int, default: .int(1), bounds: [.atLeast(1)], help: "images per batch"),
                 ArgumentSpec("index", .int, default: .int(0), bounds: [.atLeast(0)], help: "with n=1: which image of each batch"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/ (default: side_by_side)"),
-            ]) { inv, ctx in
+            ], result: ResultSpec([Results.figure])) { inv, ctx in
                 let names = try inv.stringList("names")
                 guard !names.isEmpty else { throw ArgumentError(argument: "names", "name at least one kept batch") }
                 let batches = try names.map { try keptImages(ws, $0, argument: "names") }

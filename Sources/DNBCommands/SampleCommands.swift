@@ -23,13 +23,14 @@ enum SampleCommands {
                     ArgumentSpec("steps", .int, default: .int(50), bounds: [.atLeast(1)], help: "inference steps (at most num_train_timesteps)"),
                     ArgumentSpec("classes", .list(.int), default: Value.none, bounds: [.atLeast(0)], help: "class label per image, below num_class_embeds (class-conditional models)"),
                     ArgumentSpec("columns", .int, default: .int(8), bounds: [.atLeast(1)], help: "images per row of the grid"),
-                ] + common, prerequisite: needsModel) { inv, ctx in
+                ] + common, result: sampleResult, prerequisite: needsModel) { inv, ctx in
                 let model = try ws.requireModel(), scheduler = try ws.requireScheduler()
+                let started = ContinuousClock.now
                 let n = try inv.int("n"), steps = try inv.int("steps")
                 try checkMemory(model, images: n, keptPerImage: 3, "sample n=\(n)")
                 let labels = try classLabels(inv, model: model, count: n)
                 let start = ws.rng.normalTensor([n, size(model), size(model), model.config.inChannels])
-                let progress = ProgressReporter(label: "sample", total: steps)
+                let progress = ProgressReporter(label: "sample", total: steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 let result = try withSamplingWeights(ws, inv) {
                     try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, _ in
@@ -40,6 +41,8 @@ enum SampleCommands {
                 progress.finish()
                 ws.tensors["samples"] = result
                 ws.tensorClasses["samples"] = labels
+                ctx.setResult(Results.kept("samples", result).merging(Results.statistics(result)) { $1 })
+                ctx.setResult(["n": .int(n), "steps": .int(steps), "seconds": .float(secondsSince(started))])
                 let display = ws.displayRange
                 if n == 1 {
                     let figure = try DNBPlot.Figure.sideBySide(grayImages(start) + grayImages(result), titles: ["Noisy Image", "Model Prediction (Denoised)"],
@@ -65,7 +68,7 @@ enum SampleCommands {
                     ArgumentSpec("snapshots", .int, default: .int(15), bounds: [.atLeast(1)], help: "how many states to show (at most steps + 1)"),
                     ArgumentSpec("rows", .int, default: .int(3), bounds: [.atLeast(1)], help: "rows of the figure (at most snapshots)"),
                     ArgumentSpec("class", .int, default: Value.none, bounds: [.atLeast(0)], help: "class label, below num_class_embeds (class-conditional models)"),
-                ] + common, prerequisite: needsModel) { inv, ctx in
+                ] + common, result: ResultSpec([Results.tensor, Results.shape, Results.figure]), prerequisite: needsModel) { inv, ctx in
                 let model = try ws.requireModel(), scheduler = try ws.requireScheduler()
                 let steps = try inv.int("steps"), count = try inv.int("snapshots"), rows = try inv.int("rows")
                 guard count <= steps + 1 else {
@@ -78,7 +81,7 @@ enum SampleCommands {
                 try checkMemory(model, images: 1, keptPerImage: Double(steps) + 3, "progression steps=\(steps)")
                 let start = ws.rng.normalTensor([1, size(model), size(model), model.config.inChannels])
                 var history = [start]
-                let progress = ProgressReporter(label: "progression", total: steps)
+                let progress = ProgressReporter(label: "progression", total: steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 _ = try withSamplingWeights(ws, inv) {
                     try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, x in
@@ -96,6 +99,7 @@ enum SampleCommands {
                 try ws.emit(DNBPlot.Figure.imageGrid(grid.filter { !$0.isEmpty }, titles: titles), name: try inv.optionalString("figure"),
                             defaultName: "progression", caption: "\(count) of the \(steps + 1) states of a \(steps)-step generation", inv, ctx)
                 ws.tensors["progression"] = history.last
+                if let last = history.last { ctx.setResult(Results.kept("progression", last)) }
             },
             CommandSpec("refine", summary: "The tutorial's iterative refinement from pure noise", help: """
                 Repeats: run the whole reverse process on the current prediction, then move x a fraction \
@@ -107,7 +111,7 @@ enum SampleCommands {
                     ArgumentSpec("iterations", .int, default: .int(5), bounds: [.atLeast(1)], help: "refinement iterations (the tutorial's n_steps)"),
                     ArgumentSpec("inference_steps", .int, default: Value.none, bounds: [.atLeast(1)], help: "scheduler steps per iteration (default: the scheduler's current timesteps, as the tutorial)"),
                     ArgumentSpec("noise", .string, default: .string("uniform"), allowed: [.string("uniform"), .string("gaussian")], help: "the starting noise"),
-                ] + common, prerequisite: needsModel) { inv, ctx in
+                ] + common, result: ResultSpec([Results.tensor, Results.shape, Results.figure]), prerequisite: needsModel) { inv, ctx in
                 let model = try ws.requireModel(), scheduler = try ws.requireScheduler()
                 let n = try inv.int("n"), iterations = try inv.int("iterations")
                 // x, the prediction and every iteration's pair are kept for the figure.
@@ -118,7 +122,7 @@ enum SampleCommands {
                 let labels = model.config.numClassEmbeds.map { k in (0..<n).map { $0 % k } }
                 var inputs = [x], predictions: [Tensor] = []
                 var prediction = x.copy()
-                let progress = ProgressReporter(label: "refine", total: iterations * steps)
+                let progress = ProgressReporter(label: "refine", total: iterations * steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 try withSamplingWeights(ws, inv) {
                     for i in 0..<iterations {
@@ -145,9 +149,16 @@ enum SampleCommands {
                 try ws.emit(figure, name: try inv.optionalString("figure"), defaultName: "refine",
                             caption: "Iterative refinement: the input x (left) and the model's prediction (right) at each of \(iterations) iterations", inv, ctx)
                 ws.tensors["refined"] = x
+                ctx.setResult(Results.kept("refined", x))
             },
         ]
     }
+
+    static let sampleResult = ResultSpec([
+        ResultField("n", .int, help: "how many images"),
+        ResultField("steps", .int, help: "inference steps"),
+        Results.tensor, Results.shape,
+    ] + Results.statistics + [Results.figure, Results.seconds])
 
     /// Refuses generating `n` images that would not fit in memory: the activations of one forward pass per image
     /// (UNet2DConfig.activationBytes, within ~2×) plus `keptPerImage` images kept per image (start, result, history).

@@ -12,24 +12,28 @@ enum SaveLoadCommands {
                 CommandSpec("tensor", summary: "A kept batch (samples, refined, denoised …) as .npy or .safetensors (NCHW)", arguments: [
                     ArgumentSpec("name", .string, help: "which kept batch"),
                     ArgumentSpec("path", .path, help: "FILE.npy or FILE.safetensors (relative paths are in the output directory)"),
-                ]) { inv, ctx in
+                ], result: ResultSpec([path, ResultField("shape", .list(.int), help: "the array's shape as written (NCHW for images)")])) { inv, ctx in
                     let name = try inv.string("name")
                     guard let t = ws.tensors[name] else { throw MissingPrerequisite(keptMessage(ws, name)) }
                     let path = outputPath(try inv.string("path"), ctx)
                     let (values, shape) = t.rank == 4 ? try Layout.nchw(t) : (t.scalars, t.shape)
                     try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
                     switch URL(fileURLWithPath: path).pathExtension {
-                    case "npy": try NumpyFile.encode(shape: shape, values: values).write(to: URL(fileURLWithPath: path), options: .atomic)
+                    case "npy": try AtomicFile.write(NumpyFile.encode(shape: shape, values: values), to: path)
                     case "safetensors": try SafetensorsFile.write([(name, shape, values)], metadata: ["layout": "NCHW", "seed": String(ws.seed)], to: URL(fileURLWithPath: path))
                     default: throw ArgumentError(argument: "path", "path must end in .npy or .safetensors, got \(path)")
                     }
+                    ctx.out.noteWritten(path)
+                    ctx.setResult(["path": .string(path), "shape": .list(shape.map(Value.int))])
                     ctx.out.print("saved '\(name)' \(shape) to \(path)")
                 },
                 CommandSpec("checkpoint", summary: "The whole training state (model, optimiser, EMA, generator, data position, losses)", arguments: [
                     ArgumentSpec("path", .path, help: "a folder (relative paths are in the output directory)"),
-                ], prerequisite: { if ws.training == nil { throw MissingPrerequisite("nothing to save yet: run `train` first") } }) { inv, ctx in
+                ], result: ResultSpec([path, step]), prerequisite: { if ws.training == nil { throw MissingPrerequisite("nothing to save yet: run `train` first") } }) { inv, ctx in
                     let path = outputPath(try inv.string("path"), ctx)
                     try ws.saveCheckpoint(to: path)
+                    ctx.out.noteWritten(path)
+                    ctx.setResult(["path": .string(path), "step": .int(try ws.requireTraining().trainer.step)])
                     ctx.out.print("saved the training state at step \(try ws.requireTraining().trainer.step) to \(path)")
                 },
             ]),
@@ -37,19 +41,23 @@ enum SaveLoadCommands {
                 CommandSpec("tensor", summary: "A .npy or .safetensors array of NCHW images, kept under a name", arguments: [
                     ArgumentSpec("path", .path, help: "the file (relative paths: the output directory, then the working directory)"),
                     ArgumentSpec("name", .string, default: .string("loaded"), help: "the name to keep it under"),
-                ]) { inv, ctx in
+                ], result: ResultSpec([path, Results.tensor, Results.shape])) { inv, ctx in
                     let path = try inputPath(try inv.string("path"), ctx), name = try inv.string("name")
-                    let t = try readImages(path)
-                    ws.tensors[name] = t
+                    ctx.out.noteRead(path)
+                    let tensor = try readImages(path)
+                    ws.tensors[name] = tensor
                     ws.tensorClasses[name] = nil
-                    ctx.out.print("loaded \(t.rank == 4 ? [t.shape[0], t.shape[3], t.shape[1], t.shape[2]] : t.shape) from \(path) as '\(name)'")
+                    ctx.setResult(Results.kept(name, tensor).merging(["path": .string(path)]) { $1 })
+                    ctx.out.print("loaded \(tensor.rank == 4 ? [tensor.shape[0], tensor.shape[3], tensor.shape[1], tensor.shape[2]] : tensor.shape) from \(path) as '\(name)'")
                 },
                 CommandSpec("checkpoint", summary: "Restore a training state saved by `train checkpoint=` or `save checkpoint`", arguments: [
                     ArgumentSpec("path", .path, help: "the checkpoint folder (relative paths: the output directory, then the working directory)"),
-                ], prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
+                ], result: ResultSpec([path, step]), prerequisite: { _ = try ws.requireData(); _ = try ws.requireSchedule() }) { inv, ctx in
                     let path = try inputPath(try inv.string("path"), ctx)
+                    ctx.out.noteRead(path)
                     try ws.restoreCheckpoint(from: path, schedule: try ws.requireSchedule())
                     warnAboutNonFiniteWeights(try ws.requireModel(), ctx)
+                    ctx.setResult(["path": .string(path), "step": .int(try ws.requireTraining().trainer.step)])
                     ctx.out.print("restored the training state of step \(try ws.requireTraining().trainer.step) from \(path); `train` continues it")
                 },
             ]),
@@ -73,6 +81,9 @@ enum SaveLoadCommands {
         }
         return shape.count == 4 ? try Layout.nhwc(fromNCHW: values, shape: shape) : try Tensor(shape: shape, scalars: values)
     }
+
+    static let path = ResultField("path", .string, help: "the full path of the file or folder")
+    static let step = ResultField("step", .int, help: "the training step of the state")
 
     static func keptMessage(_ ws: Workspace, _ name: String) -> String {
         let kept = ws.tensors.keys.sorted()

@@ -18,7 +18,7 @@ enum SchedulerCommand {
             ] + SchedulerConfig.keys.map { $0.argumentSpec(default: SchedulerConfig()) } + [
                 // Above 1 the DDIM step's σ exceeds √(1 − ᾱ_prev) and the direction term takes √ of a negative: NaN images.
                 ArgumentSpec("eta", .float, default: .float(0), bounds: [.atLeast(0), .atMost(1)], help: "DDIM only: 0 is deterministic, 1 adds DDPM-like noise"),
-            ]) { inv, ctx in
+            ], result: Results.scheduler) { inv, ctx in
                 var config = SchedulerConfig()
                 for key in SchedulerConfig.keys where inv.isGiven(key.name) {
                     do { try key.set(jsonValue(try inv.value(key.name)), in: &config) } catch ModelError.invalidConfig(let message) {
@@ -39,14 +39,19 @@ enum SchedulerCommand {
                     ws.scheduler = s
                     ws.schedule = s.schedule
                 }
+                ctx.setResult(["class": .string(ddim ? "DDIMScheduler" : "DDPMScheduler"),
+                               "config": .record(Results.config(config, keys: SchedulerConfig.keys)),
+                               "eta": ddim ? .float(try inv.double("eta")) : .none])
                 let s = ws.schedule!, last = s.betas.count - 1
                 ctx.out.print("\(ddim ? "DDIMScheduler" : "DDPMScheduler"): T = \(config.numTrainTimesteps), \(config.betaSchedule) β from \(s.betas[0]) to \(s.betas[last]), ᾱ from \(s.alphasCumprod[0]) to \(s.alphasCumprod[last])")
             },
             CommandSpec("timesteps", summary: "Set n inference steps, list the timesteps and explain them",
                         arguments: [ArgumentSpec("steps", .int, bounds: [.atLeast(1)], help: "number of inference steps (at most num_train_timesteps)")],
+                        result: ResultSpec([ResultField("timesteps", .list(.int), help: "the timesteps sampling visits, in order")]),
                         prerequisite: { _ = try ws.requireScheduler() }) { inv, ctx in
                 let s = try ws.requireScheduler()
                 try s.setTimesteps(try inv.int("steps"))
+                ctx.setResult(["timesteps": .list(s.timesteps.map(Value.int))])
                 ctx.out.print(explainTimesteps(s))
             },
             CommandSpec("add_noise", summary: "The same images noised at chosen timesteps: what training feeds the model", help: """
@@ -58,7 +63,12 @@ enum SchedulerCommand {
                 ArgumentSpec("n", .int, default: .int(3), bounds: [.atLeast(1)], help: "how many images"),
                 ArgumentSpec("split", .string, default: .string("train"), allowed: [.string("train"), .string("test")], help: "where the images come from"),
                 ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/ (default: add_noise)"),
-            ], prerequisite: { _ = try ws.requireScheduler(); _ = try ws.requireData() }) { inv, ctx in
+            ], result: ResultSpec([
+                ResultField("timesteps", .list(.int), help: "the timesteps shown"),
+                ResultField("signal", .list(.float), help: "√ᾱₜ per timestep: how much of the image is kept"),
+                ResultField("noise", .list(.float), help: "√(1 − ᾱₜ) per timestep: how much noise is added"),
+                Results.tensor, Results.shape, Results.figure,
+            ]), prerequisite: { _ = try ws.requireScheduler(); _ = try ws.requireData() }) { inv, ctx in
                 let scheduler = try ws.requireScheduler(), data = try ws.requireData()
                 let timesteps = try inv.intList("timesteps")
                 guard !timesteps.isEmpty else { throw ArgumentError(argument: "timesteps", "give at least one timestep") }
@@ -76,7 +86,8 @@ enum SchedulerCommand {
                 var kept = [Float]()
                 kept.reserveCapacity(n * timesteps.count * per)
                 for i in 0..<n { for column in columns { kept += column.scalars[i * per..<(i + 1) * per] } }
-                ws.tensors["noisy"] = try Tensor(shape: [n * timesteps.count] + Array(clean.shape.dropFirst()), scalars: kept)
+                let noisy = try Tensor(shape: [n * timesteps.count] + Array(clean.shape.dropFirst()), scalars: kept)
+                ws.tensors["noisy"] = noisy
 
                 let images = try columns.map { try grayImages($0) }
                 let rows = (0..<n).map { i in images.map { $0[i] } }
@@ -86,6 +97,11 @@ enum SchedulerCommand {
                             name: try inv.optionalString("figure"), defaultName: "add_noise",
                             caption: "\(n) \(split) image\(n == 1 ? "" : "s") noised at timesteps \(timesteps.map(String.init).joined(separator: ", "))", inv, ctx)
                 let ab = scheduler.schedule.alphasCumprod
+                ctx.setResult(Results.kept("noisy", noisy).merging([
+                    "timesteps": .list(timesteps.map(Value.int)),
+                    "signal": .list(timesteps.map { .float(Double(ab[$0].squareRoot())) }),
+                    "noise": .list(timesteps.map { .float(Double((1 - ab[$0]).squareRoot())) }),
+                ]) { $1 })
                 ctx.out.table(Table(headers: ["t", "√ᾱₜ (signal)", "√(1 − ᾱₜ) (noise)"], rows: timesteps.map { t in
                     [String(t), String(format: "%.4f", ab[t].squareRoot()), String(format: "%.4f", (1 - ab[t]).squareRoot())]
                 }))

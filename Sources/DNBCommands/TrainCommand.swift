@@ -37,7 +37,7 @@ enum TrainCommand {
                 ArgumentSpec("checkpoint_every", .int, default: .int(0), bounds: [.atLeast(0)], help: "steps between checkpoints (0: only at the end)"),
                 ArgumentSpec("resume", .path, default: Value.none, help: "continue from a checkpoint folder (relative paths: the output directory, where checkpoints are written, then the working directory)"),
                 ArgumentSpec("progress", .bool, default: .bool(true), help: "show progress on the terminal (stderr)"),
-            ], prerequisite: {
+            ], result: result, prerequisite: {
                 _ = try ws.requireData(); _ = try ws.requireSchedule()
             }) { inv, ctx in
             let schedule = try ws.requireSchedule()
@@ -47,6 +47,7 @@ enum TrainCommand {
             defer { lock?.release() }
             var resumedBatchSize: Int?
             if let resume = try inv.optionalString("resume").map({ try inputPath($0, ctx) }) {
+                ctx.out.noteRead(resume)
                 try ws.restoreCheckpoint(from: resume, schedule: schedule,
                                          batchSize: inv.isGiven("batch_size") ? try inv.int("batch_size") : nil,
                                          shuffle: inv.isGiven("shuffle") ? try inv.bool("shuffle") : nil,
@@ -91,9 +92,9 @@ enum TrainCommand {
                 // Continuing: the optimiser, loader and schedule are the running ones; settings for a new one are not applied.
                 let ignored = TrainCommand.newTrainingArguments.filter { inv.isGiven($0) }
                 if !ignored.isEmpty {
-                    ctx.out.print("continuing the training at step \(ws.training!.trainer.step): \(ignored.joined(separator: ", ")) " +
-                                  "set\(ignored.count == 1 ? "s" : "") up a new training and \(ignored.count == 1 ? "is" : "are") not applied " +
-                                  "(a new batch_size or `model create` starts one)")
+                    ctx.out.warn("continuing the training at step \(ws.training!.trainer.step): \(ignored.joined(separator: ", ")) " +
+                                 "set\(ignored.count == 1 ? "s" : "") up a new training and \(ignored.count == 1 ? "is" : "are") not applied " +
+                                 "(a new batch_size or `model create` starts one)\n")
                 }
             }
             let trainer = ws.training!.trainer
@@ -104,6 +105,16 @@ enum TrainCommand {
             try run(ws, inv, ctx, epochs: epochs, checkpoint: checkpoint, lock: lock)
         }]
     }
+
+    static let result = ResultSpec([
+        ResultField("loss", .float, help: "the average loss of the last epoch this call finished; when none finished, of the current epoch's steps so far (the printed \"Average loss so far\"); none when no step ran"),
+        ResultField("last_loss", .float, help: "the loss of the last step"),
+        ResultField("epoch_losses", .list(.float), help: "the average loss of each epoch this call finished"),
+        ResultField("steps", .int, help: "steps this call ran"),
+        ResultField("step", .int, help: "the optimiser's step count after it (all calls)"),
+        ResultField("epoch", .int, help: "the epoch the data loader is in after it"),
+        Results.seconds,
+    ])
 
     /// The arguments that configure a new optimiser, loader and schedule; a `train` that continues the running
     /// training says it does not apply them.
@@ -129,7 +140,7 @@ enum TrainCommand {
         let maxSteps = try inv.optionalInt("max_steps")
         let steps = maxSteps.map { max(0, $0 - trainer.step) } ?? planned
         let every = try inv.int("checkpoint_every")
-        let progress = try inv.bool("progress") ? ProgressReporter(label: "train", total: steps, plainLines: true) : nil
+        let progress = try inv.bool("progress") ? ProgressReporter(label: "train", total: steps, plainLines: true, display: ws.progressDisplay) : nil
         // Continuing mid-epoch (a resume, or a second `train`): the epoch's earlier losses count too, summed in
         // the same order, so the printed average equals an uninterrupted run's (CheckpointSafetyTests).
         let earlier = training.loader.state.batch
@@ -138,8 +149,13 @@ enum TrainCommand {
             for loss in ws.losses.suffix(earlier) { epochSum += loss }
             epochCount = earlier
         }
-        let save: (String) throws -> Void = { try ws.saveCheckpoint(to: $0, lock: lock) }
+        let save: (String) throws -> Void = { path in
+            try ws.saveCheckpoint(to: path, lock: lock)
+            ctx.out.noteWritten(path)
+        }
         defer { progress?.finish() }
+        let start = ContinuousClock.now
+        var finishedEpochs: [Double] = []
         for done in 0..<steps {
             let batch = training.loader.next()
             let loss: Float
@@ -157,6 +173,7 @@ enum TrainCommand {
                 let epoch = training.loader.state.epoch - 1
                 let average = epochSum / Double(epochCount)
                 ws.epochLosses.append(average)
+                finishedEpochs.append(average)
                 progress?.clearLine()
                 ctx.out.print("Finished epoch \(epoch). Average loss: \(String(format: "%.6f", average))")
                 epochSum = 0
@@ -179,6 +196,11 @@ enum TrainCommand {
             ctx.out.print("stopped \(epochCount) batches into epoch \(training.loader.state.epoch). Average loss so far: \(String(format: "%.6f", epochSum / Double(epochCount)))")
         }
         if let checkpoint { try save(checkpoint) }
+        let current = steps > 0 && epochCount > 0 ? epochSum / Double(epochCount) : nil
+        ctx.setResult(["loss": (finishedEpochs.last ?? current).map(Value.float) ?? .none,
+                       "last_loss": steps > 0 ? ws.losses.last.map(Value.float) ?? .none : .none,
+                       "epoch_losses": .list(finishedEpochs.map(Value.float)), "steps": .int(steps), "step": .int(trainer.step),
+                       "epoch": .int(training.loader.state.epoch), "seconds": .float(secondsSince(start))])
     }
 }
 

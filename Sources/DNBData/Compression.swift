@@ -146,21 +146,3 @@ public func crc32Checksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
     return UInt32(truncatingIfNeeded: crc)
 }
 
-/// MD5 / SHA-256 as lowercase hex, through OpenSSL EVP.
-public enum Digest {
-    public static func md5Hex(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes { hex(0, $0) } }
-    public static func md5Hex(_ bytes: UnsafeRawBufferPointer) -> String { hex(0, bytes) }
-    public static func sha256Hex(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes { hex(1, $0) } }
-
-    static func hex(_ which: Int32, _ bytes: UnsafeRawBufferPointer) -> String {
-        var out = [UInt8](repeating: 0, count: 64)
-        let n = out.withUnsafeMutableBufferPointer { o in
-            dnb_digest(which, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, bytes.count, o.baseAddress)
-        }
-        precondition(n > 0, "OpenSSL digest failed")
-        let digits = Array("0123456789abcdef".utf8)
-        var s = [UInt8]()
-        for b in out[0..<Int(n)] { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 15)]) }
-        return String(decoding: s, as: UTF8.self)
-    }
-}

@@ -94,15 +94,27 @@ public struct ImageDataset: Sendable, Equatable {
     /// count·height·width bytes, row-major, image after image.
     public let pixels: [UInt8]
     public let labels: [UInt8]
+    /// Where each image came from: its index in the dataset as first read (or drawn), so that a selection made by
+    /// `subset`, `prefix` and `filter` can be remade from the original without keeping the images (the cell cache
+    /// keeps this recipe, not the pixels). 4 bytes an image.
+    public let origin: [Int32]
 
     public var count: Int { labels.count }
     public var imageSize: Int { height * width }
 
+    /// A dataset as read or drawn: image i is the original's image i.
     public init(name: String, height: Int, width: Int, pixels: [UInt8], labels: [UInt8]) throws {
+        try self.init(name: name, height: height, width: width, pixels: pixels, labels: labels, origin: (0..<Int32(clamping: labels.count)).map { $0 })
+    }
+
+    public init(name: String, height: Int, width: Int, pixels: [UInt8], labels: [UInt8], origin: [Int32]) throws {
         guard height > 0, width > 0, pixels.count == labels.count * height * width else {
             throw DataError(.wrongShape, name, "\(pixels.count) pixels do not make \(labels.count) images of \(height)×\(width)")
         }
-        self.name = name; self.height = height; self.width = width; self.pixels = pixels; self.labels = labels
+        guard origin.count == labels.count else {
+            throw DataError(.wrongShape, name, "\(origin.count) origins for \(labels.count) images")
+        }
+        self.name = name; self.height = height; self.width = width; self.pixels = pixels; self.labels = labels; self.origin = origin
     }
 
     /// The pixels of image `i`.
@@ -112,13 +124,20 @@ public struct ImageDataset: Sendable, Equatable {
     public func subset(indices: [Int]) throws -> ImageDataset {
         var px = [UInt8](); px.reserveCapacity(indices.count * imageSize)
         var lb = [UInt8](); lb.reserveCapacity(indices.count)
+        var og = [Int32](); og.reserveCapacity(indices.count)
         for i in indices {
             guard i >= 0 && i < count else {
                 throw DataError(.invalidArgument, name, "index \(i) out of range 0..<\(count)")
             }
-            px.append(contentsOf: image(i)); lb.append(labels[i])
+            px.append(contentsOf: image(i)); lb.append(labels[i]); og.append(origin[i])
         }
-        return try ImageDataset(name: name, height: height, width: width, pixels: px, labels: lb)
+        return try ImageDataset(name: name, height: height, width: width, pixels: px, labels: lb, origin: og)
+    }
+
+    /// The same images with each origin mapped by `transform`, e.g. to tell a test split's images (−1 − i) from
+    /// a training split's (i) when both end up in one selection (`dataset split`).
+    public func mappingOrigin(_ transform: (Int32) -> Int32) throws -> ImageDataset {
+        try ImageDataset(name: name, height: height, width: width, pixels: pixels, labels: labels, origin: origin.map(transform))
     }
 
     /// The first `n` images (all of them when n ≥ count).
@@ -136,7 +155,7 @@ public struct ImageDataset: Sendable, Equatable {
         }
         let result = try subset(indices: idx)
         return try ImageDataset(name: name + " classes " + classes.sorted().map(String.init).joined(separator: ","),
-                                height: height, width: width, pixels: result.pixels, labels: result.labels)
+                                height: height, width: width, pixels: result.pixels, labels: result.labels, origin: result.origin)
     }
 
     /// How many images each label has.

@@ -21,6 +21,8 @@ public final class DDIMScheduler {
     public var eta: Float = 0
     public private(set) var timesteps: [Int]
     public private(set) var numInferenceSteps: Int?
+    /// The configuration it was made from with `init(config:)`, as diffusers' `scheduler.config` (nil when made from arguments).
+    public internal(set) var config: SchedulerConfig?
 
     public init(numTrainTimesteps: Int = 1000, betaStart: Double = 0.0001, betaEnd: Double = 0.02,
                 betaSchedule: BetaSchedule = .linear, predictionType: PredictionType = .epsilon,

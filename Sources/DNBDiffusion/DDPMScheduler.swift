@@ -32,6 +32,8 @@ public final class DDPMScheduler {
     public let stepsOffset: Int
     public private(set) var timesteps: [Int]
     public private(set) var numInferenceSteps: Int?
+    /// The configuration it was made from with `init(config:)`, as diffusers' `scheduler.config` (nil when made from arguments).
+    public internal(set) var config: SchedulerConfig?
 
     public init(numTrainTimesteps: Int = 1000, betaStart: Double = 0.0001, betaEnd: Double = 0.02,
                 betaSchedule: BetaSchedule = .linear, predictionType: PredictionType = .epsilon,

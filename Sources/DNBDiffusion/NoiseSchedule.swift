@@ -195,6 +195,7 @@ extension DDPMScheduler {
                       varianceType: VarianceType(rawValue: c.varianceType) ?? .fixedSmall, clipSample: c.clipSample,
                       clipSampleRange: Float(c.clipSampleRange), timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .leading,
                       stepsOffset: c.stepsOffset)
+        config = c
     }
 }
 
@@ -205,5 +206,6 @@ extension DDIMScheduler {
                       betaSchedule: BetaSchedule(rawValue: c.betaSchedule) ?? .linear, predictionType: PredictionType(rawValue: c.predictionType) ?? .epsilon,
                       clipSample: c.clipSample, clipSampleRange: Float(c.clipSampleRange), setAlphaToOne: c.setAlphaToOne,
                       timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .leading, stepsOffset: c.stepsOffset)
+        config = c
     }
 }

@@ -134,23 +134,33 @@ public struct TrainingCheckpoint: Codable, Equatable {
         let ownLock = lock == nil ? try Self.lockForWriting(path) : nil
         defer { ownLock?.release() }
         let model = trainer.model
-        var tensors: [(name: String, shape: [Int], values: [Float])] = []
-        for (p, moments) in zip(model.parameters.parameters, trainer.optimizer.moments) {
-            tensors.append(("exp_avg." + p.name, p.tensor.shape, moments.m.scalars))
-            tensors.append(("exp_avg_sq." + p.name, p.tensor.shape, moments.v.scalars))
-        }
-        if let ema = trainer.ema {
-            for (p, s) in zip(model.parameters.parameters, ema.shadow) { tensors.append(("ema." + p.name, p.tensor.shape, s.scalars)) }
-        }
+        let tensors = Self.optimizerTensors(trainer)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let state = try encoder.encode(self)
         try ReplaceableFolder.replace(path, marker: Self.markerName, kind: "checkpoint", legacy: Self.legacyContents, fault: fault) { folder in
             let url = URL(fileURLWithPath: folder)
             try ModelFolder.write(model, into: url)
-            try SafetensorsFile.write(tensors, metadata: ["layout": "dnb (NHWC / HWIO)"], to: url.appendingPathComponent(Self.optimizerName))
+            try SafetensorsFile.write(tensors, metadata: Self.optimizerMetadata, to: url.appendingPathComponent(Self.optimizerName))
             try AtomicFile.write(state, to: url.appendingPathComponent(Self.stateName).path)
         }
+    }
+
+    public static let optimizerMetadata = ["layout": "dnb (NHWC / HWIO)"]
+
+    /// Adam's moments (`exp_avg.NAME`, `exp_avg_sq.NAME`) and the EMA weights (`ema.NAME`) of every parameter,
+    /// in dnb's internal layout: the contents of `optimizer.safetensors` (and of the cell cache's training state).
+    public static func optimizerTensors(_ trainer: NoisePredictionTrainer) -> [(name: String, shape: [Int], values: [Float])] {
+        let parameters = trainer.model.parameters.parameters
+        var tensors: [(name: String, shape: [Int], values: [Float])] = []
+        for (p, moments) in zip(parameters, trainer.optimizer.moments) {
+            tensors.append(("exp_avg." + p.name, p.tensor.shape, moments.m.scalars))
+            tensors.append(("exp_avg_sq." + p.name, p.tensor.shape, moments.v.scalars))
+        }
+        if let ema = trainer.ema {
+            for (p, s) in zip(parameters, ema.shadow) { tensors.append(("ema." + p.name, p.tensor.shape, s.scalars)) }
+        }
+        return tensors
     }
 
     // MARK: - Reading
@@ -256,19 +266,25 @@ public struct TrainingCheckpoint: Codable, Equatable {
     public func makeTrainer(folder: String, schedule: NoiseSchedule) throws -> NoisePredictionTrainer {
         let dir = URL(fileURLWithPath: folder)
         let model = try ModelFolder.load(dir)
+        let optimizer = try SafetensorsFile.read(dir.appendingPathComponent(Self.optimizerName))
+        return try makeTrainer(model: model, optimizer: optimizer, source: "\(Self.optimizerName) in \(folder)", schedule: schedule)
+    }
+
+    /// The trainer of `model` with the moments and EMA weights of `optimizer` (`optimizerTensors`' names);
+    /// `source` names where they came from in errors.
+    public func makeTrainer(model: UNet2DModel, optimizer: SafetensorsFile, source: String, schedule: NoiseSchedule) throws -> NoisePredictionTrainer {
         let trainer = NoisePredictionTrainer(model: model, schedule: schedule, lr: lr, weightDecay: weightDecay,
                                              learningRate: self.schedule.map { LearningRateSchedule(peak: $0.peak, warmupSteps: $0.warmupSteps, totalSteps: $0.totalSteps, minimumFraction: $0.minimumFraction) },
                                              emaDecay: emaDecay)
-        let optimizer = try SafetensorsFile.read(dir.appendingPathComponent(Self.optimizerName))
         func tensor(_ name: String, _ p: Parameter) throws -> Tensor {
             guard optimizer[name] != nil else {
-                throw ModelError.checkpoint("\(Self.optimizerName) in \(folder) has no \(name)")
+                throw ModelError.checkpoint("\(source) has no \(name)")
             }
             let values = try optimizer.floats(name)
             guard values.count == p.tensor.count else {
-                throw ModelError.checkpoint("\(Self.optimizerName) in \(folder): \(name) has \(values.count) values, the parameter \(p.tensor.count) (shape \(describeShape(p.tensor.shape)))")
+                throw ModelError.checkpoint("\(source): \(name) has \(values.count) values, the parameter \(p.tensor.count) (shape \(describeShape(p.tensor.shape)))")
             }
-            guard values.allSatisfy(\.isFinite) else { throw ModelError.checkpoint("\(Self.optimizerName) in \(folder): \(name) holds non-finite values") }
+            guard values.allSatisfy(\.isFinite) else { throw ModelError.checkpoint("\(source): \(name) holds non-finite values") }
             return try Tensor(shape: p.tensor.shape, scalars: values)
         }
         let parameters = model.parameters.parameters

@@ -2,7 +2,7 @@ import Foundation
 
 /// The figures of one `evaluate`: a plain value, listed by name for the report's table, JSON and
 /// (when the language gains records) a notebook's variables.
-public struct EvaluationResult: Sendable, Equatable {
+public struct EvaluationResult: Sendable, Equatable, Codable {
     public var count: Int
     public var confidentShare: Double
     public var meanConfidence: Double

@@ -8,17 +8,29 @@ struct ArgumentBinding {
     var named: [String: Argument] = [:]
     /// Positional values collected by a variadic argument.
     var variadic: [Argument] = []
+    /// `name=value` pairs with undeclared names, collected by a keywords argument.
+    var keywords: [Argument] = []
     var problems: [LanguageError] = []
 
     init(binding arguments: [Argument], to spec: CommandSpec, path: String, location: SourceLocation) {
-        let positionalSpecs = spec.arguments.filter { !$0.isVariadic }
+        let positionalSpecs = spec.arguments.filter(\.isPlain)
         let variadicSpec = spec.arguments.first { $0.isVariadic }
+        let collectsKeywords = spec.arguments.contains { $0.isKeywords }
+        var keywordNames: Set<String> = []
         var nextPosition = 0
 
         for argument in arguments {
             if let name = argument.name {
-                guard let declared = spec.argument(named: name), !declared.isVariadic else {
-                    problems.append(LanguageError(Self.unknownArgumentMessage(name, spec: spec, path: path), at: argument.location))
+                guard let declared = spec.argument(named: name), declared.isPlain else {
+                    if collectsKeywords {
+                        if keywordNames.insert(name).inserted {
+                            keywords.append(argument)
+                        } else {
+                            problems.append(LanguageError("'\(name)' is given more than once", at: argument.location))
+                        }
+                    } else {
+                        problems.append(LanguageError(Self.unknownArgumentMessage(name, spec: spec, path: path), at: argument.location))
+                    }
                     continue
                 }
                 guard named[name] == nil else {
@@ -50,7 +62,7 @@ struct ArgumentBinding {
     }
 
     private static func unknownArgumentMessage(_ name: String, spec: CommandSpec, path: String) -> String {
-        let names = spec.arguments.filter { !$0.isVariadic }.map(\.name)
+        let names = spec.arguments.filter(\.isPlain).map(\.name)
         guard !names.isEmpty else { return "'\(path)' takes no named arguments, got '\(name)'" }
         var message = "unknown argument '\(name)' for '\(path)'"
         if let near = Suggestions.nearest(to: name, in: names) {

@@ -10,6 +10,9 @@ public struct ArgumentSpec: Hashable, Sendable {
         /// Collects all remaining positional values into a list whose
         /// elements have the argument's type (`print a b c`). Must be last.
         case variadic
+        /// Collects every `name=value` whose name the command does not declare, in the order written,
+        /// into a record whose values have the argument's type (`table row steps=10 loss=0.5`).
+        case keywords
     }
 
     public var name: String
@@ -58,11 +61,21 @@ public struct ArgumentSpec: Hashable, Sendable {
 
     public var isRequired: Bool { requirement == .required }
     public var isVariadic: Bool { requirement == .variadic }
+    public var isKeywords: Bool { requirement == .keywords }
+    /// Filled by position or by its own name: neither variadic nor keywords.
+    var isPlain: Bool { !isVariadic && !isKeywords }
+
+    public static func keywords(_ name: String, _ valueType: ValueType, help: String) -> ArgumentSpec {
+        var spec = ArgumentSpec(name, valueType, help: help)
+        spec.requirement = .keywords
+        return spec
+    }
 
     public var defaultValue: Value? {
         switch requirement {
         case .optional(let value): value
         case .variadic: .list([])
+        case .keywords: .record(Record())
         case .required: nil
         }
     }

@@ -3,7 +3,7 @@ import DNBSupport
 /// The commands the language itself provides. `let`, `for`, `param` and
 /// `time` are statements handled by the parser and interpreter instead.
 enum Builtins {
-    static var commands: [CommandSpec] { [print, help, vars] }
+    static var commands: [CommandSpec] { [print, help, vars, TableCommand.spec] }
 
     static var print: CommandSpec {
         CommandSpec("print", summary: "Print values, separated by spaces",
@@ -53,18 +53,33 @@ enum Builtins {
     }
 
     static var vars: CommandSpec {
-        CommandSpec("vars", summary: "List variables and parameters with their values") { _, context in
-            guard !context.variables.isEmpty else {
+        CommandSpec("vars", summary: "List what the session holds: variables, parameters, tables being collected, and the workspace",
+                    help: "The language's variables and parameters with type, value and kind, the tables `table row` is collecting, then what the commands hold (for dnb: the model, scheduler, dataset, training state and kept tensors). Values longer than \(maximumValueWidth) characters are cut with '…'.")
+        { _, context in
+            var tables: [Table] = []
+            if !context.variables.isEmpty { tables.append(variableTable(context)) }
+            if !context.tables.names.isEmpty {
+                tables.append(Table(headers: ["table", "rows", "columns"], rows: context.tables.summaryRows,
+                                    caption: "tables being collected (`table show TABLE` shows one)"))
+            }
+            tables += context.registry.describeSession()
+            guard !tables.isEmpty else {
                 context.out.print("no variables")
                 return
             }
-            let parameters = Dictionary(context.parameters.map { ($0.name, $0) }) { first, _ in first }
-            let rows = context.variables.keys.sorted().map { name -> [String] in
-                let value = context.variables[name]!
-                let kind = parameters[name].map { "param (\($0.source.rawValue))" } ?? "variable"
-                return [name, value.typeName, value.literal, kind]
-            }
-            context.out.table(Table(headers: ["name", "type", "value", "kind"], rows: rows))
+            for table in tables { context.out.table(table) }
         }
+    }
+
+    /// A `vars` row stays on one line of a terminal: a model's config record alone is ~600 characters.
+    static let maximumValueWidth = 80
+
+    private static func variableTable(_ context: CommandContext) -> Table {
+        let parameters = Dictionary(context.parameters.map { ($0.name, $0) }) { first, _ in first }
+        let rows = context.variables.sorted { $0.key < $1.key }.map { name, value -> [String] in
+            let kind = parameters[name].map { "param (\($0.source.rawValue))" } ?? "variable"
+            return [name, value.typeName, value.literal(limit: maximumValueWidth), kind]
+        }
+        return Table(headers: ["name", "type", "value", "kind"], rows: rows)
     }
 }

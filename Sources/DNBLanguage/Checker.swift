@@ -42,13 +42,24 @@ public struct Checker {
         case .command(let call):
             check(call, into: &problems)
         case .assignment(let name, let value):
-            let known = infer(value, into: &problems)
-            if parameters[name] != nil {
-                problems.append(LanguageError("'\(name)' is a parameter; change it from outside with --set \(name)=… instead of let",
-                                              at: statement.location))
+            if let word = value.word, registry.command(named: word) != nil {
+                let call = CommandCall(name: word, arguments: [], location: value.location)
+                return check(.init(kind: .commandAssignment(name: name, call: call), location: statement.location), into: &problems)
             }
-            // Only the type is kept: a variable's value may be a long list.
-            scopes[scopes.count - 1][name] = known.typeName.map(Known.type) ?? .unknown
+            let known = infer(value, into: &problems)
+            checkAssignable(name, at: statement.location, into: &problems)
+            scopes[scopes.count - 1][name] = known.stored
+        case .commandAssignment(let name, let call):
+            var known = Known.unknown
+            if let spec = check(call, into: &problems) {
+                if let result = spec.result {
+                    known = .fields(result.fields)
+                } else {
+                    problems.append(LanguageError(Interpreter.noResultMessage(spec.path), at: call.location))
+                }
+            }
+            checkAssignable(name, at: statement.location, into: &problems)
+            scopes[scopes.count - 1][name] = known
         case .loop(let variable, let sequence, let body):
             let known = infer(sequence, into: &problems)
             var element = Known.unknown
@@ -108,7 +119,16 @@ public struct Checker {
         }
     }
 
-    private func check(_ call: CommandCall, into problems: inout [LanguageError]) {
+    private func checkAssignable(_ name: String, at location: SourceLocation, into problems: inout [LanguageError]) {
+        if parameters[name] != nil {
+            problems.append(LanguageError("'\(name)' is a parameter; change it from outside with --set \(name)=… instead of let",
+                                          at: location))
+        }
+    }
+
+    /// Checks the call; returns the command (or verb) it selects, with its path, when that much resolves.
+    @discardableResult
+    private func check(_ call: CommandCall, into problems: inout [LanguageError]) -> (result: ResultSpec?, path: String)? {
         var values: [SourceLocation: Value] = [:]
         for argument in call.arguments {
             if case .value(let value) = infer(argument.value, into: &problems) { values[argument.location] = value }
@@ -119,22 +139,26 @@ public struct Checker {
             selection = try VerbSelection(command: command, arguments: call.arguments, location: call.location)
         } catch {
             problems.append(error as? LanguageError ?? LanguageError("\(error)", at: call.location))
-            return
+            return nil
         }
         let binding = ArgumentBinding(binding: selection.arguments, to: selection.spec, path: selection.path,
                                       location: call.location)
         problems += binding.problems
         for spec in selection.spec.arguments {
-            let written = spec.isVariadic ? binding.variadic : binding.named[spec.name].map { [$0] } ?? []
+            let written = spec.isVariadic ? binding.variadic : spec.isKeywords ? binding.keywords
+                : binding.named[spec.name].map { [$0] } ?? []
             for argument in written {
                 guard let value = values[argument.location] else { continue }
+                var named = spec
+                if spec.isKeywords { named.name = argument.name ?? spec.name }
                 do {
-                    _ = try spec.convert(value)
+                    _ = try named.convert(value)
                 } catch {
                     problems.append(LanguageError("\(error)", at: argument.location))
                 }
             }
         }
+        return (selection.spec.result, selection.path)
     }
 
     /// What `check` knows of an expression: its value when every leaf is a
@@ -142,14 +166,32 @@ public struct Checker {
     enum Known {
         case value(Value)
         case type(String)
+        /// A record whose fields are known: a command's result, or a record literal bound by `let`.
+        case fields([ResultField])
         case unknown
 
         var typeName: String? {
             switch self {
             case .value(let value): value.typeName
             case .type(let name): name
+            case .fields: "record"
             case .unknown: nil
             }
+        }
+
+        /// What a variable keeps: the type, not the value (a variable's value may be a long list),
+        /// and a record's fields.
+        var stored: Known {
+            switch self {
+            case .value(.record(let record)): .fields(Checker.fields(of: record))
+            case .value(let value): .type(value.typeName)
+            case .fields, .type, .unknown: self
+            }
+        }
+
+        /// The known side of a field: its type, and its fields when it is a record that declares them.
+        static func of(_ field: ResultField) -> Known {
+            field.type == .record && !field.fields.isEmpty ? .fields(field.fields) : Checker.known(field.type)
         }
 
         /// `int 3`, or just `int` when only the type is known.
@@ -157,6 +199,7 @@ public struct Checker {
             switch self {
             case .value(let value): value.typedLiteral
             case .type(let name): name
+            case .fields: "record"
             case .unknown: "a value"
             }
         }
@@ -172,6 +215,7 @@ public struct Checker {
             case .type("bool"): .bool(true)
             case .type("list"): .list([])
             case .type("none"): Value.none
+            case .type("record"), .fields: .record(Record())
             default: nil
             }
         }
@@ -184,7 +228,29 @@ public struct Checker {
         case .string, .path: .type("string")
         case .bool: .type("bool")
         case .list: .type("list")
+        case .record: .type("record")
         case .any: .unknown
+        }
+    }
+
+    /// The fields of a record value as `check` knows them, nested records included.
+    static func fields(of record: Record) -> [ResultField] {
+        record.fields.map { field in
+            if case .record(let inner) = field.value { return ResultField(field.name, .record, fields: fields(of: inner), help: "") }
+            return ResultField(field.name, valueType(of: field.value), help: "")
+        }
+    }
+
+    /// The declared type a value has, for the fields of a record literal.
+    static func valueType(of value: Value) -> ValueType {
+        switch value {
+        case .int: .int
+        case .float: .float
+        case .string: .string
+        case .bool: .bool
+        case .list: .list(.any)
+        case .record: .record
+        case .none: .any
         }
     }
 
@@ -256,6 +322,36 @@ public struct Checker {
                 try Operators.call(name, values)
             }
             return name == "range" ? result.typeName.map(Known.type) ?? .unknown : result
+        case .field(let base, let name):
+            return field(name, of: infer(base, into: &problems), at: expression.location, into: &problems)
+        case .record(let entries):
+            let known = entries.map { infer($0.value, into: &problems) }
+            var fields: [Record.Field] = []
+            for (entry, known) in zip(entries, known) {
+                if case .value(let value) = known { fields.append(Record.Field(entry.name, value)) }
+            }
+            if fields.count == entries.count { return .value(.record(Record(fields))) }
+            return .fields(zip(entries, known).map { entry, known in
+                if case .fields(let inner) = known { return ResultField(entry.name, .record, fields: inner, help: "") }
+                return ResultField(entry.name, known.typeName.flatMap(ValueType.init(name:)) ?? .any, help: "")
+            })
+        }
+    }
+
+    /// `$m.name`: a declared field's type, or a problem naming the nearest field when there is none.
+    private func field(_ name: String, of base: Known, at location: SourceLocation, into problems: inout [LanguageError]) -> Known {
+        switch base {
+        case .fields(let fields):
+            if let field = fields.first(where: { $0.name == name }) { return .of(field) }
+            problems.append(LanguageError(Operators.missingFieldMessage(name, in: fields.map(\.name)), at: location))
+            return .unknown
+        case .type(let type):
+            if type != "record" { problems.append(LanguageError("only records have fields, got \(type) (.\(name))", at: location)) }
+            return .unknown
+        case .value:
+            return apply([base], at: location, into: &problems) { (values) throws(OperatorError) in try Operators.field(values[0], name) }
+        case .unknown:
+            return .unknown
         }
     }
 

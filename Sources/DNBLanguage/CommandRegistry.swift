@@ -26,6 +26,18 @@ public final class CommandRegistry {
 
     public var commandNames: [String] { order }
 
+    /// What `vars` shows after the language's variables: tables describing what the executable's
+    /// commands hold (the model, the data, kept tensors …), contributed from outside the language.
+    private var sessionDescriptions: [() -> [Table]] = []
+
+    public func addSessionDescription(_ describe: @escaping () -> [Table]) {
+        sessionDescriptions.append(describe)
+    }
+
+    func describeSession() -> [Table] {
+        sessionDescriptions.flatMap { $0() }
+    }
+
     /// The command, or an error naming the closest known one.
     func lookup(_ name: String, at location: SourceLocation) throws -> CommandSpec {
         if let spec = specs[name] { return spec }

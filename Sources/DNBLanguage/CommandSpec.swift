@@ -15,6 +15,9 @@ public struct CommandSpec {
     /// Longer explanation, shown by `help NAME`.
     public var help: String
     public var arguments: [ArgumentSpec]
+    /// The record `let NAME = COMMAND …` binds; nil for a command that gives none (`print`, `help`).
+    /// The handler sets it with `context.setResult([...])`.
+    public var result: ResultSpec?
     public var verbs: [CommandSpec]
     /// Checked after the arguments are resolved and before the handler runs;
     /// for a verb, the command's check runs first.
@@ -26,12 +29,13 @@ public struct CommandSpec {
 
     /// A command that does one thing.
     public init(_ name: String, summary: String, help: String = "", arguments: [ArgumentSpec] = [],
-                prerequisite: PrerequisiteCheck? = nil, handler: @escaping CommandHandler)
+                result: ResultSpec? = nil, prerequisite: PrerequisiteCheck? = nil, handler: @escaping CommandHandler)
     {
         self.name = name
         self.summary = summary
         self.help = help
         self.arguments = arguments
+        self.result = result
         self.verbs = []
         self.prerequisite = prerequisite
         self.handler = handler
@@ -45,6 +49,7 @@ public struct CommandSpec {
         self.summary = summary
         self.help = help
         self.arguments = []
+        self.result = nil
         self.verbs = verbs
         self.prerequisite = prerequisite
         self.handler = nil

@@ -19,6 +19,8 @@ public struct Completion: Hashable, Sendable {
 public struct Completer {
     public let registry: CommandRegistry
     public var variableNames: [String]
+    /// Variables holding records, whose fields complete after `$name.`.
+    public var records: [String: Record] = [:]
 
     public init(registry: CommandRegistry, variableNames: [String]) {
         self.registry = registry
@@ -39,10 +41,13 @@ public struct Completer {
         }
         var words = scan.words
         if words.first == "time" || words.first == "timeit" { words.removeFirst() }
+        // `let r = train …` completes as `train …`.
+        if words.count >= 3, words[0] == "let", words[2] == "=" { words.removeFirst(3) }
 
         if words.isEmpty {
             return result(scan.currentStart, partial, registry.commandNames + Parser.keywords)
         }
+        if let fields = fieldCompletion(partial, start: scan.currentStart) { return fields }
         // `$n`, and a variable inside an expression written without spaces: `len($x`, `$a*$b`.
         if let dollar = partial.lastIndex(of: "$"), partial[partial.index(after: dollar)...].allSatisfy(Lexer.isWordPart) {
             let start = scan.currentStart + partial.distance(from: partial.startIndex, to: dollar)
@@ -83,7 +88,7 @@ public struct Completer {
         }
 
         let namedArguments = Set(given.compactMap { word in word.firstIndex(of: "=").map { String(word[..<$0]) } })
-        let open = spec.arguments.filter { !$0.isVariadic && !namedArguments.contains($0.name) }
+        let open = spec.arguments.filter { $0.isPlain && !namedArguments.contains($0.name) }
         var candidates = open.map { $0.name + "=" }
         // The next positional argument's allowed values are likely what comes next.
         let positionalCount = given.filter { !$0.contains("=") }.count
@@ -94,6 +99,22 @@ public struct Completer {
         var completion = result(scan.currentStart, partial, candidates)
         completion.wantsFilePaths = Completer.looksLikePath(partial)
         return completion
+    }
+
+    /// `$r.lo` → `$r.loss`, `$m.config.sa` → `$m.config.sample_size`: the fields of a record variable.
+    private func fieldCompletion(_ partial: String, start: Int) -> Completion? {
+        guard let dollar = partial.lastIndex(of: "$") else { return nil }
+        let path = partial[partial.index(after: dollar)...]
+        guard path.contains("."), path.allSatisfy({ Lexer.isWordPart($0) || $0 == "." }) else { return nil }
+        let names = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        var record = records[names[0]]
+        for name in names.dropFirst().dropLast() {
+            guard case .record(let inner)? = record?[name] else { record = nil; break }
+            record = inner
+        }
+        let prefix = "$" + names.dropLast().joined(separator: ".") + "."
+        let offset = start + partial.distance(from: partial.startIndex, to: dollar)
+        return result(offset, String(partial[dollar...]), record?.names.map { prefix + $0 } ?? [])
     }
 
     private func valueCompletion(for argument: ArgumentSpec, element: String, at offset: Int) -> Completion {
@@ -192,6 +213,8 @@ private struct StatementScan {
 extension Interpreter {
     /// Completions against this interpreter's commands and visible variables.
     public func completions(line: String, cursor: Int) -> Completion {
-        Completer(registry: registry, variableNames: variables.keys.sorted()).complete(line: line, cursor: cursor)
+        var completer = Completer(registry: registry, variableNames: variables.keys.sorted())
+        for (name, value) in variables { if case .record(let record) = value { completer.records[name] = record } }
+        return completer.complete(line: line, cursor: cursor)
     }
 }

@@ -47,6 +47,11 @@ extension Interpreter {
         case .call(let name, let arguments):
             let values = try arguments.map(evaluate)
             return try located(at: expression.location) { () throws(OperatorError) in try Operators.call(name, values) }
+        case .field(let base, let name):
+            let record = try evaluate(base)
+            return try located(at: expression.location) { () throws(OperatorError) in try Operators.field(record, name) }
+        case .record(let entries):
+            return .record(Record(try entries.map { Record.Field($0.name, try evaluate($0.value)) }))
         }
     }
 

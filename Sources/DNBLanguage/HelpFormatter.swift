@@ -56,13 +56,18 @@ enum HelpFormatter {
     }
 
     static let statements: [(name: String, summary: String, help: String)] = [
-        ("let", "Bind a variable: let NAME = VALUE", """
+        ("let", "Bind a variable: let NAME = VALUE, or a command's result: let NAME = COMMAND …", """
             usage: let NAME = VALUE
+                   let NAME = COMMAND [ARGUMENTS…]
 
             Binds NAME to VALUE in the current scope; refer to it as $NAME, or as {NAME}
             inside a string. At the top level the variable stays for later lines and
             cells; inside a block it lasts until the block ends. Parameters cannot be
             rebound with let: use --set NAME=VALUE.
+
+            The second form runs the command as usual and binds its result, a record:
+            `let r = train epochs=1`, then $r.loss. `help COMMAND` lists its fields.
+            A lone word runs the command it names (let e = env); quote it for a string.
             """),
         ("for", "Repeat a block: for NAME in LIST { … }", """
             usage: for NAME in LIST {
@@ -142,11 +147,47 @@ enum HelpFormatter {
             sections.append(lines.joined(separator: "\n"))
             sections.append("Arguments can also be given by position, in this order.")
         }
+        if let result = spec.result { sections.append(resultSection(result, path: path)) }
         return wrap(sections.joined(separator: "\n\n")) + "\n"
     }
 
+    /// `result (let r = train …, then $r.FIELD):` and one line per field (name, type, help); a record field
+    /// with a few known fields lists them indented under it (a model's 25 config keys are left to its help).
+    private static func resultSection(_ result: ResultSpec, path: String) -> String {
+        func rows(_ fields: [ResultField], indent: String) -> [[String]] {
+            fields.flatMap { field in
+                [[indent + field.name, field.type.description, field.help]]
+                    + (field.fields.count > 8 ? [] : rows(field.fields, indent: indent + "  "))
+            }
+        }
+        let lines = rows(result.fields, indent: "")
+        let nameWidth = lines.map { $0[0].count }.max() ?? 0, typeWidth = lines.map { $0[1].count }.max() ?? 0
+        // Three columns: the help is wrapped here, under its own column (`wrap` knows two-column rows only).
+        let helpColumn = 2 + nameWidth + 2 + typeWidth + 2
+        let helpWidth = max(20, width - helpColumn)
+        return (["result (`let r = \(path) …`, then $r.FIELD):"] + lines.flatMap { row -> [String] in
+            let help = words(row[2], width: helpWidth)
+            let first = "  " + padded(row[0], nameWidth) + "  " + padded(row[1], typeWidth) + "  " + (help.first ?? "")
+            return [first] + help.dropFirst().map { String(repeating: " ", count: helpColumn) + $0 }
+        }).joined(separator: "\n")
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces (a longer word stays whole).
+    private static func words(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty, line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        return lines + (line.isEmpty ? [] : [line])
+    }
+
     private static func label(_ argument: ArgumentSpec) -> String {
-        argument.isVariadic ? "\(argument.name)…" : "\(argument.name)=<\(argument.type)>"
+        argument.isVariadic ? "\(argument.name)…" : argument.isKeywords ? "NAME=<\(argument.type)>…" : "\(argument.name)=<\(argument.type)>"
     }
 
     private static func usageFragment(_ argument: ArgumentSpec) -> String {
@@ -154,6 +195,7 @@ enum HelpFormatter {
         case .required: label(argument)
         case .optional: "[\(label(argument))]"
         case .variadic: "[\(argument.name)…]"
+        case .keywords: "[NAME=<\(argument.type)>…]"
         }
     }
 
@@ -170,6 +212,7 @@ enum HelpFormatter {
             // Help that explains its own default ("the command's name") says it better than `none`.
             if !argument.help.contains("(default:") { notes.append("default: \(value.literal)") }
         case .variadic: notes.append("any number, by position")
+        case .keywords: notes.append("any number, by any other name")
         }
         let parenthesis = notes.isEmpty ? "" : "(" + notes.joined(separator: "; ") + ")"
         return [argument.help, parenthesis].filter { !$0.isEmpty }.joined(separator: " ")

@@ -21,6 +21,8 @@ public final class Interpreter {
     public private(set) var parameters: [ParameterBinding] = []
     /// Innermost scope last; the first is the global scope.
     private var scopes: [[String: Value]] = [[:]]
+    /// The tables `table row` collects until `table show`; they outlive statements, cells and REPL entries.
+    public let tables = TableCollector()
 
     public init(registry: CommandRegistry = CommandRegistry(), outputDirectory: String = ".",
                 overrides: [ParameterOverride] = [], interrupt: Interrupt = .shared,
@@ -79,6 +81,33 @@ public final class Interpreter {
         overrides[override.name] = override
     }
 
+    // MARK: - State, for the cell cache
+
+    /// What the language holds between cells: the globals, which parameters were declared (in order), and the
+    /// tables `table row` is collecting.
+    public struct State: Codable, Equatable, Sendable {
+        public var globals: [String: Value]
+        public var parameterNames: [String]
+        public var tables: TableCollector.Snapshot
+
+        public init(globals: [String: Value] = [:], parameterNames: [String] = [], tables: TableCollector.Snapshot = .empty) {
+            self.globals = globals
+            self.parameterNames = parameterNames
+            self.tables = tables
+        }
+    }
+
+    public var state: State {
+        State(globals: scopes[0], parameterNames: parameters.map(\.name), tables: tables.snapshot())
+    }
+
+    /// Puts the interpreter back in `state`; the parameters' bindings come from `bindings` (the run's, by name).
+    public func restore(_ state: State, bindings: [ParameterBinding]) {
+        scopes = [state.globals]
+        parameters = state.parameterNames.compactMap { name in bindings.first { $0.name == name } }
+        tables.restore(state.tables)
+    }
+
     // MARK: - Statements
 
     struct Execution {
@@ -102,11 +131,15 @@ public final class Interpreter {
         case .command(let call):
             try executeCommand(call, in: execution)
         case .assignment(let name, let expression):
-            if parameters.contains(where: { $0.name == name }) {
-                throw LanguageError("'\(name)' is a parameter; change it from outside with --set \(name)=… instead of let")
+            try checkAssignable(name)
+            if let call = commandCall(expression) {
+                scopes[scopes.count - 1][name] = try executeCommand(call, in: execution, holdingResult: true)
+            } else {
+                scopes[scopes.count - 1][name] = try evaluate(expression)
             }
-            let value = try evaluate(expression)
-            scopes[scopes.count - 1][name] = value
+        case .commandAssignment(let name, let call):
+            try checkAssignable(name)
+            scopes[scopes.count - 1][name] = try executeCommand(call, in: execution, holdingResult: true)
         case .loop(let variable, let sequence, let body):
             try executeLoop(variable: variable, sequence: sequence, body: body, in: execution)
         case .parameter(let declaration):
@@ -127,6 +160,18 @@ public final class Interpreter {
         case .timeit(let inner, let repeatCount):
             try executeTimeit(inner, repeatCount: repeatCount, in: execution)
         }
+    }
+
+    private func checkAssignable(_ name: String) throws {
+        if parameters.contains(where: { $0.name == name }) {
+            throw LanguageError("'\(name)' is a parameter; change it from outside with --set \(name)=… instead of let")
+        }
+    }
+
+    /// `let s = sample`: a lone bare word that names a command runs it (quote it to bind the string).
+    func commandCall(_ expression: Expression) -> CommandCall? {
+        guard let word = expression.word, registry.command(named: word) != nil else { return nil }
+        return CommandCall(name: word, arguments: [], location: expression.location)
     }
 
     /// Runs a block in a scope of its own, like one loop iteration.

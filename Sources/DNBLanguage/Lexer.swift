@@ -99,6 +99,15 @@ struct Lexer {
         }
     }
 
+    /// The last token can have fields: `$m.parameters`, `$m.config.sample_size`, `$rows[0].loss`.
+    /// A `.` after a bare word stays part of the word (`model.safetensors`).
+    private var afterFieldBase: Bool {
+        switch tokens.last?.kind {
+        case .variable, .member, .rightBracket, .rightParen: true
+        default: false
+        }
+    }
+
     /// Swift's rule for operators: one with whitespace on both sides or on neither
     /// is binary (`$n - 1`, `$n-1`); one with whitespace only before is a prefix
     /// (`$n -1` is two values, `/tmp` a path).
@@ -161,6 +170,9 @@ struct Lexer {
                 emitSymbol("==", at: start)
             case _ where Lexer.isDigit(character):
                 emit(try lexNumber(), at: start)
+            case "." where !sawSpace && afterFieldBase && (peek().map(Lexer.isWordStart) ?? false):
+                advance()
+                emit(.member(lexWord()), at: start)
             case "." where peek() == "/" || (peek() == "." && peek(2) == "/"), "/", "~":
                 // A bare path (./x, ../x, /x, ~/x) is a word, as in a shell.
                 emit(.word(lexPathTail(after: "")), at: start)
@@ -329,10 +341,19 @@ struct Lexer {
         let nameLocation = location
         if let first = current, Lexer.isWordStart(first) {
             let name = lexWord()
+            // `{m.parameters}` reads a field as `{$m.parameters}` does (a bare `m.parameters` would be a string).
+            var fields: [Token] = []
+            while current == ".", let next = peek(), Lexer.isWordStart(next) {
+                let fieldLocation = location
+                advance()
+                fields.append(Token(kind: .member(lexWord()), location: fieldLocation, spaceBefore: false))
+            }
             while current == " " { advance() }
             if current == "}" {
                 advance()
-                return .variable(name, nameLocation)
+                guard !fields.isEmpty else { return .variable(name, nameLocation) }
+                let variable = Token(kind: .variable(name), location: nameLocation, spaceBefore: true)
+                return .code([variable] + fields + [Token(kind: .end, location: location, spaceBefore: false)])
             }
         }
         (index, column) = (startIndex, startColumn)

@@ -77,3 +77,6 @@ enum Markdown {
         return "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60)) UTC"
     }
 }
+
+/// `2025-01-02 03:04:05 UTC`, whatever the machine's locale and time zone.
+public func utcTimestamp(_ date: Date) -> String { Markdown.utcTimestamp(date) }

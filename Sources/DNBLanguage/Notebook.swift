@@ -8,12 +8,16 @@ public struct CellOptions: Hashable, Sendable {
     public var allowError = false
     /// Do not run this cell.
     public var skip = false
+    /// `cache=false`: always run this cell, never restore it from the cell cache (for cells with effects outside
+    /// dnb's workspace and output folder).
+    public var cache = true
 
-    public init(id: String? = nil, echo: Bool = true, allowError: Bool = false, skip: Bool = false) {
+    public init(id: String? = nil, echo: Bool = true, allowError: Bool = false, skip: Bool = false, cache: Bool = true) {
         self.id = id
         self.echo = echo
         self.allowError = allowError
         self.skip = skip
+        self.cache = cache
     }
 }
 

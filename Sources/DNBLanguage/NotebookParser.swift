@@ -1,7 +1,7 @@
 import DNBSupport
 
 extension Notebook {
-    static let cellOptionNames = ["id", "echo", "allow-error", "skip"]
+    static let cellOptionNames = ["id", "echo", "allow-error", "skip", "cache"]
 
     /// Splits a `.dnb` file into prose and code cells, remembering the file
     /// line where each starts. Throws `ParseError` for an unclosed code cell
@@ -125,6 +125,7 @@ private struct NotebookReader {
             case "echo": options.echo = try flag()
             case "allow-error": options.allowError = try flag()
             case "skip": options.skip = try flag()
+            case "cache": options.cache = try flag()
             default:
                 var message = "unknown cell option '\(name)'"
                 if let near = Suggestions.nearest(to: name, in: Notebook.cellOptionNames) {

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 
 /// A failed operation. `isTypeError` tells `check` (which runs operators on
 /// sample values of the known types) a wrong kind of operand, always an error,
@@ -18,7 +19,7 @@ struct OperatorError: Error {
 /// docs/language.md, *Expressions*). `and`, `or` short-circuit, so the
 /// interpreter evaluates them itself.
 enum Operators {
-    static let functions = ["len", "min", "max", "sum", "abs", "range", "int", "float", "str"]
+    static let functions = ["len", "min", "max", "sum", "abs", "range", "int", "float", "str", "round"]
 
     /// The longest string an expression may build: doubling a string in a loop
     /// would otherwise exhaust memory in about 30 iterations. 10 M characters is
@@ -222,6 +223,48 @@ enum Operators {
         }
     }
 
+    /// Python's `round`: to the nearest, ties to even; `round(x)` is an int, `round(x, n)` keeps x's type
+    /// with n digits after the point (0 to 15: a double holds about 15 to 17 significant digits).
+    private static func round(_ arguments: [Value]) throws(OperatorError) -> Value {
+        var digits: Int?
+        if arguments.count == 2 {
+            guard case .int(let n) = arguments[1] else { throw .type("round's digits must be an int, got \(arguments[1].typedLiteral)") }
+            guard (0...15).contains(n) else { throw .value("round's digits must be from 0 to 15, got \(n)") }
+            digits = n
+        }
+        switch arguments[0] {
+        case .int: return arguments[0]
+        case .float(let value):
+            guard let digits else {
+                guard let whole = Int(exactly: value.rounded(.toNearestOrEven)) else {
+                    throw .value("\(Value.format(value)) does not fit in a 64-bit int")
+                }
+                return .int(whole)
+            }
+            let scale = pow(10, Double(digits))
+            let scaled = value * scale
+            // Beyond 2^52 a double has no fraction left to round.
+            guard scaled.isFinite, abs(scaled) < 0x1p52 else { return .float(value) }
+            return .float(scaled.rounded(.toNearestOrEven) / scale)
+        default: throw .type("round needs a number, got \(arguments[0].typedLiteral)")
+        }
+    }
+
+    /// `record.name`; a missing field is named with the nearest one and the fields there are.
+    static func field(_ base: Value, _ name: String) throws(OperatorError) -> Value {
+        guard case .record(let record) = base else {
+            throw .type("only records have fields, got \(base.typedLiteral) (.\(name))")
+        }
+        if let value = record[name] { return value }
+        throw .value(missingFieldMessage(name, in: record.names))
+    }
+
+    static func missingFieldMessage(_ name: String, in names: [String], of owner: String = "the record") -> String {
+        var message = "\(owner) has no field '\(name)'"
+        if let near = Suggestions.nearest(to: name, in: names) { message += "; did you mean '\(near)'?" }
+        return message + (names.isEmpty ? " (it has no fields)" : " (fields: \(names.joined(separator: ", ")))")
+    }
+
     static func call(_ name: String, _ arguments: [Value]) throws(OperatorError) -> Value {
         func arity(_ allowed: ClosedRange<Int>, _ usage: String) throws(OperatorError) {
             guard allowed.contains(arguments.count) else {
@@ -299,6 +342,9 @@ enum Operators {
                 return .int(value)
             default: throw .type("int needs a number or string, got \(arguments[0].typedLiteral)")
             }
+        case "round":
+            try arity(1...2, "a number and optionally how many digits after the point")
+            return try round(arguments)
         case "float":
             try arity(1...1, "one number or string")
             switch arguments[0] {

@@ -106,10 +106,40 @@ public final class Output {
         emit(.table(table))
     }
 
+    /// Files a command wrote besides figures (a saved model, a tensor, a checkpoint), by the path it wrote:
+    /// the cell cache keeps them with the cell's outputs and puts them back when it restores the cell.
+    public private(set) var writtenFiles: [String] = []
+
+    public func noteWritten(_ path: String) {
+        writtenFiles.append(path)
+    }
+
+    /// Files or folders a command read (a model, a tensor, a checkpoint), by the path it read: the cell cache
+    /// reuses the cell's result only while they hold the same bytes.
+    public private(set) var readFiles: [String] = []
+
+    public func noteRead(_ path: String) {
+        readFiles.append(path)
+    }
+
     public func emit(_ item: OutputItem) {
         if case .text(let text) = item { return write(text) }
         onEmit?(item)
         items.append(item)
+    }
+
+    /// A front end that shows warnings apart (the Jupyter kernel's stderr stream) sets this; otherwise a
+    /// warning is ordinary text. Either way the report keeps it as text, where it was said.
+    public var onWarning: ((String) -> Void)?
+
+    /// Text the user should not miss though the command went on: an argument not applied, NaN weights.
+    public func warn(_ text: String) {
+        guard let onWarning else { return write(text) }
+        onWarning(text)
+        let handler = onEmit
+        onEmit = nil
+        write(text)
+        onEmit = handler
     }
 
     /// Returns the items so far and starts afresh, e.g. at a cell boundary.

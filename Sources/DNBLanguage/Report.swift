@@ -15,6 +15,8 @@ public struct Report {
     public var totalSeconds: Double
     /// The report written before the first cell runs; replaced when the run ends.
     public var inProgress = false
+    /// Which part of the notebook ran (`--only`, `--from`, `--until`), when not all of it.
+    public var selection: String?
 
     public var title: String {
         if let title = notebook.title { return title }
@@ -89,6 +91,7 @@ public enum ReportWriter {
         status += "; \(ran) code cell\(ran == 1 ? "" : "s") run in \(formatDuration(report.totalSeconds))"
         if allowed > 0 { status += " (\(allowed) allowed error\(allowed == 1 ? "" : "s"))" }
         lines.append("- **Status:** " + status)
+        if let selection = report.selection { lines.append("- **Part run:** " + Markdown.escapeInline(selection)) }
         return lines.joined(separator: "\n")
     }
 

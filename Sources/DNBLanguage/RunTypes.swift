@@ -22,7 +22,7 @@ public struct RunOptions {
     public var keepGoing = false
     /// Key/value lines for the report header: versions, CPU, …
     public var environment: [(key: String, value: String)] = []
-    /// The seeds the run set (where, which), asked for when the report is written.
+    /// Every seed the session set so far (where, which), oldest first; asked for around each cell.
     public var seeds: () -> [(key: String, value: String)] = { [] }
     /// Globals bound before the first cell, e.g. values the executable provides.
     public var predefinedVariables: [String: Value] = [:]
@@ -30,8 +30,16 @@ public struct RunOptions {
     /// The date printed in the report.
     public var date = Date()
     public var interrupt: Interrupt = .shared
+    /// Part of the notebook to run (`--only`, `--from`, `--until`); nil runs it all.
+    public var selection: CellSelection?
+    /// The cell cache; nil runs every cell (`--no-cache`).
+    public var cache: CacheSettings?
     /// Called when a code cell starts, e.g. to show progress.
     public var onCellStart: ((Cell) -> Void)?
+    /// Called when a code cell's outputs come from the cell cache instead.
+    public var onCellRestored: ((Cell, CellResult) -> Void)?
+    /// One-line notices for the user (the cache's: a damaged entry, a failed write).
+    public var onMessage: ((String) -> Void)?
     /// Called with each output item as it is produced, e.g. to echo it live.
     public var onOutput: ((Cell, OutputItem) -> Void)?
 

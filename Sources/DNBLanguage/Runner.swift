@@ -67,7 +67,9 @@ public struct Runner {
         let parameters: [ParameterBinding]
         let overrides: [ParameterOverride]
         let lock: FolderLock
+        let range: CellRange
         do {
+            range = try CellRange(options.selection, in: notebook)
             overrides = try options.overrides.map(ParameterOverride.init(parsing:))
             parameters = try Runner.bind(Runner.declarations(in: notebook), to: overrides)
             lock = try Runner.claimOutputDirectory(options.outputDirectory)
@@ -85,23 +87,66 @@ public struct Runner {
         let interpreter = Interpreter(registry: registry, outputDirectory: options.outputDirectory, overrides: overrides,
                                       interrupt: options.interrupt, timeSource: options.timeSource)
         for (name, value) in options.predefinedVariables { interpreter.define(name, value) }
+        let cache = options.cache.map {
+            CellCacheRun(settings: $0, interpreter: interpreter, bindings: parameters, predefined: options.predefinedVariables,
+                         outputDirectory: options.outputDirectory, file: notebook.file, report: { options.onMessage?($0) })
+        }
 
         let runStart = options.timeSource.now()
         var results: [CellResult] = []
+        var seeds: [(key: String, value: String)] = []
         var stop: RunStop?
         var failed = false
-        for cell in notebook.cells {
+        for (index, cell) in notebook.cells.enumerated() {
+            let place = range.place(index)
+            if place == .after { break }
             guard let cellOptions = cell.options else {
-                results.append(CellResult(cell: cell, status: .completed, outputs: [], seconds: 0))
+                if place == .inside { results.append(CellResult(cell: cell, status: .completed, outputs: [], seconds: 0)) }
                 continue
             }
             if cellOptions.skip {
-                results.append(CellResult(cell: cell, status: .skipped, outputs: [], seconds: 0))
+                if place == .inside { results.append(CellResult(cell: cell, status: .skipped, outputs: [], seconds: 0)) }
                 continue
             }
-            options.onCellStart?(cell)
-            let (result, interrupted) = execute(cell, file: notebook.file, with: interpreter, options: options)
-            results.append(result)
+            let key = cache?.key(for: cell)
+            if let cache, let key, !cache.mustRun(cell), let hit = cache.lookup(cell, key: key) {
+                cache.restored(cell, key: key, hit)
+                if place == .inside {
+                    options.onCellRestored?(cell, hit.result)
+                    results.append(hit.result)
+                    seeds += hit.seeds
+                }
+                continue
+            }
+            // The cells before (restored lazily) must leave their state first.
+            do {
+                try cache?.prepareState { earlier in
+                    let (result, _, _, _) = execute(earlier, file: notebook.file, with: interpreter, options: options, silent: true)
+                    if let error = result.error, earlier.options?.allowError != true {
+                        throw RecomputeFailure(cell: earlier, diagnostic: error)
+                    }
+                }
+            } catch let failure as RecomputeFailure {
+                let diagnostic = Diagnostic(message: "\(failure.cell.label), run again for its state, failed: \(failure.diagnostic.summary)",
+                                            location: failure.diagnostic.location)
+                results.append(CellResult(cell: cell, status: .failed, outputs: [], seconds: 0, error: diagnostic))
+                stop = RunStop(cell: cell, error: diagnostic, interrupted: options.interrupt.isRequested)
+                break
+            } catch {
+                let diagnostic = Diagnostic(message: describeError(error), location: SourceLocation(file: notebook.file, line: cell.startLine, column: 1))
+                results.append(CellResult(cell: cell, status: .failed, outputs: [], seconds: 0, error: diagnostic))
+                stop = RunStop(cell: cell, error: diagnostic, interrupted: options.interrupt.isRequested)
+                break
+            }
+            if place == .inside { options.onCellStart?(cell) }
+            let seedsBefore = options.seeds().count
+            let (result, interrupted, written, read) = execute(cell, file: notebook.file, with: interpreter, options: options, silent: place != .inside)
+            let cellSeeds = Array(options.seeds().dropFirst(seedsBefore))
+            cache?.ran(cell, key: key ?? "", result: result, seeds: cellSeeds, writtenFiles: written, readFiles: read, date: options.date)
+            if place == .inside || result.error != nil {
+                results.append(result)
+                seeds += cellSeeds
+            }
             guard let error = result.error else { continue }
             if interrupted || !(cellOptions.allowError || options.keepGoing) {
                 stop = RunStop(cell: cell, error: error, interrupted: interrupted)
@@ -112,9 +157,10 @@ public struct Runner {
 
         var status: ExitStatus = stop.map { $0.interrupted ? .interrupted : .cellFailed } ?? (failed ? .cellFailed : .success)
         var result = RunResult(status: status, cells: results, parameters: parameters, stop: stop, messages: [])
-        let report = Report(notebook: notebook, date: options.date, environment: options.environment,
-                            parameters: parameters, seeds: options.seeds(), results: results, stop: stop,
+        var report = Report(notebook: notebook, date: options.date, environment: options.environment,
+                            parameters: parameters, seeds: seeds, results: results, stop: stop,
                             totalSeconds: options.timeSource.now() - runStart)
+        report.selection = range.description
         do {
             result.reportPath = try ReportWriter.write(report, to: options.outputDirectory)
         } catch {
@@ -125,8 +171,14 @@ public struct Runner {
         return result
     }
 
-    private func execute(_ cell: Cell, file: String?, with interpreter: Interpreter, options: RunOptions) -> (CellResult, interrupted: Bool) {
-        let output = Output { item in options.onOutput?(cell, item) }
+    private struct RecomputeFailure: Error {
+        var cell: Cell
+        var diagnostic: Diagnostic
+    }
+
+    /// Runs one cell; `silent` cells (run only for the state they leave) show nothing as they go.
+    func execute(_ cell: Cell, file: String?, with interpreter: Interpreter, options: RunOptions, silent: Bool = false) -> (CellResult, interrupted: Bool, written: [String], read: [String]) {
+        let output = Output { item in if !silent { options.onOutput?(cell, item) } }
         let start = options.timeSource.now()
         var problem: Diagnostic?
         var interrupted = false
@@ -143,7 +195,7 @@ public struct Runner {
         let seconds = options.timeSource.now() - start
         let result = CellResult(cell: cell, status: problem == nil ? .completed : .failed, outputs: output.takeItems(),
                                 seconds: seconds, error: problem)
-        return (result, interrupted || (problem != nil && options.interrupt.isRequested))
+        return (result, interrupted || (problem != nil && options.interrupt.isRequested), output.writtenFiles, output.readFiles)
     }
 
     // MARK: - Checking

@@ -20,6 +20,10 @@ public struct Expression: Hashable, Sendable {
         case index(Expression, Expression)
         /// `len($xs)`: one of `Operators.functions`
         case call(String, [Expression])
+        /// `$m.parameters`: a field of a record
+        case field(Expression, String)
+        /// `{steps: 10, loss: $l}`
+        case record([RecordEntry])
     }
 
     public var kind: Kind
@@ -37,7 +41,14 @@ public struct Expression: Hashable, Sendable {
                 text += piece
             }
             return .string(text)
-        case .variable, .unary, .binary, .index, .call: return nil
+        case .variable, .unary, .binary, .index, .call, .field: return nil
+        case .record(let entries):
+            var fields: [Record.Field] = []
+            for entry in entries {
+                guard let value = entry.value.constantValue else { return nil }
+                fields.append(Record.Field(entry.name, value))
+            }
+            return .record(Record(fields))
         case .list(let elements):
             var values: [Value] = []
             for element in elements {
@@ -88,6 +99,13 @@ public struct Expression: Hashable, Sendable {
     }
 }
 
+/// `name: value` in a record literal.
+public struct RecordEntry: Hashable, Sendable {
+    public var name: String
+    public var value: Expression
+    public var location: SourceLocation
+}
+
 /// `name=value`, or a positional value when `name` is nil.
 public struct Argument: Hashable, Sendable {
     public var name: String?
@@ -117,6 +135,8 @@ public struct Statement: Hashable, Sendable {
         case command(CommandCall)
         /// `let name = value`
         case assignment(name: String, value: Expression)
+        /// `let name = command …`: runs the command and binds its result record.
+        case commandAssignment(name: String, call: CommandCall)
         /// `for name in sequence { body }`
         case loop(variable: String, sequence: Expression, body: [Statement])
         case parameter(ParameterDeclaration)

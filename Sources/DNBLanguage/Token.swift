@@ -20,6 +20,8 @@ struct Token: Equatable {
         case word(String)
         /// `$name`
         case variable(String)
+        /// `.name` right after a value (`$m.parameters`, `$rows[0].loss`): a record's field.
+        case member(String)
         case int(Int)
         case float(Double)
         case string([LexedStringPart])
@@ -45,6 +47,7 @@ struct Token: Equatable {
         switch kind {
         case .word(let word): "'\(word)'"
         case .variable(let name): "'$\(name)'"
+        case .member(let name): "'.\(name)'"
         case .int(let value): "'\(value)'"
         case .float(let value): "'\(value)'"
         case .string: "a string"

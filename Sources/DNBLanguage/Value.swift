@@ -6,6 +6,9 @@ public enum Value: Hashable, Sendable {
     case string(String)
     case bool(Bool)
     case list([Value])
+    /// Named fields in order: a command's result (`let m = model summary`, then `$m.parameters`)
+    /// or a literal `{steps: 10, loss: 0.5}`.
+    case record(Record)
     case none
 
     /// The name used in type errors and in `vars`.
@@ -16,6 +19,7 @@ public enum Value: Hashable, Sendable {
         case .string: "string"
         case .bool: "bool"
         case .list: "list"
+        case .record: "record"
         case .none: "none"
         }
     }
@@ -29,7 +33,48 @@ public enum Value: Hashable, Sendable {
         case .string(let value): Lexer.isBareWord(value) ? value : Value.quote(value)
         case .bool(let value): value ? "true" : "false"
         case .list(let values): "[" + values.map(\.literal).joined(separator: ", ") + "]"
+        case .record(let record): "{" + record.fields.map { "\($0.name): \($0.value.literal)" }.joined(separator: ", ") + "}"
         case .none: "none"
+        }
+    }
+
+    /// The literal form cut to at most `limit` characters, the last of them `…` when cut, without spelling
+    /// out the rest: `vars` of a 10,000,000-element list would otherwise build ~100 MB of text first.
+    func literal(limit: Int) -> String {
+        var text = ""
+        var remaining = limit + 1
+        appendLiteral(to: &text, remaining: &remaining)
+        guard remaining < 0 || text.count > limit else { return text }
+        return String(text.prefix(max(0, limit - 1))) + "…"
+    }
+
+    private func appendLiteral(to text: inout String, remaining: inout Int) {
+        func append(_ piece: String) {
+            guard remaining > 0 else { return }
+            text += piece.prefix(remaining)
+            remaining -= piece.count
+        }
+        switch self {
+        case .list(let values):
+            append("[")
+            for (index, value) in values.enumerated() where remaining > 0 {
+                if index > 0 { append(", ") }
+                value.appendLiteral(to: &text, remaining: &remaining)
+            }
+            append("]")
+        case .record(let record):
+            append("{")
+            for (index, field) in record.fields.enumerated() where remaining > 0 {
+                if index > 0 { append(", ") }
+                append(field.name + ": ")
+                field.value.appendLiteral(to: &text, remaining: &remaining)
+            }
+            append("}")
+        case .string(let value) where value.count > remaining:
+            append(Value.quote(String(value.prefix(remaining))))
+            remaining = -1
+        default:
+            append(literal)
         }
     }
 

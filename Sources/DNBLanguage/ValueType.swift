@@ -16,6 +16,8 @@ public indirect enum ValueType: Hashable, Sendable {
     case any
     /// `list` alone is `list(.any)`.
     case list(ValueType)
+    /// Named fields (`{steps: 10, loss: 0.5}`, a command's result); which fields, a `ResultSpec` says.
+    case record
 
     /// Reads a type name as written in `param` declarations:
     /// int, float, string (or str), path, bool, any, list, list[T].
@@ -28,6 +30,7 @@ public indirect enum ValueType: Hashable, Sendable {
         case "bool": self = .bool
         case "any": self = .any
         case "list": self = .list(.any)
+        case "record": self = .record
         default:
             guard name.hasPrefix("list["), name.hasSuffix("]"),
                 let element = ValueType(name: String(name.dropFirst(5).dropLast()))
@@ -41,7 +44,7 @@ public indirect enum ValueType: Hashable, Sendable {
     public func coerce(_ value: Value) -> Value? {
         switch (self, value) {
         case (.any, _): return value
-        case (.int, .int), (.float, .float), (.bool, .bool): return value
+        case (.int, .int), (.float, .float), (.bool, .bool), (.record, .record): return value
         case (.float, .int(let number)): return .float(Double(number))
         case (.string, .string): return value
         case (.path, .string(let path)): return .string(ValueType.expandingTilde(path))
@@ -86,6 +89,7 @@ extension ValueType: CustomStringConvertible {
         case .any: "any"
         case .list(.any): "list"
         case .list(let element): "list[\(element)]"
+        case .record: "record"
         }
     }
 }

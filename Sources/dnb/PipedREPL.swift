@@ -30,6 +30,7 @@ struct PipedREPL {
             }
         }
 
+        var pendingWaits: Parser.Unfinished?
         while let line = readLine(strippingNewline: true) {
             lineNumber += 1
             let text: String
@@ -39,7 +40,12 @@ struct PipedREPL {
                 pendingStart = lineNumber
                 text = line
             }
-            if Parser.needsMoreInput(text) {
+            if pendingWaits == .openBracket, Parser.keepsBracketOpen(line) {
+                pending = text
+                continue
+            }
+            pendingWaits = Parser.waitsFor(text)
+            if pendingWaits != nil {
                 pending = text
                 continue
             }

@@ -32,12 +32,38 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Run the remaining cells after a failing cell.")
     var keepGoing = false
 
+    @Option(name: .long, help: ArgumentHelp("Run only this cell (id or number); the cells before it run first for their state, from the cache where it holds them.", valueName: "cell"))
+    var only: String?
+
+    @Option(name: .long, help: ArgumentHelp("Run from this cell (id or number) to the end; the cells before it as with --only.", valueName: "cell"))
+    var from: String?
+
+    @Option(name: .long, help: ArgumentHelp("Run up to and including this cell (id or number).", valueName: "cell"))
+    var until: String?
+
+    @OptionGroup var cache: CacheOptions
+
+    @Option(name: .long, help: ArgumentHelp("Also write the executed notebook: ipynb (DIR/<notebook name>.ipynb, with every cell's outputs).", valueName: "ipynb"))
+    var to: ExecutedNotebookFormat?
+
     @OptionGroup var global: GlobalOptions
 
     /// `out/<file name without extension>`.
     static func defaultOutputDirectory(for file: String) -> String {
         let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         return "out/" + (name.isEmpty ? "notebook" : name)
+    }
+
+    func validate() throws {
+        if [only, from, until].compactMap({ $0 }).count > 1 {
+            throw ValidationError("give one of --only, --from and --until")
+        }
+    }
+
+    var selection: CellSelection? {
+        if let only { return CellSelection(.only, only) }
+        if let from { return CellSelection(.from, from) }
+        return until.map { CellSelection(.until, $0) }
     }
 
     func run() throws {
@@ -60,17 +86,23 @@ struct RunCommand: ParsableCommand {
         options.environment = EnvironmentReport.current().map { (key: $0.0, value: $0.1) }
         let progress = RunProgress(notebook: notebook, file: file, outputDirectory: options.outputDirectory)
         options.onCellStart = progress.cellStarted
+        options.onCellRestored = progress.cellRestored
         options.onOutput = progress.output
+        options.onMessage = { Terminal.errLine("dnb: " + $0) }
+        options.selection = selection
 
         // `help` wraps to COLUMNS (else the terminal): a report must not depend on the terminal it was made in.
         setenv("COLUMNS", "80", 1)
         Sigint.reset()
         Sigint.install(.batch)
         let workspace = Workspace(verbose: global.verbose)
+        options.cache = try cache.settings(outputDirectory: options.outputDirectory, workspace: workspace)
         options.seeds = { workspace.seedLog.map { (key: $0.location, value: String($0.seed)) } }
         let runner = Runner(registry: CommandRegistry.dnb(workspace: workspace))
         let result = runner.run(notebook, options: options)
         progress.finish(result)
+        let written = to.map { _ in ExecutedNotebookFormat.write(result, notebook: file, outputDirectory: options.outputDirectory) } ?? true
+        if !written && result.status == .success { throw ExitCode(ExitStatus.cellFailed.rawValue) }
         // 128 + the signal that stopped the run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
         throw ExitCode(result.status == .interrupted ? Sigint.interruptedStatus : result.status.rawValue)
     }

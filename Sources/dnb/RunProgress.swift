@@ -20,6 +20,18 @@ final class RunProgress {
         Terminal.out("[\(cell.number)/\(total)] \(header)\n")
     }
 
+    /// `[3/12] train (cell at mnist.dnb:40): from the cache (ran 3 m 12 s on 2026-11-30 05:20 UTC)`, then its outputs.
+    func cellRestored(_ cell: Cell, _ result: CellResult) {
+        restoredCount += 1
+        let place = "cell at \(file):\(cell.fenceLine)"
+        let header = cell.options?.id.map { "\($0) (\(place))" } ?? place
+        let origin = result.restored.map { ": from the cache (ran \(formatDuration($0.seconds)) on \(utcTimestamp($0.date)))" } ?? ""
+        Terminal.out("[\(cell.number)/\(total)] \(header)\(origin)\n")
+        for item in result.outputs { output(cell, item) }
+    }
+
+    private var restoredCount = 0
+
     func output(_ cell: Cell, _ item: OutputItem) {
         InlineFigures.configure(interactive: false)
         InlineFigures.echo(item, outputDirectory: outputDirectory)
@@ -41,7 +53,8 @@ final class RunProgress {
         }
         let ran = result.cells.filter { $0.cell.isCode && $0.status != .skipped }.count
         if let path = result.reportPath {
-            Terminal.out("\(summary(result.status)): \(ran) of \(total) code cells run; report: \(path)\n")
+            let cached = restoredCount > 0 ? " (\(restoredCount) from the cache)" : ""
+            Terminal.out("\(summary(result.status)): \(ran) of \(total) code cells run\(cached); report: \(path)\n")
         } else if !result.cells.isEmpty {
             // The report written before the first cell is still there and says the run did not finish.
             Terminal.errLine("dnb: the final report could not be written; \(outputDirectory)/report.md is the one from the start of the run")

@@ -13,6 +13,9 @@ enum Subcommands {
             CheckCommand.self,
             REPLCommand.self,
             BenchCommand.self,
+            CacheCommand.self,
+            KernelCommand.self,
+            ConvertCommand.self,
         ]
     }
 

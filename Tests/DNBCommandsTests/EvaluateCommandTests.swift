@@ -61,6 +61,14 @@ struct EvaluateCommandTests {
         #expect(table.contains("real") && table.contains("noisy") && table.contains("fd_floor"))
         #expect(FileManager.default.fileExists(atPath: dir.file("figures/evaluations.png")))
 
+        // The result is a record a notebook can hold: the same figures as the table.
+        let printed = try run(interpreter, "let r = evaluate path=real.npy label=again\nprint \"{$r.label} {$r.n} {$r.fd > 0} {$r.class_accuracy}\"")
+        #expect(printed.contains("again 40 true none"), "\(printed)")
+        // The cell cache's snapshot keeps the evaluations, the classes and the chosen recipes.
+        let copy = Workspace()
+        try copy.restore(try ws.snapshot())
+        #expect(copy.evaluations.map(\.label) == ["real", "noisy", "again"] && copy.evaluations[0].result == ws.evaluations[0].result)
+
         // A new session finds the cached classifier instead of training again.
         let (_, again) = session(dir)
         try run(again, Self.data)

@@ -133,6 +133,7 @@ struct FuzzGenerator {
         case .bool: return random.pick(["true", "false"])
         case .string, .path, .any: return random.pick(["samples", "x", "\"two words\"", "noisy", "denoised", "loaded", "batch"])
         case .list(let element): return "[" + (0..<(1 + random.below(3))).map { _ in validValue(element) }.joined(separator: ", ") + "]"
+        case .record: return random.pick(["{steps: 1, loss: 0.5}", "{}", "{a: {b: [1]}}"])
         }
     }
 

@@ -117,6 +117,7 @@ struct REPLTerminalTests {
 
     /// `save session` after a `train` stopped with Ctrl-C: the notebook keeps that train with the step it
     /// reached (and leaves out help, vars and print), so `dnb run` replays it to the same step and losses.
+    /// Its result was to be held (`let r = train …`), which the stop prevented: the replay is the bare `train`.
     @Test func aSavedSessionReplaysAnInterruptedTrainToTheSameState() throws {
         let dir = try TemporaryDirectory("dnb-cli")
         let repl = try TerminalSession(in: dir)
@@ -127,7 +128,7 @@ struct REPLTerminalTests {
             model create sample_size=16 block_out_channels=[8, 16] down_block_types=[DownBlock2D, DownBlock2D] \
             up_block_types=[UpBlock2D, UpBlock2D] layers_per_block=1 norm_num_groups=4\r\
             scheduler create\r\
-            train max_steps=1000000 batch_size=8 lr_schedule=cosine\r
+            let r = train max_steps=1000000 batch_size=8 lr_schedule=cosine\r
             """)
         try repl.waitFor("Finished epoch 1.")
         repl.type("\u{3}")

@@ -1,3 +1,4 @@
+import DNBSupport
 import Foundation
 import DNBTestSupport
 @testable import DNBData

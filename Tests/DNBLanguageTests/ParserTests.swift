@@ -98,6 +98,28 @@ import Testing
         #expect(declaration.defaultValue == [1, 2])
     }
 
+    /// After `let NAME =` a bare word with arguments is a command; anything else is a value, and a lone word
+    /// is left for the interpreter, which knows the commands.
+    @Test func letTakesACommandOrAValue() throws {
+        func kind(_ text: String) throws -> String {
+            switch try Parser.parse(text).statements[0].kind {
+            case .commandAssignment(let name, let call): "\(name) = command \(call.name) \(call.arguments.count)"
+            case .assignment(let name, let value): "\(name) = value \(value.constantValue?.literal ?? "?")"
+            default: "?"
+            }
+        }
+        #expect(try kind("let r = train epochs=1 lr=$lr") == "r = command train 2")
+        #expect(try kind("let m = model summary") == "m = command model 1")
+        #expect(try kind("let s = sample 4 [1, 2] {a: 1}") == "s = command sample 3")
+        #expect(try kind("let s = sample") == "s = value sample")
+        #expect(try kind("let n = len([1])") == "n = value ?")
+        #expect(try kind("let b = true") == "b = value true")
+        #expect(try kind("let b = not $x") == "b = value ?")
+        #expect(try parseError("let x = word + 1").message.hasPrefix("'word' is a bare word, so a string that takes no operators"))
+        #expect(try parseError("let x = word and dogs").message == "expected end of statement, found 'and'")
+        #expect(Parser.needsMoreInput("let r = {a: 1,"))
+    }
+
     @Test func knowsWhenTheReplNeedsMoreInput() {
         #expect(Parser.needsMoreInput("for i in 1..3 {"))
         #expect(Parser.needsMoreInput("for i in 1..3 {\n  for j in [1] {\n  }"))
@@ -114,5 +136,24 @@ import Testing
         #expect(try Value(parsing: "none") == .none)
         #expect(throws: ParseError.self) { try Value(parsing: "1 2") }
         #expect(throws: ParseError.self) { try Value(parsing: "$x") }
+    }
+}
+
+@Suite struct UnfinishedEntryTests {
+    @Test func anEntryWaitsForItsBracketOrItsContinuation() {
+        #expect(Parser.waitsFor("for i in 1..3 {") == .openBracket)
+        #expect(Parser.waitsFor("print 1 \\") == .continuation)
+        #expect(Parser.waitsFor("print 1") == nil)
+        #expect(Parser.waitsFor("print \"unclosed") == nil, "a lexing error runs at once, to be reported")
+    }
+
+    /// The REPL skips re-lexing the whole entry only for lines that cannot close a bracket.
+    @Test func onlyLinesWithoutBracketsOrOpenStringsKeepABracketOpen() {
+        #expect(Parser.keepsBracketOpen("  print \"epoch\" $i"))
+        #expect(Parser.keepsBracketOpen(String(repeating: "x", count: 100_000)))
+        #expect(!Parser.keepsBracketOpen("}"))
+        #expect(!Parser.keepsBracketOpen("print \"}\""))
+        #expect(!Parser.keepsBracketOpen("print \"open string"))
+        #expect(!Parser.keepsBracketOpen("let xs = [1,"))
     }
 }
