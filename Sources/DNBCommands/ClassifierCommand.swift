@@ -47,22 +47,38 @@ enum ClassifierCommand {
                 test images. A classifier of the same data and recipe already in the cache is reused unless `force`.
                 """, arguments: recipeArguments + [
                     ArgumentSpec("force", .bool, default: .bool(false), help: "train again even when the cache holds this classifier"),
-                ], prerequisite: needsData) { inv, ctx in
+                ], result: resultSpec, prerequisite: needsData) { inv, ctx in
                 let recipe = try Self.recipe(inv, ws)
                 let c = try ws.classifier(recipe: recipe, force: try inv.bool("force"), ctx)
                 ctx.out.table(describe(c, ws))
+                ctx.setResult(result(c))
             },
             CommandSpec("show", summary: "The classifier evaluate would use: recipe, accuracy, where it is cached", arguments: [
                 ArgumentSpec("image_size", .int, default: Value.none, bounds: [.atLeast(8), .atMost(128)], help: "the images' side (default: the dataset's prepared size)"),
-            ], prerequisite: needsData) { inv, ctx in
+            ], result: resultSpec, prerequisite: needsData) { inv, ctx in
                 let size = try inv.optionalInt("image_size") ?? ws.requireData().preprocessing.height
                 guard let c = try ws.existingClassifier(imageSize: size) else {
                     ctx.out.print("no classifier of \(try ws.requireData().name) at \(size)×\(size) yet: `classifier train` (or the first `evaluate`) trains one, about 3 minutes on two cores, and caches it in \(ws.classifierCache.directory)")
                     return
                 }
                 ctx.out.table(describe(c, ws))
+                ctx.setResult(result(c))
             },
         ])]
+    }
+
+    /// `let c = classifier train …` (or `show`; all none when there is no classifier yet).
+    static let resultSpec = ResultSpec([
+        ResultField("accuracy", .float, help: "the share of test images classified right"),
+        ResultField("parameters", .int, help: "the number of parameters"),
+        ResultField("seconds", .float, help: "how long its training took (when it was trained)"),
+        ResultField("file", .string, help: "where it is cached"),
+    ])
+
+    static func result(_ c: SessionClassifier) -> [String: Value] {
+        let t = c.trained
+        return ["accuracy": .float(t.testAccuracy), "parameters": .int(t.model.parameters.count),
+                "seconds": t.trainingSeconds.isFinite ? .float(t.trainingSeconds) : .none, "file": .string(c.path)]
     }
 
     static func recipe(_ inv: Invocation, _ ws: Workspace) throws -> ClassifierRecipe {

@@ -50,7 +50,7 @@ enum EvaluateCommand {
             probabilities: probabilities, classes: model.recipe.classes,
             features: FeatureMatrix(rows: images.shape[0], columns: DigitClassifier.featureDimension, values: features.map(Double.init)),
             reference: classifier.testFeatures, referenceStatistics: classifier.testStatistics, requested: requested, k: try inv.int("k"))
-        for warning in evaluation.warnings { ctx.out.print("warning: \(warning)") }
+        for warning in evaluation.warnings { ctx.out.warn("warning: \(warning)\n") }
         let label = try inv.optionalString("label") ?? source
         ctx.out.table(figureTable(evaluation.result, caption: "evaluate \(label): \(images.shape[0]) images, classifier \(String(format: "%.2f", 100 * classifier.trained.testAccuracy)) % accurate"))
         ctx.out.print("class histogram: \(evaluation.result.histogram.map(String.init).joined(separator: " "))")

@@ -73,6 +73,7 @@ struct EvaluateCommandTests {
         let (_, again) = session(dir)
         try run(again, Self.data)
         #expect(try run(again, "classifier show").contains("test accuracy"))
+        #expect(try run(again, "let c = classifier show\nprint \"{$c.accuracy > 0} {$c.parameters}\"").contains("true 65354"), "the record of the classifier")
         let reused = try run(again, "evaluate path=real.npy")
         #expect(!reused.contains("training") && !reused.contains("class_accuracy"))
     }
