@@ -71,6 +71,6 @@ let package = Package(
         .testTarget(name: "DNBCacheTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBCache"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
         .testTarget(name: "DNBTerminalGraphicsTests", dependencies: ["DNBTestSupport", "DNBTerminalGraphics", "DNBPlot"]),
-        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot", "DNBJupyter", "DNBEvaluation"]),
+        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot", "DNBJupyter", "DNBEvaluation", "DNBClassifier"]),
     ]
 )

@@ -12,7 +12,7 @@ import DNBEvaluation
 struct EvaluateCommandTests {
     func session(_ dir: TemporaryDirectory) -> (Workspace, Interpreter) {
         let (ws, interpreter) = DNBCommandsTests.session(dir)
-        ws.classifierCache = ClassifierCache(directory: dir.file("cache/classifiers"))
+        ws.classifierCache = ClassifierCache(directory: dir.file("cache/classifiers"))   // shared by the test's two sessions
         return (ws, interpreter)
     }
 
