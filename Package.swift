@@ -6,6 +6,8 @@ import PackageDescription
 //   DNBEngine    – tensors, autograd, kernels on OpenBLAS, Adam, RNG, safetensors (knows nothing of diffusion)
 //   DNBDiffusion – UNet2DModel and its blocks, DDPM/DDIM schedulers, training and sampling loops
 //   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
+//   DNBEvaluation – sample-quality maths on feature vectors: statistics, Fréchet distance (LAPACK), precision/recall, confidence
+//   DNBClassifier – dnb's own image classifier (the features `evaluate` compares): model, training, its cache
 //   DNBPlot      – figures (cairo) written as PNG with provenance text chunks
 //   DNBCache     – a content-addressed store of results shared between processes (blobs, entries, LRU eviction)
 //   DNBLanguage  – the dnb command language, interpreter, .dnb cell files, report writer, the cell cache's keys
@@ -45,6 +47,8 @@ let package = Package(
         .target(name: "DNBEngine", dependencies: ["DNBSupport", "CBLAS", "CKernels", "CRowKernels"]),
         .target(name: "DNBDiffusion", dependencies: ["DNBSupport", "DNBEngine"]),
         .target(name: "DNBData", dependencies: ["DNBSupport", "DNBEngine", "CZlib"]),
+        .target(name: "DNBEvaluation", dependencies: ["CBLAS"]),
+        .target(name: "DNBClassifier", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData"]),
         .target(name: "DNBPlot", dependencies: ["DNBSupport", "CCairo"]),
         .target(name: "DNBCache", dependencies: ["DNBSupport"]),
         .target(name: "DNBLanguage", dependencies: ["DNBSupport", "DNBCache"]),
@@ -52,7 +56,7 @@ let package = Package(
         .target(name: "DNBReportHTML", dependencies: ["DNBSupport", "CCmarkGFM"]),
         .target(name: "DNBJupyter", dependencies: ["DNBSupport", "DNBLanguage"]),
         .target(name: "DNBKernel", dependencies: ["DNBSupport", "DNBJupyter", "CZMQ"]),
-        .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics"]),
+        .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics", "DNBEvaluation", "DNBClassifier"]),
         .executableTarget(name: "dnb", dependencies: [
             "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBJupyter", "DNBKernel", "DNBReportHTML", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -66,11 +70,12 @@ let package = Package(
         .testTarget(name: "DNBEngineTests", dependencies: ["DNBTestSupport", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBTestSupport", "DNBDiffusion", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "DNBEvaluationTests", dependencies: ["DNBTestSupport", "DNBEvaluation", "DNBClassifier", "DNBData", "DNBEngine"]),
         .testTarget(name: "DNBPlotTests", dependencies: ["DNBTestSupport", "DNBPlot"]),
         .testTarget(name: "DNBCacheTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBCache"]),
         .testTarget(name: "DNBLanguageTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBLanguage"]),
         .testTarget(name: "DNBReportHTMLTests", dependencies: ["DNBTestSupport", "DNBReportHTML", "DNBLanguage", "CCmarkGFM"]),
         .testTarget(name: "DNBTerminalGraphicsTests", dependencies: ["DNBTestSupport", "DNBTerminalGraphics", "DNBPlot"]),
-        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot", "DNBJupyter"]),
+        .testTarget(name: "DNBCommandsTests", dependencies: ["DNBTestSupport", "DNBCommands", "DNBLanguage", "DNBEngine", "DNBDiffusion", "DNBPlot", "DNBJupyter", "DNBEvaluation", "DNBClassifier"]),
     ]
 )

@@ -5,7 +5,8 @@ extension CommandRegistry {
     public static func dnb(workspace: Workspace) -> CommandRegistry {
         let registry = CommandRegistry()
         let groups = [EnvironmentCommand.specs, DatasetCommand.specs, CorruptCommand.specs, ModelCommand.specs, SchedulerCommand.specs,
-                      TrainCommand.specs, SampleCommands.specs, DenoiseCommand.specs, PlotCommand.specs, SaveLoadCommands.specs, ShowCommand.specs]
+                      TrainCommand.specs, SampleCommands.specs, DenoiseCommand.specs, PlotCommand.specs, SaveLoadCommands.specs, ShowCommand.specs,
+                      ClassifierCommand.specs, EvaluateCommand.specs]
         for specs in groups { for spec in specs(workspace) { registry.register(spec) } }
         registry.addSessionDescription { SessionDescription.tables(workspace) }
         return registry

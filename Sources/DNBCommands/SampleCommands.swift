@@ -40,6 +40,7 @@ enum SampleCommands {
                 }
                 progress.finish()
                 ws.tensors["samples"] = result
+                ws.tensorClasses["samples"] = labels
                 ctx.setResult(Results.kept("samples", result).merging(Results.statistics(result)) { $1 })
                 ctx.setResult(["n": .int(n), "steps": .int(steps), "seconds": .float(secondsSince(started))])
                 let display = ws.displayRange

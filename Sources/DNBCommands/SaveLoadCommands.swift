@@ -44,23 +44,11 @@ enum SaveLoadCommands {
                 ], result: ResultSpec([path, Results.tensor, Results.shape])) { inv, ctx in
                     let path = try inputPath(try inv.string("path"), ctx), name = try inv.string("name")
                     ctx.out.noteRead(path)
-                    let url = URL(fileURLWithPath: path)
-                    let data: Data
-                    do { data = try Data(contentsOf: url) } catch {
-                        throw NumpyFile.Error(description: "cannot read \(path): \(describeError(error))")
-                    }
-                    let shape: [Int], values: [Float]
-                    if url.pathExtension == "safetensors" {
-                        let file = try SafetensorsFile.parse(data, path: path)
-                        guard let first = file.names.first else { throw NumpyFile.Error(description: "\(path) holds no tensors") }
-                        (shape, values) = (try file.entry(first).shape, try file.floats(first))
-                    } else {
-                        (shape, values) = try NumpyFile.decode(data, path: path)
-                    }
-                    let tensor = shape.count == 4 ? try Layout.nhwc(fromNCHW: values, shape: shape) : try Tensor(shape: shape, scalars: values)
+                    let tensor = try readImages(path)
                     ws.tensors[name] = tensor
+                    ws.tensorClasses[name] = nil
                     ctx.setResult(Results.kept(name, tensor).merging(["path": .string(path)]) { $1 })
-                    ctx.out.print("loaded \(shape) from \(path) as '\(name)'")
+                    ctx.out.print("loaded \(tensor.rank == 4 ? [tensor.shape[0], tensor.shape[3], tensor.shape[1], tensor.shape[2]] : tensor.shape) from \(path) as '\(name)'")
                 },
                 CommandSpec("checkpoint", summary: "Restore a training state saved by `train checkpoint=` or `save checkpoint`", arguments: [
                     ArgumentSpec("path", .path, help: "the checkpoint folder (relative paths: the output directory, then the working directory)"),
@@ -74,6 +62,24 @@ enum SaveLoadCommands {
                 },
             ]),
         ]
+    }
+
+    /// A .npy or .safetensors (its first tensor) file: rank-4 arrays are NCHW images, returned NHWC.
+    static func readImages(_ path: String) throws -> Tensor {
+        let url = URL(fileURLWithPath: path)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw NumpyFile.Error(description: "cannot read \(path): \(describeError(error))")
+        }
+        let shape: [Int], values: [Float]
+        if url.pathExtension == "safetensors" {
+            let file = try SafetensorsFile.parse(data, path: path)
+            guard let first = file.names.first else { throw NumpyFile.Error(description: "\(path) holds no tensors") }
+            (shape, values) = (try file.entry(first).shape, try file.floats(first))
+        } else {
+            (shape, values) = try NumpyFile.decode(data, path: path)
+        }
+        return shape.count == 4 ? try Layout.nhwc(fromNCHW: values, shape: shape) : try Tensor(shape: shape, scalars: values)
     }
 
     static let path = ResultField("path", .string, help: "the full path of the file or folder")

@@ -2,6 +2,8 @@ import Foundation
 import DNBEngine
 import DNBDiffusion
 import DNBData
+import DNBClassifier
+import DNBEvaluation
 
 /// Everything a dnb session holds between commands: the data, the model, its
 /// scheduler and trainer, the loss history, named results and the random generator.
@@ -20,6 +22,16 @@ public final class Workspace {
     public var epochLosses: [Double] = []
     /// Results commands leave behind for `plot` and `save tensor`, by name.
     public var tensors: [String: Tensor] = [:]
+    /// The class each image of a kept batch was asked to be (class-conditional `sample`), for `evaluate`.
+    public var tensorClasses: [String: [Int]] = [:]
+    /// Where `classifier train` and `evaluate` keep trained classifiers (tests point it at a temporary folder).
+    public var classifierCache = ClassifierCache()
+    /// Classifiers loaded this session, by cache file (a memo: the cache folder holds them).
+    var classifiers: [String: SessionClassifier] = [:]
+    /// The recipe `evaluate` uses per dataset and image size (slot), when `classifier train` chose one.
+    var classifierRecipes: [String: ClassifierRecipe] = [:]
+    /// Every `evaluate` of the session, oldest first, for `evaluations`.
+    public internal(set) var evaluations: [(label: String, result: EvaluationResult)] = []
     var figureCounts: [String: Int] = [:]
     /// Every figure the session wrote, oldest first (path relative to the output directory), for `show`.
     var figureLog: [(path: String, caption: String)] = []

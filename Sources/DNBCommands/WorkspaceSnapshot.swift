@@ -4,6 +4,8 @@ import DNBEngine
 import DNBDiffusion
 import DNBData
 import DNBLanguage
+import DNBClassifier
+import DNBEvaluation
 
 /// The workspace as the cell cache keeps it (`SessionState`): everything a later cell can read, in parts stored
 /// content-addressed so that a part a cell did not change (the model, while sampling) is stored once:
@@ -28,7 +30,14 @@ extension Workspace: SessionState {
         var scheduler: SchedulerRecord?
         var training: TrainingRecord?
         var tensors: [String]
+        /// `evaluate`'s state (optional: snapshots written before it decode): the classes `sample` asked for,
+        /// the session's evaluations, and the classifier recipe chosen per slot (the classifiers stay in their cache).
+        var tensorClasses: [String: [Int]]?
+        var evaluations: [EvaluationEntry]?
+        var classifierRecipes: [String: ClassifierRecipe]?
     }
+
+    struct EvaluationEntry: Codable { var label: String, result: EvaluationResult }
 
     struct SeedEntry: Codable { var location: String, seed: UInt64 }
     struct FigureEntry: Codable { var path: String, caption: String }
@@ -69,7 +78,9 @@ extension Workspace: SessionState {
                             losses: losses, epochLosses: epochLosses, figureCounts: figureCounts,
                             figureLog: figureLog.map { FigureEntry(path: $0.path, caption: $0.caption) },
                             data: data.map { Self.record($0, into: &parts) }, modelConfig: nil, scheduler: try scheduler.map(Self.record),
-                            training: nil, tensors: tensors.keys.sorted())
+                            training: nil, tensors: tensors.keys.sorted(), tensorClasses: tensorClasses,
+                            evaluations: evaluations.map { EvaluationEntry(label: $0.label, result: $0.result) },
+                            classifierRecipes: classifierRecipes)
         if let model {
             record.modelConfig = String(decoding: try JSONSerialization.data(withJSONObject: model.config.json, options: [.sortedKeys]), as: UTF8.self)
             parts["model.safetensors"] = try Self.serialize(model.parameters.parameters.map { ($0.name, $0.tensor.shape, $0.tensor.scalars) })
@@ -157,6 +168,9 @@ extension Workspace: SessionState {
         model = newModel
         training = newTraining
         tensors = newTensors
+        tensorClasses = record.tensorClasses ?? [:]
+        evaluations = (record.evaluations ?? []).map { ($0.label, $0.result) }
+        classifierRecipes = record.classifierRecipes ?? [:]
     }
 
     private func part(_ parts: [String: Data], _ name: String) throws -> Data {

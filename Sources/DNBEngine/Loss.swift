@@ -1,3 +1,5 @@
+import Foundation
+
 /// Mean of all elements, as a one-element tensor (accumulated in double).
 public func mean(_ x: Tensor) throws -> Tensor {
     try requireNonEmpty("mean", x)
@@ -54,6 +56,42 @@ private func weightedMSE(_ prediction: Tensor, _ target: Tensor, _ weights: [Flo
                 let gt = target.gradBuffer()
                 for i in n * per..<(n + 1) * per { gt[i] -= k * (p[i] - t[i]) }
             }
+        }
+    }
+    return out
+}
+
+/// Cross-entropy of logits [N, C] against class indices, averaged over the batch: PyTorch's
+/// `F.cross_entropy(logits, labels)` (log-softmax and negative log-likelihood in one, computed in
+/// double with the row maximum subtracted, so large logits do not overflow). Backward:
+/// ∂L/∂logits = (softmax(logits) − onehot(label)) / N.
+public func crossEntropy(_ logits: Tensor, labels: [Int]) throws -> Tensor {
+    try requireNonEmpty("cross_entropy", logits)
+    try requireRank("cross_entropy", logits, 2, "logits [N, C]")
+    let n = logits.shape[0], c = logits.shape[1]
+    guard labels.count == n else {
+        throw EngineError.shapeMismatch(op: "cross_entropy", detail: "\(labels.count) labels for \(n) rows of logits")
+    }
+    if let bad = labels.first(where: { $0 < 0 || $0 >= c }) {
+        throw EngineError.invalidArgument(op: "cross_entropy", detail: "label \(bad) is outside 0..<\(c) classes")
+    }
+    let probabilities = Tensor(uninitialized: [n, c])
+    var total = 0.0
+    for r in 0..<n {
+        let row = logits.data + r * c, p = probabilities.data + r * c
+        var top = -Double.infinity
+        for j in 0..<c { top = max(top, Double(row[j])) }
+        var z = 0.0
+        for j in 0..<c { z += exp(Double(row[j]) - top) }
+        for j in 0..<c { p[j] = Float(exp(Double(row[j]) - top) / z) }
+        total += top + log(z) - Double(row[labels[r]])
+    }
+    let out = try Tensor(shape: [], scalars: [Float(total / Double(n))])
+    let lm = logits.autograd
+    record(out, inputs: [logits]) { g in
+        let gl = lm.gradBuffer(), scale = g.data[0] / Float(n)
+        for r in 0..<n {
+            for j in 0..<c { gl[r * c + j] += scale * (probabilities.data[r * c + j] - (j == labels[r] ? 1 : 0)) }
         }
     }
     return out

@@ -27,6 +27,9 @@ import DNBEngine
         let r2 = train max_steps=7 progress=false
         let l = plot loss
         let x = sample n=3 steps=2
+        let ct = classifier train epochs=1 batch_size=16
+        let cs = classifier show
+        let ev = evaluate name=samples label=three
         let one = sample steps=2
         let dn = denoise steps=2 n=2
         let rf = refine n=2 iterations=1 inference_steps=1

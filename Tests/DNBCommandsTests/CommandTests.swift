@@ -4,11 +4,14 @@ import DNBTestSupport
 import DNBLanguage
 import DNBEngine
 import DNBPlot
+import DNBClassifier
 @testable import DNBCommands
 
-/// A fresh workspace and an interpreter over every dnb command that writes into `directory`.
+/// A fresh workspace and an interpreter over every dnb command that writes into `directory`; classifiers
+/// `evaluate` trains are cached inside it too, never in the user's cache.
 func session(_ directory: TemporaryDirectory) -> (Workspace, Interpreter) {
     let ws = Workspace()
+    ws.classifierCache = ClassifierCache(directory: directory.file("classifier-cache"))
     return (ws, Interpreter(registry: .dnb(workspace: ws), outputDirectory: directory.path, interrupt: Interrupt()))
 }
 

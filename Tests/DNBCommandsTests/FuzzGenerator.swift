@@ -50,15 +50,17 @@ struct FuzzGenerator {
         "progression": [("steps", "2"), ("snapshots", "2")],
         "refine": [("n", "1"), ("iterations", "1"), ("inference_steps", "2")],
         "denoise": [("n", "2"), ("steps", "1")],
+        "classifier train": [("epochs", "1"), ("batch_size", "8")],
     ]
 
     /// Arguments whose size only costs time: hostile values for them stay small.
     static let timeOnly: Set<String> = ["train epochs", "train max_steps", "train checkpoint_every", "sample steps", "progression steps",
-                                        "refine iterations", "refine inference_steps", "denoise steps", "scheduler timesteps steps"]
+                                        "refine iterations", "refine inference_steps", "denoise steps", "scheduler timesteps steps",
+                                        "classifier train epochs"]
 
     /// Path arguments that only read; every other path or file name may be written, so it only
     /// gets names inside the sandbox (dnb runs as root here: `/dev/null` as an output would be replaced).
-    static let readPaths: Set<String> = ["dataset load data", "model load path", "load tensor path", "load checkpoint path", "train resume"]
+    static let readPaths: Set<String> = ["dataset load data", "model load path", "load tensor path", "load checkpoint path", "train resume", "evaluate path"]
 
     // MARK: Values
 

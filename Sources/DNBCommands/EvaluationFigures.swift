@@ -1,0 +1,61 @@
+import Foundation
+import DNBEngine
+import DNBPlot
+import DNBEvaluation
+
+/// The two figures of `evaluate`.
+enum EvaluationFigures {
+    /// The predicted-class histogram as outlined bars (one polyline per class, NaN-separated).
+    static func histogram(_ counts: [Int], entropy: Double, title: String) throws -> DNBPlot.Figure {
+        let figure = try DNBPlot.Figure(figsize: (6, 3.5))
+        let axes = try figure.axes(0, 0)
+        var x: [Double] = [], y: [Double] = []
+        for (c, count) in counts.enumerated() {
+            let left = Double(c) - 0.4, right = Double(c) + 0.4, h = Double(count)
+            x += [left, left, right, right, .nan]
+            y += [0, h, h, 0, .nan]
+        }
+        axes.plot(y: y, x: x)
+        axes.title = "\(title) (normalised entropy \(String(format: "%.3f", entropy)))"
+        axes.xlabel = "predicted class"
+        axes.ylabel = "samples"
+        axes.xLimits = (-0.7, Double(counts.count) - 0.3)
+        axes.yLimits = (0, Double(max(1, counts.max() ?? 1)) * 1.1)
+        return figure
+    }
+
+    /// Up to 16 images, least confident first, each titled with its predicted class and confidence.
+    static func leastConfident(_ images: Tensor, _ summary: PredictionSummary, columns: Int = 8) throws -> DNBPlot.Figure {
+        let picks = summary.leastConfident(16)
+        let all = try grayImages(images)
+        let shown = picks.map { all[$0] }
+        let titles = picks.map { "\(summary.predicted[$0]): \(String(format: "%.2f", summary.confidence[$0]))" }
+        let rows = stride(from: 0, to: shown.count, by: columns).map { Array(shown[$0..<min(shown.count, $0 + columns)]) }
+        let titleRows = stride(from: 0, to: titles.count, by: columns).map { Array(titles[$0..<min(titles.count, $0 + columns)]) }
+        return DNBPlot.Figure.imageGrid(rows, titles: titleRows, vmin: 0, vmax: 1)
+    }
+
+    /// One figure of every evaluation so far, as a line.
+    static func metric(_ metric: String, _ evaluations: [(label: String, result: EvaluationResult)]) throws -> DNBPlot.Figure {
+        // Labels such as "DDIM 20" or "steps=500" give their number as x; otherwise evaluations are 0, 1, 2, …
+        let numbers = evaluations.compactMap { Double($0.label.filter { $0.isNumber || $0 == "." || $0 == "-" }) }
+        let numeric = numbers.count == evaluations.count
+        let x = numeric ? numbers : evaluations.indices.map(Double.init)
+        let y: [Double] = evaluations.map { e in
+            switch e.result.figures.first(where: { $0.name == metric })?.value {
+            case .int(let i)?: return Double(i)
+            case .double(let d)?: return d
+            case nil: return .nan
+            }
+        }
+        // Sorted by x, so a sweep evaluated out of order (50 steps first, then 10 and 20) draws one line.
+        let order = x.indices.sorted { x[$0] < x[$1] }
+        let figure = try DNBPlot.Figure(figsize: (6, 3.5))
+        let axes = try figure.axes(0, 0)
+        axes.plot(y: order.map { y[$0] }, x: order.map { x[$0] }, label: metric)
+        axes.xlabel = numeric ? "label" : "evaluation"
+        axes.ylabel = metric
+        axes.grid(true)
+        return figure
+    }
+}
