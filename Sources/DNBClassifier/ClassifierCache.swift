@@ -13,12 +13,7 @@ public struct ClassifierCache {
     public init(directory: String) { self.directory = directory }
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        if let x = environment["XDG_CACHE_HOME"], x.hasPrefix("/") {
-            directory = x + "/dnb/classifiers"
-        } else {
-            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-            directory = home + "/.cache/dnb/classifiers"
-        }
+        directory = userCacheDirectory("classifiers", environment: environment)
     }
 
     /// An MD5 over the raw training and test images and labels: the same files give the same key

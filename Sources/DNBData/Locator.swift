@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 
 /// Where a dataset was found (or how it was obtained), for the user to see.
 public enum DataSource: Sendable, Equatable, CustomStringConvertible {
@@ -89,11 +90,7 @@ public struct DataLocator: Sendable {
     }
 
     /// `$XDG_CACHE_HOME/dnb/mnist`, else `$HOME/.cache/dnb/mnist`.
-    public var cacheDirectory: String {
-        if let x = environment["XDG_CACHE_HOME"], x.hasPrefix("/") { return x + "/dnb/mnist" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return home + "/.cache/dnb/mnist"
-    }
+    public var cacheDirectory: String { userCacheDirectory("mnist", environment: environment) }
 
     /// The development siblings that are checked (existing or not).
     public var developmentDirectories: [String] {

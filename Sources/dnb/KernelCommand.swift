@@ -83,25 +83,13 @@ struct KernelInstall: ParsableCommand {
         CommandConfiguration(commandName: "install", abstract: "Install the dnb kernelspec so Jupyter can start dnb kernels.")
     }
 
-    @Flag(name: .long, help: "Install for this user (the default): $JUPYTER_DATA_DIR, else ~/.local/share/jupyter.")
-    var user = false
-
-    @Option(name: .long, help: ArgumentHelp("Install under DIR/share/jupyter/kernels (a venv's or /usr/local).", valueName: "dir"))
-    var prefix: String?
-
-    @Option(name: .long, help: ArgumentHelp("The kernelspec's name (default: dnb).", valueName: "name"))
-    var name = "dnb"
+    @OptionGroup var location: KernelSpecLocation
 
     @Option(name: .long, help: ArgumentHelp("The name Jupyter shows (default: dnb).", valueName: "text"))
     var displayName = "dnb"
 
-    func validate() throws {
-        if user && prefix != nil { throw ValidationError("--user and --prefix exclude each other") }
-        if !KernelSpecName.isValid(name) { throw ValidationError("--name must be letters, digits, '.', '_' or '-', got '\(name)'") }
-    }
-
     func run() throws {
-        let directory = KernelSpec.directory(name: name, prefix: prefix.map(ValueType.expandingTilde))
+        let (directory, name) = (location.directory, location.name)
         do {
             let spec = KernelSpec(name: name, displayName: displayName, executable: try Self.executablePath(), version: EnvironmentReport.version)
             let logos = ["logo-32x32.png": try KernelLogo.png(size: 32), "logo-64x64.png": try KernelLogo.png(size: 64)]
@@ -127,10 +115,27 @@ struct KernelUninstall: ParsableCommand {
         CommandConfiguration(commandName: "uninstall", abstract: "Remove the dnb kernelspec that `dnb kernel install` wrote.")
     }
 
-    @Flag(name: .long, help: "Remove the user's kernelspec (the default).")
+    @OptionGroup var location: KernelSpecLocation
+
+    func run() throws {
+        let (directory, name) = (location.directory, location.name)
+        do {
+            let left = try KernelSpec.uninstall(directory)
+            let note = left.isEmpty ? "" : " (the folder stays: it also holds \(left.joined(separator: ", ")))"
+            Terminal.out("removed kernelspec \(name) from \(directory)\(note)\n")
+        } catch {
+            Terminal.errLine("dnb kernel uninstall: \(describeError(error))")
+            throw ExitCode(ExitStatus.usage.rawValue)
+        }
+    }
+}
+
+/// Where a kernelspec goes, for `install` and `uninstall`: the user's Jupyter data folder or a prefix's, and its name.
+struct KernelSpecLocation: ParsableArguments {
+    @Flag(name: .long, help: "The user's kernelspecs (the default): $JUPYTER_DATA_DIR, else ~/.local/share/jupyter.")
     var user = false
 
-    @Option(name: .long, help: ArgumentHelp("Remove the one under DIR/share/jupyter/kernels.", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The kernelspecs under DIR/share/jupyter/kernels (a venv's or /usr/local).", valueName: "dir"))
     var prefix: String?
 
     @Option(name: .long, help: ArgumentHelp("The kernelspec's name (default: dnb).", valueName: "name"))
@@ -141,17 +146,7 @@ struct KernelUninstall: ParsableCommand {
         if !KernelSpecName.isValid(name) { throw ValidationError("--name must be letters, digits, '.', '_' or '-', got '\(name)'") }
     }
 
-    func run() throws {
-        let directory = KernelSpec.directory(name: name, prefix: prefix.map(ValueType.expandingTilde))
-        do {
-            let left = try KernelSpec.uninstall(directory)
-            let note = left.isEmpty ? "" : " (the folder stays: it also holds \(left.joined(separator: ", ")))"
-            Terminal.out("removed kernelspec \(name) from \(directory)\(note)\n")
-        } catch {
-            Terminal.errLine("dnb kernel uninstall: \(describeError(error))")
-            throw ExitCode(ExitStatus.usage.rawValue)
-        }
-    }
+    var directory: String { KernelSpec.directory(name: name, prefix: prefix.map(ValueType.expandingTilde)) }
 }
 
 /// Kernelspec names as jupyter_client accepts them.
