@@ -36,6 +36,13 @@ enum EvaluationFigures {
     }
 
     /// One figure of every evaluation so far, as a line.
+    /// The labels with their number as N when they all read alike ("DDIM N steps"), else "the number in each label".
+    static func axisName(_ labels: [String]) -> String {
+        let templates = Set(labels.map { $0.replacingOccurrences(of: #"-?[0-9]+(\.[0-9]+)?"#, with: "N", options: .regularExpression) })
+        guard templates.count == 1, let template = templates.first, template.contains("N") else { return "the number in each label" }
+        return template
+    }
+
     static func metric(_ metric: String, _ evaluations: [(label: String, result: EvaluationResult)]) throws -> DNBPlot.Figure {
         // Labels such as "DDIM 20" or "steps=500" give their number as x; otherwise evaluations are 0, 1, 2, …
         let numbers = evaluations.compactMap { Double($0.label.filter { $0.isNumber || $0 == "." || $0 == "-" }) }
@@ -53,7 +60,7 @@ enum EvaluationFigures {
         let figure = try DNBPlot.Figure(figsize: (6, 3.5))
         let axes = try figure.axes(0, 0)
         axes.plot(y: order.map { y[$0] }, x: order.map { x[$0] }, label: metric)
-        axes.xlabel = numeric ? "label" : "evaluation"
+        axes.xlabel = numeric ? axisName(evaluations.map(\.label)) : "evaluation"
         axes.ylabel = metric
         axes.grid(true)
         return figure

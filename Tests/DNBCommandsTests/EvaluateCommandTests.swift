@@ -79,6 +79,12 @@ struct EvaluateCommandTests {
     }
 
     /// Bad samples are refused with a message naming the problem; edge cases run with a warning.
+    @Test func aSweepsAxisIsNamedByItsLabels() {
+        #expect(EvaluationFigures.axisName(["DDIM 10 steps", "DDIM 20 steps", "DDIM 50 steps"]) == "DDIM N steps")
+        #expect(EvaluationFigures.axisName(["lr=0.001", "lr=0.01"]) == "lr=N")
+        #expect(EvaluationFigures.axisName(["10 steps", "epoch 2"]) == "the number in each label")
+    }
+
     @Test func degenerateSamples() throws {
         let dir = try TemporaryDirectory()
         let (ws, interpreter) = session(dir)
