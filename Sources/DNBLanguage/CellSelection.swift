@@ -27,17 +27,7 @@ struct CellRange {
             (first, last, description) = (0, nil, nil)
             return
         }
-        let code = notebook.codeCells
-        guard let target = code.first(where: { $0.options?.id == selection.cell || String($0.number) == selection.cell }) else {
-            let ids = code.compactMap { $0.options?.id }
-            var message = "--\(selection.mode.rawValue) \(selection.cell): the notebook has no cell with that id or number"
-            if let near = Suggestions.nearest(to: selection.cell, in: ids) {
-                message += "; did you mean '\(near)'?"
-            } else {
-                message += " (cells: 1–\(code.count)" + (ids.isEmpty ? "" : "; ids: " + ids.joined(separator: ", ")) + ")"
-            }
-            throw ArgumentError(argument: selection.mode.rawValue, message)
-        }
+        let target = try Self.cell(selection.cell, option: selection.mode.rawValue, in: notebook)
         let index = notebook.cells.firstIndex(of: target)!
         // The prose just above the cell introduces it: it starts the reported part.
         var start = index
@@ -51,6 +41,21 @@ struct CellRange {
         let restoredNote = before > 0 && selection.mode != .until
             ? "; code cells 1–\(before) ran first for their state (from the cell cache where it holds them) and are not shown" : ""
         description = "--\(selection.mode.rawValue) \(target.label)" + restoredNote
+    }
+
+    /// The code cell a command-line option names by id or number; an unknown one is an `ArgumentError` with
+    /// "did you mean" (or the cells there are).
+    static func cell(_ name: String, option: String, in notebook: Notebook) throws -> Cell {
+        let code = notebook.codeCells
+        if let cell = code.first(where: { $0.options?.id == name || String($0.number) == name }) { return cell }
+        let ids = code.compactMap { $0.options?.id }
+        var message = "--\(option) \(name): the notebook has no cell with that id or number"
+        if let near = Suggestions.nearest(to: name, in: ids) {
+            message += "; did you mean '\(near)'?"
+        } else {
+            message += " (cells: 1–\(code.count)" + (ids.isEmpty ? "" : "; ids: " + ids.joined(separator: ", ")) + ")"
+        }
+        throw ArgumentError(argument: option, message)
     }
 
     func place(_ index: Int) -> Place {

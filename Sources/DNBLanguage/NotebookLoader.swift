@@ -28,10 +28,9 @@ public struct NotebookLoader {
             throw failure(Diagnostic(message: "\(notebook.file ?? "the notebook") does not pass check (\(problems.count) problem\(problems.count == 1 ? "" : "s")): \(first.message)", location: first.location), interpreter)
         }
         let range = try CellRange(cell.map { CellSelection(.until, $0) }, in: notebook)
-        let overrides = Array(interpreter.overrides.values)
-        let bindings = try Runner.bind(Runner.declarations(in: notebook), to: overrides.filter { name in
-            Runner.declarations(in: notebook).contains { $0.name == name.name }
-        })
+        // The session's `--set`-like overrides apply to the parameters this notebook declares.
+        let declarations = Runner.declarations(in: notebook)
+        let bindings = try Runner.bind(declarations, to: interpreter.overrides.values.filter { o in declarations.contains { $0.name == o.name } })
         try reset()
         interpreter.restore(Interpreter.State(), bindings: [])
         var options = RunOptions(outputDirectory: interpreter.outputDirectory)

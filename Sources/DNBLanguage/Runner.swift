@@ -70,6 +70,7 @@ public struct Runner {
         let range: CellRange
         do {
             range = try CellRange(options.selection, in: notebook)
+            if let refresh = options.cache?.refresh { _ = try CellRange.cell(refresh, option: "refresh", in: notebook) }
             overrides = try options.overrides.map(ParameterOverride.init(parsing:))
             parameters = try Runner.bind(Runner.declarations(in: notebook), to: overrides)
             lock = try Runner.claimOutputDirectory(options.outputDirectory)

@@ -233,6 +233,8 @@ import DNBTestSupport
         #expect(from.restored.isEmpty && from.ran == ["cell 3 (last)"], "restored cells before the part are not reported")
         #expect(from.workspace.losses.count == 3, "the training state was restored from the cache")
 
+        let badRefresh = try Self.run(text, out: dir.file("u"), cache: dir.file("cache"), refresh: "sampel")
+        #expect(badRefresh.result.status == .usage && badRefresh.result.messages.first?.contains("--refresh sampel") == true, "\(badRefresh.result.messages)")
         let unknown = try Self.run(text, out: dir.file("u"), cache: nil, selection: CellSelection(.only, "trian"))
         #expect(unknown.result.status == .usage)
         #expect(unknown.result.messages.first?.contains("did you mean 'train'?") == true, "\(unknown.result.messages)")
