@@ -380,8 +380,8 @@ public struct SafetensorsFile: Sendable {
         var json = "{"
         var first = true
         if !metadata.isEmpty {
-            json += jsonString("__metadata__") + ":{"
-            json += metadata.keys.sorted(by: utf8Less).map { jsonString($0) + ":" + jsonString(metadata[$0]!) }.joined(separator: ",")
+            json += jsonStringLiteral("__metadata__") + ":{"
+            json += metadata.keys.sorted(by: utf8Less).map { jsonStringLiteral($0) + ":" + jsonStringLiteral(metadata[$0]!) }.joined(separator: ",")
             json += "}"
             first = false
         }
@@ -390,7 +390,7 @@ public struct SafetensorsFile: Sendable {
             if !first { json += "," }
             first = false
             let end = offset + e.bytes.count
-            json += jsonString(e.name) + ":{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":["
+            json += jsonStringLiteral(e.name) + ":{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":["
                 + e.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}"
             offset = end
         }
@@ -441,26 +441,6 @@ func halfToFloat(_ h: UInt16) -> Float {
     return Float(bitPattern: sign | (UInt32(exp - 15 + 127) << 23) | (frac << 13))
 }
 
-/// A JSON string literal with the escapes JSON requires.
-private func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 {
-                out += String(format: "\\u%04x", u.value)
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
 
 private func explain(_ error: DecodingError) -> String {
     func at(_ path: [CodingKey]) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 
 /// A JSON document as nbformat and the Jupyter messaging protocol exchange them. Written by hand rather
 /// than through JSONSerialization so that the output is stable (sorted keys, nbformat's one-space indent,
@@ -99,26 +100,7 @@ public enum JSON: Hashable, Sendable {
     }
 
     private static func quote(_ value: String, into text: inout String) {
-        text += "\""
-        // Most strings need no escape (a figure's base64 never does): copied whole, not scalar by scalar.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            text += value
-            text += "\""
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case let control where control.value < 0x20:
-                text += String(format: "\\u%04x", control.value)
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
+        appendJSONString(value, to: &text)
     }
 }
 
