@@ -12,7 +12,7 @@ enum SchedulerCommand {
             The scheduler defines how much noise each training timestep adds (β schedule) and how sampling \
             steps back through the timesteps. ddpm is diffusers' DDPMScheduler, ddim its DDIMScheduler \
             (deterministic at eta 0, good with few steps), dpm its DPMSolverMultistepScheduler (DPM-Solver++ 2M: \
-            fewer steps again). All keep diffusers' defaults (the solvers space timesteps by linspace).
+            fewer steps again), euler its EulerDiscreteScheduler (with use_karras_sigmas). All keep diffusers' defaults (the solvers space timesteps by linspace).
             """, verbs: [
             CommandSpec("create", summary: "Choose DDPM, DDIM, DPM-Solver++ or Euler and its settings", arguments: [
                 ArgumentSpec("type", .string, default: .string("ddpm"), allowed: SchedulerKind.allCases.map { .string($0.rawValue) },
@@ -108,13 +108,14 @@ enum SchedulerCommand {
 
 /// The scheduler classes `scheduler create type=` names, and how each is made from a config.
 enum SchedulerKind: String, CaseIterable {
-    case ddpm, ddim, dpm
+    case ddpm, ddim, dpm, euler
 
     var className: String {
         switch self {
         case .ddpm: return "DDPMScheduler"
         case .ddim: return "DDIMScheduler"
         case .dpm: return "DPMSolverMultistepScheduler"
+        case .euler: return "EulerDiscreteScheduler"
         }
     }
 
@@ -124,6 +125,7 @@ enum SchedulerKind: String, CaseIterable {
         case .ddpm: return "DDPM"
         case .ddim: return "DDIM"
         case .dpm: return "DPM-Solver++"
+        case .euler: return "Euler"
         }
     }
 
@@ -135,6 +137,7 @@ enum SchedulerKind: String, CaseIterable {
             s.eta = eta
             return s
         case .dpm: return try DPMSolverMultistepScheduler(config: config)
+        case .euler: return try EulerDiscreteScheduler(config: config)
         }
     }
 
@@ -143,6 +146,7 @@ enum SchedulerKind: String, CaseIterable {
         case is DDPMScheduler: self = .ddpm
         case is DDIMScheduler: self = .ddim
         case is DPMSolverMultistepScheduler: self = .dpm
+        case is EulerDiscreteScheduler: self = .euler
         default: return nil
         }
     }

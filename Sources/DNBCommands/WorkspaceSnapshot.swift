@@ -116,6 +116,7 @@ extension Workspace: SessionState {
         case let s as DDIMScheduler: (config, steps) = (s.config, s.numInferenceSteps)
         case let s as DDPMScheduler: (config, steps) = (s.config, s.numInferenceSteps)
         case let s as DPMSolverMultistepScheduler: (config, steps) = (s.config, s.numInferenceSteps)
+        case let s as EulerDiscreteScheduler: (config, steps) = (s.config, s.numInferenceSteps)
         default: (config, steps) = (nil, nil)
         }
         guard let config else { throw SnapshotError("the scheduler was not made from a config") }

@@ -245,3 +245,15 @@ extension DPMSolverMultistepScheduler {
         config = c
     }
 }
+
+extension EulerDiscreteScheduler {
+    public convenience init(config c: SchedulerConfig) throws {
+        try c.validate()
+        try self.init(numTrainTimesteps: c.numTrainTimesteps, betaStart: c.betaStart, betaEnd: c.betaEnd,
+                      betaSchedule: BetaSchedule(rawValue: c.betaSchedule) ?? .linear,
+                      predictionType: PredictionType(rawValue: c.predictionType) ?? .epsilon, useKarrasSigmas: c.useKarrasSigmas,
+                      timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .linspace, stepsOffset: c.stepsOffset,
+                      finalSigmasType: DPMSolverMultistepScheduler.FinalSigmasType(rawValue: c.finalSigmasType) ?? .zero)
+        config = c
+    }
+}

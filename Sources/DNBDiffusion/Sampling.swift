@@ -49,6 +49,18 @@ extension DPMSolverMultistepScheduler: DenoisingScheduler {
     }
 }
 
+extension EulerDiscreteScheduler: DenoisingScheduler {
+    public func previousTimestep(_ t: Int) throws -> Int {
+        let i = try SigmaSchedule.startIndex(of: t, in: timesteps)
+        return i + 1 < timesteps.count ? timesteps[i + 1] : -1
+    }
+
+    public func denoise(modelOutput: Tensor, timestep: Int, sample: Tensor, rng: inout RandomGenerator) throws -> (prev: Tensor, original: Tensor) {
+        let r = try step(modelOutput: modelOutput, timestep: timestep, sample: sample)
+        return (r.prevSample, r.predOriginalSample)
+    }
+}
+
 extension DDIMScheduler: DenoisingScheduler {
     public func denoise(modelOutput: Tensor, timestep: Int, sample: Tensor, rng: inout RandomGenerator) throws -> (prev: Tensor, original: Tensor) {
         let r = try step(modelOutput: modelOutput, timestep: timestep, sample: sample, eta: eta, rng: &rng)
@@ -89,6 +101,13 @@ func scaled(_ x: Tensor, by factor: Float) -> Tensor {
     guard factor != 1 else { return x }
     let out = Tensor(uninitialized: x.shape)
     for i in 0..<x.count { out.data[i] = x.data[i] * factor }
+    return out
+}
+
+/// x / divisor elementwise (as torch divides: x · (1/d) can differ in the last bit).
+func divided(_ x: Tensor, by divisor: Float) -> Tensor {
+    let out = Tensor(uninitialized: x.shape)
+    for i in 0..<x.count { out.data[i] = x.data[i] / divisor }
     return out
 }
 

@@ -380,7 +380,7 @@ import DNBTestSupport
     }
 
     /// Each scheduler type and its settings come back: the restored session samples the same images.
-    @Test(arguments: ["type=ddim eta=0.5", "type=dpm use_karras_sigmas=true solver_type=heun", "type=dpm solver_order=1 timestep_spacing=trailing"])
+    @Test(arguments: ["type=ddim eta=0.5", "type=dpm use_karras_sigmas=true solver_type=heun", "type=dpm solver_order=1 timestep_spacing=trailing", "type=euler use_karras_sigmas=true", "type=euler timestep_spacing=leading"])
     func schedulersComeBackAndSampleTheSame(_ create: String) throws {
         let dir = try TemporaryDirectory()
         let (ws, interpreter) = session(dir)

@@ -19,6 +19,13 @@ struct SolverFixtureTests {
         "dpm.leading": ["timestep_spacing": "leading", "steps_offset": 1],
         "dpm.trailing": ["timestep_spacing": "trailing"],
         "dpm.cosine": ["beta_schedule": "squaredcos_cap_v2"],
+        "euler.default": [:],
+        "euler.karras": ["use_karras_sigmas": true],
+        "euler.sigma_min": ["final_sigmas_type": "sigma_min"],
+        "euler.v_prediction": ["prediction_type": "v_prediction"],
+        "euler.sample": ["prediction_type": "sample"],
+        "euler.leading": ["timestep_spacing": "leading", "steps_offset": 1],
+        "euler.trailing": ["timestep_spacing": "trailing"],
     ] }
     static let stepCounts = [1, 2, 3, 5, 10, 15, 20, 50]
 
@@ -30,7 +37,7 @@ struct SolverFixtureTests {
             guard let k = SchedulerConfig.keys.first(where: { $0.name == key }) else { throw SchedulerError.invalid("no key \(key)") }
             try k.set(value, in: &config)
         }
-        return name.hasPrefix("dpm.") ? try DPMSolverMultistepScheduler(config: config) : try DPMSolverMultistepScheduler(config: config)
+        return name.hasPrefix("dpm.") ? try DPMSolverMultistepScheduler(config: config) : try EulerDiscreteScheduler(config: config)
     }
 
     func nhwc(_ name: String) throws -> Tensor {
@@ -46,17 +53,23 @@ struct SolverFixtureTests {
     }
 
     func sigmas(_ s: DenoisingScheduler) -> [Float] {
-        (s as? DPMSolverMultistepScheduler)?.sigmas ?? []
+        (s as? DPMSolverMultistepScheduler)?.sigmas ?? (s as? EulerDiscreteScheduler)?.sigmas ?? []
     }
 
-    // s = cls(**config); s.set_timesteps(n): timesteps exactly (integers, or float32 for Euler); σ's within 2 float32
+    // s = cls(**config); s.set_timesteps(n): timesteps exactly (integers, or float32 for Euler), except Euler's Karras
+    // timesteps (fractional, from interpolating float32 log σ's): within 2 float32 ulps below 1024 (1.25e-4), as numpy's
+    // SIMD float32 log and glibc's logf round a few log σ's one ulp apart (measured: 1 ulp); σ's within 2 float32
     // ulps (2.4e-7 relative): the non-Karras σ's are the float32 table's own values, Karras' are float64 pow()s rounded
     // once to float32, where a 1-ulp difference between libm's and numpy's pow can move the rounding by one ulp.
     @Test(arguments: configs.keys.sorted()) func timestepsAndSigmas(_ name: String) throws {
         for n in Self.stepCounts {
             let s = try make(name)
             try s.setTimesteps(n)
-            #expect(s.modelTimesteps == (try f.floats("\(name).\(n).timesteps")), "\(name) n = \(n)")
+            let expectedTimesteps = try f.floats("\(name).\(n).timesteps")
+            #expect(s.modelTimesteps.count == expectedTimesteps.count, "\(name) n = \(n)")
+            for (a, e) in zip(s.modelTimesteps, expectedTimesteps) {
+                #expect(name == "euler.karras" ? abs(a - e) <= 1.25e-4 : a == e, "\(name) n = \(n): timestep \(a) vs \(e)")
+            }
             let expected = try f.floats("\(name).\(n).sigmas"), actual = sigmas(s)
             #expect(actual.count == expected.count, "\(name) n = \(n)")
             for (a, e) in zip(actual, expected) { #expect(abs(a - e) <= 2.4e-7 * abs(e), "\(name) n = \(n): σ \(a) vs \(e)") }
@@ -106,5 +119,19 @@ struct SolverFixtureTests {
         #expect(throws: SchedulerError.self) { try DPMSolverMultistepScheduler(solverOrder: 3) }
         for t in s.timesteps { _ = try s.denoise(modelOutput: x, timestep: t, sample: x, rng: &rng) }
         #expect(throws: SchedulerError.self) { try s.denoise(modelOutput: x, timestep: 0, sample: x, rng: &rng) }  // past the end
+    }
+
+    @Test func eulerRefusesBadUseAndStartsFromSigmaMax() throws {
+        let s = try EulerDiscreteScheduler()
+        var rng = RandomGenerator(seed: 0)
+        let x = Tensor.zeros([1, 2, 2, 1])
+        #expect(throws: SchedulerError.self) { try s.denoise(modelOutput: x, timestep: 999, sample: x, rng: &rng) }
+        try s.setTimesteps(15)
+        // linspace timesteps are fractional (999 · 13/14 = 927.64…); the model sees them, `timesteps` rounds them.
+        #expect(s.modelTimesteps[1] == Float(999.0 * 13 / 14) && s.timesteps[1] == 928)
+        #expect(s.initNoiseSigma == s.sigmas[0] && s.sigmas[0] > 150, "σ_max of the linear schedule is √((1 − ᾱ₉₉₉)/ᾱ₉₉₉) ≈ 157")
+        #expect(throws: SchedulerError.self) { try s.denoise(modelOutput: x, timestep: 927, sample: x, rng: &rng) }
+        #expect(throws: SchedulerError.self) { try s.scaleModelInput(x, index: 16) }
+        #expect(throws: SchedulerError.self) { try s.setTimesteps(1001) }
     }
 }
