@@ -138,6 +138,8 @@ SOLVER_CONFIGS = {
     "dpm.leading": (DPMSolverMultistepScheduler, dict(timestep_spacing="leading", steps_offset=1)),
     "dpm.trailing": (DPMSolverMultistepScheduler, dict(timestep_spacing="trailing")),
     "dpm.cosine": (DPMSolverMultistepScheduler, dict(beta_schedule="squaredcos_cap_v2")),
+    "dpm.thresholding": (DPMSolverMultistepScheduler, dict(thresholding=True)),
+    "dpm.thresholding_quantile": (DPMSolverMultistepScheduler, dict(thresholding=True, prediction_type="sample", sample_max_value=3.0, dynamic_thresholding_ratio=0.9)),
     "euler.default": (EulerDiscreteScheduler, {}),
     "euler.karras": (EulerDiscreteScheduler, dict(use_karras_sigmas=True)),
     "euler.sigma_min": (EulerDiscreteScheduler, dict(final_sigmas_type="sigma_min")),

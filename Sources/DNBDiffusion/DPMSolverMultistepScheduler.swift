@@ -4,7 +4,9 @@ import DNBEngine
 /// diffusers' DPMSolverMultistepScheduler (0.32.2) with algorithm_type "dpmsolver++" (Lu et al. 2022): an ODE
 /// solver in log-SNR λ = log(α/σ) on the model's clean-image estimates. Order 2 reuses the previous step's
 /// estimate (kept between steps, cleared by `setTimesteps`), so 15–20 steps do what DDIM needs ~50 for.
-/// Third order, the SDE variants, thresholding and λ clipping are not implemented (solver_order ≤ 2).
+/// `thresholding` clips the clean-image estimates as DDIM's clip_sample does (diffusers' dynamic thresholding): it
+/// matters for a briefly trained model, whose estimates at high noise are far outside the data's range (bench/README.md).
+/// Third order, the SDE variants and λ clipping are not implemented (solver_order ≤ 2).
 public final class DPMSolverMultistepScheduler {
     public enum SolverType: String, CaseIterable, Sendable { case midpoint, heun }
     public enum FinalSigmasType: String, CaseIterable, Sendable {
@@ -22,6 +24,9 @@ public final class DPMSolverMultistepScheduler {
     public let eulerAtFinal: Bool
     public let useKarrasSigmas: Bool
     public let finalSigmasType: FinalSigmasType
+    public let thresholding: Bool
+    public let dynamicThresholdingRatio: Float
+    public let sampleMaxValue: Float
     public private(set) var timesteps: [Int]
     /// σ of each inference timestep, then the final σ (0 or σ of t = 0): one more than `timesteps`.
     public private(set) var sigmas: [Float]
@@ -39,12 +44,14 @@ public final class DPMSolverMultistepScheduler {
                 betaSchedule: BetaSchedule = .linear, solverOrder: Int = 2, predictionType: PredictionType = .epsilon,
                 solverType: SolverType = .midpoint, lowerOrderFinal: Bool = true, eulerAtFinal: Bool = false,
                 useKarrasSigmas: Bool = false, finalSigmasType: FinalSigmasType = .zero,
-                timestepSpacing: TimestepSpacing = .linspace, stepsOffset: Int = 0) throws {
+                timestepSpacing: TimestepSpacing = .linspace, stepsOffset: Int = 0,
+                thresholding: Bool = false, dynamicThresholdingRatio: Float = 0.995, sampleMaxValue: Float = 1) throws {
         guard (1...2).contains(solverOrder) else { throw SchedulerError.invalid("solver_order must be 1 or 2, got \(solverOrder)") }
         schedule = try NoiseSchedule(trainTimesteps: numTrainTimesteps, betaStart: betaStart, betaEnd: betaEnd, schedule: betaSchedule)
         (self.solverOrder, self.predictionType, self.solverType) = (solverOrder, predictionType, solverType)
         (self.lowerOrderFinal, self.eulerAtFinal, self.useKarrasSigmas) = (lowerOrderFinal, eulerAtFinal, useKarrasSigmas)
         (self.finalSigmasType, self.timestepSpacing, self.stepsOffset) = (finalSigmasType, timestepSpacing, stepsOffset)
+        (self.thresholding, self.dynamicThresholdingRatio, self.sampleMaxValue) = (thresholding, dynamicThresholdingRatio, sampleMaxValue)
         trainSigmas = SigmaSchedule.sigmas(schedule)
         timesteps = Array((0..<numTrainTimesteps).reversed())
         sigmas = trainSigmas.reversed() + [0]
@@ -135,7 +142,30 @@ public final class DPMSolverMultistepScheduler {
             case .vPrediction: x0.data[k] = alpha * x - s * m
             }
         }
+        if thresholding { threshold(x0) }
         return x0
+    }
+
+    /// Dynamic thresholding (Saharia et al. 2022; diffusers' `_threshold_sample`), per image: s = the
+    /// `dynamicThresholdingRatio` quantile of |x₀| clamped to [1, sampleMaxValue], then x₀ = clamp(x₀, −s, s) / s.
+    /// With sample_max_value 1 (the default) this is clip_sample to [−1, 1].
+    private func threshold(_ x0: Tensor) {
+        let images = x0.shape.first ?? 0
+        guard images > 0 else { return }
+        let per = x0.count / images
+        for i in 0..<images {
+            let p = x0.data + i * per
+            let s = min(max(quantile((0..<per).map { abs(p[$0]) }, dynamicThresholdingRatio), 1), sampleMaxValue)
+            for k in 0..<per { p[k] = min(max(p[k], -s), s) / s }
+        }
+    }
+
+    /// torch.quantile's linear interpolation in float32: rank q·(n − 1), torch.lerp between its neighbours.
+    private func quantile(_ values: [Float], _ q: Float) -> Float {
+        let sorted = values.sorted()
+        let rank = q * Float(sorted.count - 1), below = Int(rank), weight = rank - Float(below)
+        let a = sorted[below], b = sorted[min(below + 1, sorted.count - 1)]
+        return weight < 0.5 ? a + weight * (b - a) : b - (b - a) * (1 - weight)
     }
 
     /// x_t = (σ_t/σ_s)·x − α_t·(e^(−h) − 1)·D₀ (DDIM in λ).

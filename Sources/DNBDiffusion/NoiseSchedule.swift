@@ -161,6 +161,9 @@ public struct SchedulerConfig: Equatable, Sendable, DiffusersConfig {
     public var eulerAtFinal = false
     public var useKarrasSigmas = false
     public var finalSigmasType = DPMSolverMultistepScheduler.FinalSigmasType.zero.rawValue
+    public var thresholding = false
+    public var dynamicThresholdingRatio = 0.995
+    public var sampleMaxValue = 1.0
 
     public init() {}
 
@@ -192,6 +195,9 @@ public struct SchedulerConfig: Equatable, Sendable, DiffusersConfig {
             .bool("lower_order_final", \.lowerOrderFinal, help: "DPM-Solver only: first order for the last step below 15 steps"),
             .bool("euler_at_final", \.eulerAtFinal, help: "DPM-Solver only: first order for the last step always"),
             .bool("use_karras_sigmas", \.useKarrasSigmas, help: "DPM-Solver and Euler: Karras et al.'s σ spacing (ρ = 7) instead of timestep_spacing"),
+            .bool("thresholding", \.thresholding, help: "DPM-Solver only: clip its clean-image estimates (dynamic thresholding; at sample_max_value 1, clip_sample's ±1)"),
+            .float("dynamic_thresholding_ratio", \.dynamicThresholdingRatio, [.above(0), .atMost(1)], help: "DPM-Solver only: the quantile of |x₀| that sets the clipping bound"),
+            .float("sample_max_value", \.sampleMaxValue, [.atLeast(1)], help: "DPM-Solver only: the largest clipping bound"),
             .string("final_sigmas_type", \.finalSigmasType, allowed: DPMSolverMultistepScheduler.FinalSigmasType.allCases.map(\.rawValue), help: "DPM-Solver and Euler: σ after the last step, 0 or σ at t = 0"),
         ]
     }
@@ -241,7 +247,9 @@ extension DPMSolverMultistepScheduler {
                       solverType: SolverType(rawValue: c.solverType) ?? .midpoint, lowerOrderFinal: c.lowerOrderFinal,
                       eulerAtFinal: c.eulerAtFinal, useKarrasSigmas: c.useKarrasSigmas,
                       finalSigmasType: FinalSigmasType(rawValue: c.finalSigmasType) ?? .zero,
-                      timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .linspace, stepsOffset: c.stepsOffset)
+                      timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .linspace, stepsOffset: c.stepsOffset,
+                      thresholding: c.thresholding, dynamicThresholdingRatio: Float(c.dynamicThresholdingRatio),
+                      sampleMaxValue: Float(c.sampleMaxValue))
         config = c
     }
 }

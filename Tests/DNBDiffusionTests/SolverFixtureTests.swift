@@ -19,6 +19,8 @@ struct SolverFixtureTests {
         "dpm.leading": ["timestep_spacing": "leading", "steps_offset": 1],
         "dpm.trailing": ["timestep_spacing": "trailing"],
         "dpm.cosine": ["beta_schedule": "squaredcos_cap_v2"],
+        "dpm.thresholding": ["thresholding": true],
+        "dpm.thresholding_quantile": ["thresholding": true, "prediction_type": "sample", "sample_max_value": 3.0, "dynamic_thresholding_ratio": 0.9],
         "euler.default": [:],
         "euler.karras": ["use_karras_sigmas": true],
         "euler.sigma_min": ["final_sigmas_type": "sigma_min"],
