@@ -4,7 +4,7 @@ import PackageDescription
 // Module map: each target has one job.
 //   DNBSupport   – what every module shares: atomic file writes, "did you mean", shape text, a Sendable box
 //   DNBEngine    – tensors, autograd, kernels on OpenBLAS, Adam, RNG, safetensors (knows nothing of diffusion)
-//   DNBDiffusion – UNet2DModel and its blocks, DDPM/DDIM schedulers, training and sampling loops
+//   DNBDiffusion – UNet2DModel and its blocks, DDPM/DDIM/DPM-Solver++/Euler schedulers, training and sampling loops
 //   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
 //   DNBEvaluation – sample-quality maths on feature vectors: statistics, Fréchet distance (LAPACK), precision/recall, confidence
 //   DNBClassifier – dnb's own image classifier (the features `evaluate` compares): model, training, its cache

@@ -8,12 +8,15 @@ Writes Tests/DNBDiffusionTests/Fixtures/:
   small_unet/                    a small class-conditional UNet2DModel saved by save_pretrained
   small_unet_step.safetensors    its forward output, loss, every parameter gradient, parameters after one Adam step
   tutorial_unet.safetensors      the tutorial config's forward output with synthetic weights (see synthetic_value)
+  solvers.safetensors            DPMSolverMultistepScheduler and EulerDiscreteScheduler: timesteps and sigmas per config
+                                 and step count, each step's output with supplied model outputs, and a full loop with a
+                                 fixed "model" (0.1 · model input + 0.001 · t)
   keys_unet/, keys_unet.safetensors
                                  a UNet2DModel setting the keys dnb reads beyond the tutorial's (attn_norm_num_groups,
                                  time_embedding_dim, flip_sin_to_cos, freq_shift, mid_block_scale_factor,
                                  center_input_sample, norm_eps), saved by save_pretrained, and its forward output
 
-Re-run: python3 tools/make_diffusion_fixtures.py [NAME …]   (NAME: scheduler, small_unet, tutorial_unet, keys_unet;
+Re-run: python3 tools/make_diffusion_fixtures.py [NAME …]   (NAME: scheduler, solvers, small_unet, tutorial_unet, keys_unet;
 default all; needs: pip install torch diffusers==0.32.2 safetensors)
 """
 import json
@@ -22,7 +25,7 @@ import os
 
 import torch
 import torch.nn.functional as F
-from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
+from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler, UNet2DModel
 from diffusers.utils.torch_utils import randn_tensor
 from safetensors.torch import save_file
 
@@ -121,6 +124,64 @@ def scheduler_fixtures():
     save_file({k: v.clone().contiguous() for k, v in steps.items()}, os.path.join(OUT, "scheduler_steps.safetensors"))
 
 
+# name → (class, config) for solvers_fixtures; the Swift test builds the same config from the name's keys.
+SOLVER_CONFIGS = {
+    "dpm.default": (DPMSolverMultistepScheduler, {}),
+    "dpm.karras": (DPMSolverMultistepScheduler, dict(use_karras_sigmas=True)),
+    "dpm.order1": (DPMSolverMultistepScheduler, dict(solver_order=1)),
+    "dpm.heun": (DPMSolverMultistepScheduler, dict(solver_type="heun")),
+    "dpm.sigma_min": (DPMSolverMultistepScheduler, dict(final_sigmas_type="sigma_min")),
+    "dpm.no_lower_order_final": (DPMSolverMultistepScheduler, dict(lower_order_final=False, final_sigmas_type="sigma_min")),
+    "dpm.euler_at_final": (DPMSolverMultistepScheduler, dict(euler_at_final=True, final_sigmas_type="sigma_min")),
+    "dpm.v_prediction": (DPMSolverMultistepScheduler, dict(prediction_type="v_prediction")),
+    "dpm.sample": (DPMSolverMultistepScheduler, dict(prediction_type="sample")),
+    "dpm.leading": (DPMSolverMultistepScheduler, dict(timestep_spacing="leading", steps_offset=1)),
+    "dpm.trailing": (DPMSolverMultistepScheduler, dict(timestep_spacing="trailing")),
+    "dpm.cosine": (DPMSolverMultistepScheduler, dict(beta_schedule="squaredcos_cap_v2")),
+    "dpm.thresholding": (DPMSolverMultistepScheduler, dict(thresholding=True)),
+    "dpm.thresholding_quantile": (DPMSolverMultistepScheduler, dict(thresholding=True, prediction_type="sample", sample_max_value=3.0, dynamic_thresholding_ratio=0.9)),
+    "euler.default": (EulerDiscreteScheduler, {}),
+    "euler.karras": (EulerDiscreteScheduler, dict(use_karras_sigmas=True)),
+    "euler.sigma_min": (EulerDiscreteScheduler, dict(final_sigmas_type="sigma_min")),
+    "euler.v_prediction": (EulerDiscreteScheduler, dict(prediction_type="v_prediction")),
+    "euler.sample": (EulerDiscreteScheduler, dict(prediction_type="sample")),
+    "euler.leading": (EulerDiscreteScheduler, dict(timestep_spacing="leading", steps_offset=1)),
+    "euler.trailing": (EulerDiscreteScheduler, dict(timestep_spacing="trailing")),
+}
+
+
+def solvers_fixtures():
+    """For each config: `<name>.<n>.timesteps` / `.sigmas` after set_timesteps(n); `<name>.chain<n>.<i>` the sample
+    after step i when step i is given `chain.output.<i>` and the previous step's sample (`chain.sample` first);
+    `<name>.loop` the end of a 10-step loop from `loop.start` · init_noise_sigma with the model
+    0.1 · scale_model_input(x, t) + 0.001 · t."""
+    g = torch.Generator().manual_seed(3)
+    out = {"chain.sample": torch.randn(2, 1, 4, 4, generator=g) * 2, "loop.start": torch.randn(2, 1, 4, 4, generator=g)}
+    for i in range(20):
+        out[f"chain.output.{i}"] = torch.randn(2, 1, 4, 4, generator=g)
+    for name, (cls, config) in SOLVER_CONFIGS.items():
+        for n in [1, 2, 3, 5, 10, 15, 20, 50]:
+            s = cls(**config)
+            s.set_timesteps(n)
+            out[f"{name}.{n}.timesteps"] = s.timesteps.to(torch.float32)
+            out[f"{name}.{n}.sigmas"] = s.sigmas.to(torch.float32)
+        for n in [5, 20]:
+            s = cls(**config)
+            s.set_timesteps(n)
+            x = out["chain.sample"]
+            for i, t in enumerate(s.timesteps):
+                s.scale_model_input(x, t)
+                x = s.step(out[f"chain.output.{i}"], t, x).prev_sample
+                out[f"{name}.chain{n}.{i}"] = x
+        s = cls(**config)
+        s.set_timesteps(10)
+        x = out["loop.start"] * s.init_noise_sigma
+        for t in s.timesteps:
+            x = s.step(0.1 * s.scale_model_input(x, t) + 0.001 * t.to(torch.float32), t, x).prev_sample
+        out[f"{name}.loop"] = x
+    save_file({k: v.clone().contiguous() for k, v in out.items()}, os.path.join(OUT, "solvers.safetensors"))
+
+
 SMALL_CONFIG = dict(
     sample_size=8, in_channels=1, out_channels=1, layers_per_block=1, block_out_channels=(4, 8, 8),
     down_block_types=("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
@@ -190,7 +251,7 @@ def keys_unet_fixture():
 if __name__ == "__main__":
     import sys
     os.makedirs(OUT, exist_ok=True)
-    makers = {"scheduler": scheduler_fixtures, "small_unet": small_unet_fixtures,
+    makers = {"scheduler": scheduler_fixtures, "solvers": solvers_fixtures, "small_unet": small_unet_fixtures,
               "tutorial_unet": tutorial_unet_fixture, "keys_unet": keys_unet_fixture}
     for name in sys.argv[1:] or list(makers):
         makers[name]()

@@ -36,7 +36,7 @@ enum Results {
     // MARK: scheduler
 
     static let scheduler = ResultSpec([
-        ResultField("class", .string, help: "DDPMScheduler or DDIMScheduler"),
+        ResultField("class", .string, help: "DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler or EulerDiscreteScheduler"),
         ResultField("config", .record, fields: SchedulerConfig.keys.map(\.resultField),
                     help: "its config keys, diffusers' names: $r.config.num_train_timesteps"),
         ResultField("eta", .float, help: "DDIM's eta (none for DDPM)"),

@@ -198,7 +198,7 @@ enum SampleCommands {
 }
 
 extension Workspace {
-    var schedulerName: String { scheduler is DDIMScheduler ? "DDIM" : "DDPM" }
+    var schedulerName: String { scheduler.flatMap(SchedulerKind.init)?.shortName ?? "DDPM" }
 
     /// Fixed [-1, 1] colour limits for data kept in [-1, 1]; matplotlib's autoscale otherwise, as the tutorial.
     var displayRange: (vmin: Double?, vmax: Double?) {

@@ -11,16 +11,19 @@ enum SchedulerCommand {
         [CommandSpec("scheduler", summary: "Create the noise scheduler and look at its timesteps", help: """
             The scheduler defines how much noise each training timestep adds (β schedule) and how sampling \
             steps back through the timesteps. ddpm is diffusers' DDPMScheduler, ddim its DDIMScheduler \
-            (deterministic at eta 0, good with few steps). Both keep diffusers' defaults.
+            (deterministic at eta 0, good with few steps), dpm its DPMSolverMultistepScheduler (DPM-Solver++ 2M: \
+            fewer steps again), euler its EulerDiscreteScheduler (with use_karras_sigmas). All keep diffusers' defaults (the solvers space timesteps by linspace).
             """, verbs: [
-            CommandSpec("create", summary: "Choose DDPM or DDIM and its settings", arguments: [
-                ArgumentSpec("type", .string, default: .string("ddpm"), allowed: [.string("ddpm"), .string("ddim")], help: "DDPMScheduler or DDIMScheduler"),
-            ] + SchedulerConfig.keys.map { $0.argumentSpec(default: SchedulerConfig()) } + [
+            CommandSpec("create", summary: "Choose DDPM, DDIM, DPM-Solver++ or Euler and its settings", arguments: [
+                ArgumentSpec("type", .string, default: .string("ddpm"), allowed: SchedulerKind.allCases.map { .string($0.rawValue) },
+                             help: "DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler or EulerDiscreteScheduler"),
+            ] + SchedulerConfig.keys.filter(\.isArgument).map { $0.argumentSpec(default: SchedulerConfig()) } + [
                 // Above 1 the DDIM step's σ exceeds √(1 − ᾱ_prev) and the direction term takes √ of a negative: NaN images.
                 ArgumentSpec("eta", .float, default: .float(0), bounds: [.atLeast(0), .atMost(1)], help: "DDIM only: 0 is deterministic, 1 adds DDPM-like noise"),
             ], result: Results.scheduler) { inv, ctx in
-                var config = SchedulerConfig()
-                for key in SchedulerConfig.keys where inv.isGiven(key.name) {
+                let kind = SchedulerKind(rawValue: try inv.string("type")) ?? .ddpm
+                var config = SchedulerConfig.defaults(for: kind.rawValue)
+                for key in SchedulerConfig.keys where key.isArgument && inv.isGiven(key.name) {
                     do { try key.set(jsonValue(try inv.value(key.name)), in: &config) } catch ModelError.invalidConfig(let message) {
                         throw ArgumentError(argument: key.name, message)
                     }
@@ -28,22 +31,15 @@ enum SchedulerCommand {
                 do { try config.validate() } catch ModelError.invalidConfig(let message) { throw ArgumentError(message) }
                 try MemoryBudget.check(config.tableBytes, for: "scheduler create num_train_timesteps=\(config.numTrainTimesteps)",
                                        advice: "use fewer timesteps (diffusers' default is 1000)")
-                let ddim = try inv.string("type") == "ddim"
-                if ddim {
-                    let s = try DDIMScheduler(config: config)
-                    s.eta = Float(try inv.double("eta"))
-                    ws.scheduler = s
-                    ws.schedule = s.schedule
-                } else {
-                    let s = try DDPMScheduler(config: config)
-                    ws.scheduler = s
-                    ws.schedule = s.schedule
-                }
-                ctx.setResult(["class": .string(ddim ? "DDIMScheduler" : "DDPMScheduler"),
+                let eta = kind == .ddim ? try inv.double("eta") : 0
+                let s = try kind.make(config, eta: Float(eta))
+                ws.scheduler = s
+                ws.schedule = s.schedule
+                ctx.setResult(["class": .string(kind.className),
                                "config": .record(Results.config(config, keys: SchedulerConfig.keys)),
-                               "eta": ddim ? .float(try inv.double("eta")) : .none])
-                let s = ws.schedule!, last = s.betas.count - 1
-                ctx.out.print("\(ddim ? "DDIMScheduler" : "DDPMScheduler"): T = \(config.numTrainTimesteps), \(config.betaSchedule) β from \(s.betas[0]) to \(s.betas[last]), ᾱ from \(s.alphasCumprod[0]) to \(s.alphasCumprod[last])")
+                               "eta": kind == .ddim ? .float(eta) : .none])
+                let last = s.schedule.betas.count - 1
+                ctx.out.print("\(kind.className): T = \(config.numTrainTimesteps), \(config.betaSchedule) β from \(s.schedule.betas[0]) to \(s.schedule.betas[last]), ᾱ from \(s.schedule.alphasCumprod[0]) to \(s.schedule.alphasCumprod[last])")
             },
             CommandSpec("timesteps", summary: "Set n inference steps, list the timesteps and explain them",
                         arguments: [ArgumentSpec("steps", .int, bounds: [.atLeast(1)], help: "number of inference steps (at most num_train_timesteps)")],
@@ -107,5 +103,51 @@ enum SchedulerCommand {
                 }))
             },
         ])]
+    }
+}
+
+/// The scheduler classes `scheduler create type=` names, and how each is made from a config.
+enum SchedulerKind: String, CaseIterable {
+    case ddpm, ddim, dpm, euler
+
+    var className: String {
+        switch self {
+        case .ddpm: return "DDPMScheduler"
+        case .ddim: return "DDIMScheduler"
+        case .dpm: return "DPMSolverMultistepScheduler"
+        case .euler: return "EulerDiscreteScheduler"
+        }
+    }
+
+    /// The name in captions and evaluation labels ("20 DPM-Solver++ steps").
+    var shortName: String {
+        switch self {
+        case .ddpm: return "DDPM"
+        case .ddim: return "DDIM"
+        case .dpm: return "DPM-Solver++"
+        case .euler: return "Euler"
+        }
+    }
+
+    func make(_ config: SchedulerConfig, eta: Float) throws -> DenoisingScheduler {
+        switch self {
+        case .ddpm: return try DDPMScheduler(config: config)
+        case .ddim:
+            let s = try DDIMScheduler(config: config)
+            s.eta = eta
+            return s
+        case .dpm: return try DPMSolverMultistepScheduler(config: config)
+        case .euler: return try EulerDiscreteScheduler(config: config)
+        }
+    }
+
+    init?(_ scheduler: DenoisingScheduler) {
+        switch scheduler {
+        case is DDPMScheduler: self = .ddpm
+        case is DDIMScheduler: self = .ddim
+        case is DPMSolverMultistepScheduler: self = .dpm
+        case is EulerDiscreteScheduler: self = .euler
+        default: return nil
+        }
     }
 }

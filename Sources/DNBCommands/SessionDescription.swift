@@ -46,7 +46,7 @@ enum SessionDescription {
     /// `DDPMScheduler, T = 1000, β 0.0001 … 0.02, prediction_type epsilon, 50 inference timesteps (980 … 0)`
     static func describe(_ scheduler: DenoisingScheduler) -> String {
         let betas = scheduler.schedule.betas
-        var text = "\(scheduler is DDIMScheduler ? "DDIMScheduler" : "DDPMScheduler"), T = \(scheduler.numTrainTimesteps)"
+        var text = "\(SchedulerKind(scheduler)?.className ?? "\(type(of: scheduler))"), T = \(scheduler.numTrainTimesteps)"
         if let first = betas.first, let last = betas.last { text += ", β \(first) … \(last)" }
         text += ", prediction_type \(scheduler.predictionType.rawValue)"
         if let ddim = scheduler as? DDIMScheduler { text += ", eta \(ddim.eta)" }

@@ -110,15 +110,19 @@ extension Workspace: SessionState {
     }
 
     private static func record(_ scheduler: DenoisingScheduler) throws -> SchedulerRecord {
-        let (type, config, eta, steps): (String, SchedulerConfig?, Float, Int?)
+        guard let kind = SchedulerKind(scheduler) else { throw SnapshotError("the scheduler \(Swift.type(of: scheduler)) cannot be kept") }
+        let config: SchedulerConfig?, steps: Int?
         switch scheduler {
-        case let s as DDIMScheduler: (type, config, eta, steps) = ("ddim", s.config, s.eta, s.numInferenceSteps)
-        case let s as DDPMScheduler: (type, config, eta, steps) = ("ddpm", s.config, 0, s.numInferenceSteps)
-        default: throw SnapshotError("the scheduler \(Swift.type(of: scheduler)) cannot be kept")
+        case let s as DDIMScheduler: (config, steps) = (s.config, s.numInferenceSteps)
+        case let s as DDPMScheduler: (config, steps) = (s.config, s.numInferenceSteps)
+        case let s as DPMSolverMultistepScheduler: (config, steps) = (s.config, s.numInferenceSteps)
+        case let s as EulerDiscreteScheduler: (config, steps) = (s.config, s.numInferenceSteps)
+        default: (config, steps) = (nil, nil)
         }
         guard let config else { throw SnapshotError("the scheduler was not made from a config") }
         let json = try JSONSerialization.data(withJSONObject: config.json, options: [.sortedKeys])
-        return SchedulerRecord(type: type, config: String(decoding: json, as: UTF8.self), eta: eta, inferenceSteps: steps)
+        return SchedulerRecord(type: kind.rawValue, config: String(decoding: json, as: UTF8.self),
+                               eta: (scheduler as? DDIMScheduler)?.eta ?? 0, inferenceSteps: steps)
     }
 
     private static func serialize(_ tensors: [(name: String, shape: [Int], values: [Float])]) throws -> Data {
@@ -223,15 +227,8 @@ extension Workspace: SessionState {
             throw SnapshotError("the scheduler's config is not a JSON object")
         }
         let config = try SchedulerConfig(json: object)
-        let scheduler: DenoisingScheduler
-        switch record.type {
-        case "ddim":
-            let s = try DDIMScheduler(config: config)
-            s.eta = record.eta
-            scheduler = s
-        case "ddpm": scheduler = try DDPMScheduler(config: config)
-        default: throw SnapshotError("unknown scheduler type \(record.type)")
-        }
+        guard let kind = SchedulerKind(rawValue: record.type) else { throw SnapshotError("unknown scheduler type \(record.type)") }
+        let scheduler = try kind.make(config, eta: record.eta)
         if let steps = record.inferenceSteps { try scheduler.setTimesteps(steps) }
         return scheduler
     }

@@ -138,7 +138,8 @@ func inferenceTimesteps(count: Int, trainTimesteps: Int, spacing: TimestepSpacin
     }
 }
 
-/// The config of DDPMScheduler and DDIMScheduler under diffusers' keys and defaults, each key declared once
+/// The config of DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler and EulerDiscreteScheduler under
+/// diffusers' keys and defaults (DDPM's where they differ: see `defaults(for:)`), each key declared once
 /// (`keys`): `scheduler create`'s arguments and the JSON form are generated from them.
 public struct SchedulerConfig: Equatable, Sendable, DiffusersConfig {
     public static let className = "DDPMScheduler"
@@ -154,8 +155,24 @@ public struct SchedulerConfig: Equatable, Sendable, DiffusersConfig {
     public var setAlphaToOne = true
     public var timestepSpacing = TimestepSpacing.leading.rawValue
     public var stepsOffset = 0
+    public var solverOrder = 2
+    public var solverType = DPMSolverMultistepScheduler.SolverType.midpoint.rawValue
+    public var lowerOrderFinal = true
+    public var eulerAtFinal = false
+    public var useKarrasSigmas = false
+    public var finalSigmasType = DPMSolverMultistepScheduler.FinalSigmasType.zero.rawValue
+    public var thresholding = false
+    public var dynamicThresholdingRatio = 0.995
+    public var sampleMaxValue = 1.0
 
     public init() {}
+
+    /// diffusers' defaults of scheduler class `type` (ddpm, ddim, dpm, euler): the solvers space timesteps by linspace.
+    public static func defaults(for type: String) -> SchedulerConfig {
+        var c = SchedulerConfig()
+        if type == "dpm" || type == "euler" { c.timestepSpacing = TimestepSpacing.linspace.rawValue }
+        return c
+    }
 
     /// Upper limits on sizes are left to the memory budget (`tableBytes`); the limits here are what the arithmetic needs.
     public static var keys: [ConfigKey<SchedulerConfig>] {
@@ -171,6 +188,17 @@ public struct SchedulerConfig: Equatable, Sendable, DiffusersConfig {
             .bool("set_alpha_to_one", \.setAlphaToOne, help: "DDIM only: ᾱ past the last step is 1 (else ᾱ₀)"),
             .string("timestep_spacing", \.timestepSpacing, allowed: TimestepSpacing.allCases.map(\.rawValue), help: "how inference timesteps are spread over 0..T−1"),
             .int("steps_offset", \.stepsOffset, [.atLeast(0)], help: "added to leading timesteps (below num_train_timesteps)"),
+            // diffusers also has order 3; its extra model-output history is not implemented.
+            .int("solver_order", \.solverOrder, [.atLeast(1), .atMost(2)], help: "DPM-Solver only: 2 reuses the previous step's estimate (2M), 1 is DDIM in log-SNR"),
+            .fixed("algorithm_type", "dpmsolver++", help: "DPM-Solver only: the data-prediction solver"),
+            .string("solver_type", \.solverType, allowed: DPMSolverMultistepScheduler.SolverType.allCases.map(\.rawValue), help: "DPM-Solver only: the second-order correction"),
+            .bool("lower_order_final", \.lowerOrderFinal, help: "DPM-Solver only: first order for the last step below 15 steps"),
+            .bool("euler_at_final", \.eulerAtFinal, help: "DPM-Solver only: first order for the last step always"),
+            .bool("use_karras_sigmas", \.useKarrasSigmas, help: "DPM-Solver and Euler: Karras et al.'s σ spacing (ρ = 7) instead of timestep_spacing"),
+            .bool("thresholding", \.thresholding, help: "DPM-Solver only: clip its clean-image estimates (dynamic thresholding; at sample_max_value 1, clip_sample's ±1)"),
+            .float("dynamic_thresholding_ratio", \.dynamicThresholdingRatio, [.above(0), .atMost(1)], help: "DPM-Solver only: the quantile of |x₀| that sets the clipping bound"),
+            .float("sample_max_value", \.sampleMaxValue, [.atLeast(1)], help: "DPM-Solver only: the largest clipping bound"),
+            .string("final_sigmas_type", \.finalSigmasType, allowed: DPMSolverMultistepScheduler.FinalSigmasType.allCases.map(\.rawValue), help: "DPM-Solver and Euler: σ after the last step, 0 or σ at t = 0"),
         ]
     }
 
@@ -206,6 +234,34 @@ extension DDIMScheduler {
                       betaSchedule: BetaSchedule(rawValue: c.betaSchedule) ?? .linear, predictionType: PredictionType(rawValue: c.predictionType) ?? .epsilon,
                       clipSample: c.clipSample, clipSampleRange: Float(c.clipSampleRange), setAlphaToOne: c.setAlphaToOne,
                       timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .leading, stepsOffset: c.stepsOffset)
+        config = c
+    }
+}
+
+extension DPMSolverMultistepScheduler {
+    public convenience init(config c: SchedulerConfig) throws {
+        try c.validate()
+        try self.init(numTrainTimesteps: c.numTrainTimesteps, betaStart: c.betaStart, betaEnd: c.betaEnd,
+                      betaSchedule: BetaSchedule(rawValue: c.betaSchedule) ?? .linear, solverOrder: c.solverOrder,
+                      predictionType: PredictionType(rawValue: c.predictionType) ?? .epsilon,
+                      solverType: SolverType(rawValue: c.solverType) ?? .midpoint, lowerOrderFinal: c.lowerOrderFinal,
+                      eulerAtFinal: c.eulerAtFinal, useKarrasSigmas: c.useKarrasSigmas,
+                      finalSigmasType: FinalSigmasType(rawValue: c.finalSigmasType) ?? .zero,
+                      timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .linspace, stepsOffset: c.stepsOffset,
+                      thresholding: c.thresholding, dynamicThresholdingRatio: Float(c.dynamicThresholdingRatio),
+                      sampleMaxValue: Float(c.sampleMaxValue))
+        config = c
+    }
+}
+
+extension EulerDiscreteScheduler {
+    public convenience init(config c: SchedulerConfig) throws {
+        try c.validate()
+        try self.init(numTrainTimesteps: c.numTrainTimesteps, betaStart: c.betaStart, betaEnd: c.betaEnd,
+                      betaSchedule: BetaSchedule(rawValue: c.betaSchedule) ?? .linear,
+                      predictionType: PredictionType(rawValue: c.predictionType) ?? .epsilon, useKarrasSigmas: c.useKarrasSigmas,
+                      timestepSpacing: TimestepSpacing(rawValue: c.timestepSpacing) ?? .linspace, stepsOffset: c.stepsOffset,
+                      finalSigmasType: DPMSolverMultistepScheduler.FinalSigmasType(rawValue: c.finalSigmasType) ?? .zero)
         config = c
     }
 }

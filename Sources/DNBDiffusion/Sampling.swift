@@ -13,11 +13,50 @@ public protocol DenoisingScheduler: AnyObject {
     func setTimesteps(_ n: Int) throws
     /// One step from t; returns (previous sample, predicted clean sample).
     func denoise(modelOutput: Tensor, timestep: Int, sample: Tensor, rng: inout RandomGenerator) throws -> (prev: Tensor, original: Tensor)
+    /// diffusers' `init_noise_sigma`: the loop's start (unit noise) is multiplied by it. 1 except for σ-space
+    /// schedulers (Euler), whose samples are x_t / √ᾱₜ.
+    var initNoiseSigma: Float { get }
+    /// diffusers' `scale_model_input`: what the model sees of the sample at timesteps[index] (the sample itself
+    /// except for σ-space schedulers).
+    func scaleModelInput(_ sample: Tensor, index: Int) throws -> Tensor
+    /// The timestep the model is conditioned on at each step: `timesteps` except where diffusers' are fractional (Euler).
+    var modelTimesteps: [Float] { get }
+}
+
+extension DenoisingScheduler {
+    public var initNoiseSigma: Float { 1 }
+    public func scaleModelInput(_ sample: Tensor, index: Int) throws -> Tensor { sample }
+    public var modelTimesteps: [Float] { timesteps.map(Float.init) }
 }
 
 extension DDPMScheduler: DenoisingScheduler {
     public func denoise(modelOutput: Tensor, timestep: Int, sample: Tensor, rng: inout RandomGenerator) throws -> (prev: Tensor, original: Tensor) {
         let r = try step(modelOutput: modelOutput, timestep: timestep, sample: sample, rng: &rng)
+        return (r.prevSample, r.predOriginalSample)
+    }
+}
+
+extension DPMSolverMultistepScheduler: DenoisingScheduler {
+    /// The timestep after t in `timesteps` (−1 after the last).
+    public func previousTimestep(_ t: Int) throws -> Int {
+        let i = try SigmaSchedule.startIndex(of: t, in: timesteps)
+        return i + 1 < timesteps.count ? timesteps[i + 1] : -1
+    }
+
+    public func denoise(modelOutput: Tensor, timestep: Int, sample: Tensor, rng: inout RandomGenerator) throws -> (prev: Tensor, original: Tensor) {
+        let r = try step(modelOutput: modelOutput, timestep: timestep, sample: sample)
+        return (r.prevSample, r.predOriginalSample)
+    }
+}
+
+extension EulerDiscreteScheduler: DenoisingScheduler {
+    public func previousTimestep(_ t: Int) throws -> Int {
+        let i = try SigmaSchedule.startIndex(of: t, in: timesteps)
+        return i + 1 < timesteps.count ? timesteps[i + 1] : -1
+    }
+
+    public func denoise(modelOutput: Tensor, timestep: Int, sample: Tensor, rng: inout RandomGenerator) throws -> (prev: Tensor, original: Tensor) {
+        let r = try step(modelOutput: modelOutput, timestep: timestep, sample: sample)
         return (r.prevSample, r.predOriginalSample)
     }
 }
@@ -35,16 +74,41 @@ extension DDIMScheduler: DenoisingScheduler {
 public func denoiseLoop(model: UNet2DModel, scheduler: DenoisingScheduler, start: Tensor, steps: Int,
                         classLabels: [Int]? = nil, rng: inout RandomGenerator,
                         onStep: (Int, Int, Tensor) throws -> Void = { _, _, _ in }) throws -> Tensor {
-    try scheduler.setTimesteps(steps)
-    var sample = start
-    try withNoGrad {
-        for (i, t) in scheduler.timesteps.enumerated() {
-            let prediction = try model(sample, timesteps: [Float(t)], classLabels: classLabels)
-            sample = try scheduler.denoise(modelOutput: prediction, timestep: t, sample: sample, rng: &rng).prev
-            try onStep(i, t, sample)
+    return try withNoGrad {
+        try denoiseLoop(scheduler: scheduler, start: start, steps: steps, rng: &rng, onStep: onStep) { input, t in
+            try model(input, timesteps: [t], classLabels: classLabels)
         }
     }
+}
+
+/// The loop with any model: `predict(model input, model timestep)`. Starts from `start` · init_noise_sigma and
+/// gives the model scale_model_input of the sample, as diffusers' pipelines do.
+func denoiseLoop(scheduler: DenoisingScheduler, start: Tensor, steps: Int, rng: inout RandomGenerator,
+                 onStep: (Int, Int, Tensor) throws -> Void = { _, _, _ in },
+                 predict: (Tensor, Float) throws -> Tensor) throws -> Tensor {
+    try scheduler.setTimesteps(steps)
+    var sample = scaled(start, by: scheduler.initNoiseSigma)
+    let modelTimesteps = scheduler.modelTimesteps
+    for (i, t) in scheduler.timesteps.enumerated() {
+        let prediction = try predict(try scheduler.scaleModelInput(sample, index: i), modelTimesteps[i])
+        sample = try scheduler.denoise(modelOutput: prediction, timestep: t, sample: sample, rng: &rng).prev
+        try onStep(i, t, sample)
+    }
     return sample
+}
+
+func scaled(_ x: Tensor, by factor: Float) -> Tensor {
+    guard factor != 1 else { return x }
+    let out = Tensor(uninitialized: x.shape)
+    for i in 0..<x.count { out.data[i] = x.data[i] * factor }
+    return out
+}
+
+/// x / divisor elementwise (as torch divides: x · (1/d) can differ in the last bit).
+func divided(_ x: Tensor, by divisor: Float) -> Tensor {
+    let out = Tensor(uninitialized: x.shape)
+    for i in 0..<x.count { out.data[i] = x.data[i] / divisor }
+    return out
 }
 
 /// A plain-language account of a scheduler's current inference timesteps, for

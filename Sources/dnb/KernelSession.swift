@@ -18,7 +18,9 @@ final class KernelSession: KernelBackend {
             banner: "dnb \(EnvironmentReport.version): diffusion notebooks, native. `help` lists the commands, `help CMD` or CMD? explains one.",
             helpLinks: [("diffusers UNet2DModel", "https://huggingface.co/docs/diffusers/api/models/unet2d"),
                         ("diffusers DDPMScheduler", "https://huggingface.co/docs/diffusers/api/schedulers/ddpm"),
-                        ("diffusers DDIMScheduler", "https://huggingface.co/docs/diffusers/api/schedulers/ddim")])
+                        ("diffusers DDIMScheduler", "https://huggingface.co/docs/diffusers/api/schedulers/ddim"),
+                        ("diffusers DPMSolverMultistepScheduler", "https://huggingface.co/docs/diffusers/api/schedulers/multistep_dpm_solver"),
+                        ("diffusers EulerDiscreteScheduler", "https://huggingface.co/docs/diffusers/api/schedulers/euler")])
     }
 
     /// Cells are named `In[3]` in diagnostics, as IPython names them: `In[3]:2:7: unknown argument …`.

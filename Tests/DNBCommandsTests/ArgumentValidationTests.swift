@@ -90,6 +90,9 @@ struct ArgumentValidationTests {
             ("scheduler create beta_start=0.03", "beta_start 0.03 must be below beta_end 0.02"),
             ("scheduler create steps_offset=1000", "steps_offset 1000 must be below num_train_timesteps 1000"),
             ("scheduler timesteps steps=0", "≥ 1"),
+            ("scheduler create type=dpm solver_order=3", "≤ 2"),
+            ("scheduler create type=dpm solver_type=midpont", "did you mean 'midpoint'"),
+            ("scheduler create type=dpm final_sigmas_type=one", "expected one of: zero, sigma_min"),
             ("scheduler add_noise timesteps=[-1]", "≥ 0"),
             ("seed -3", "≥ 0"),
             // Leading timesteps 500 + 999 used to index past ᾱ's table.

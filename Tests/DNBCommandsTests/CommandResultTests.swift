@@ -210,6 +210,28 @@ import DNBEngine
         ])
     }
 
+    /// `scheduler create type=dpm`: DPMSolverMultistepScheduler with diffusers' defaults (linspace spacing, its own n + 1
+    /// point grid: 4 steps are 999, 749, 500, 250, where DDIM's linspace gives 999, 666, 333, 0), and `sample` runs with it.
+    @Test func dpmSolverIsCreatedWithDiffusersDefaultsAndSamples() throws {
+        let dir = try TemporaryDirectory()
+        let (ws, interpreter) = session(dir)
+        let out = Output()
+        try interpreter.run("""
+            seed 5
+            \(CommandTests.tinyModel)
+            let r = scheduler create type=dpm
+            let t = scheduler timesteps steps=4
+            print "{$r.class} {$r.config.timestep_spacing} {$t.timesteps}"
+            sample n=2 steps=5
+            vars
+            """, output: out)
+        let text = out.items.map { $0.plainText() }.joined()
+        #expect(text.contains("DPMSolverMultistepScheduler linspace [999, 749, 500, 250]"), "\(text)")
+        let samples = try #require(ws.tensors["samples"])
+        #expect(samples.shape == [2, 16, 16, 1] && samples.scalars.allSatisfy(\.isFinite))
+        #expect(text.contains("DPMSolverMultistepScheduler, T = 1000, β 0.0001 … 0.02, prediction_type epsilon, 5 inference timesteps (999 … 200)"), "\(text)")
+    }
+
     @Test func varsListsTheWorkspace() throws {
         let dir = try TemporaryDirectory()
         let (ws, interpreter) = session(dir)
