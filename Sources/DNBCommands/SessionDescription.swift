@@ -70,8 +70,7 @@ enum SessionDescription {
     }
 
     static func tensorTable(_ tensors: [String: Tensor]) -> Table {
-        let rows = tensors.keys.sorted().map { name -> [String] in
-            let tensor = tensors[name]!
+        let rows = tensors.sorted(by: { $0.key < $1.key }).map { name, tensor -> [String] in
             return [name, describeShape(tensor.shape), "float32", MemoryBudget.format(Double(tensor.count) * 4)]
         }
         return Table(headers: ["tensor", "shape", "dtype", "memory"], rows: rows, caption: "kept tensors (NHWC)")

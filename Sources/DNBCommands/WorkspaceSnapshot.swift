@@ -188,7 +188,7 @@ extension Workspace: SessionState {
             throw SnapshotError("\(name) has shape \(describeShape(entry.shape)), the model's is \(describeShape(tensor.shape))")
         }
         let values = try entry.floats()
-        values.withUnsafeBufferPointer { tensor.data.update(from: $0.baseAddress!, count: values.count) }
+        for (i, v) in values.enumerated() { tensor.data[i] = v }
     }
 
     /// The dataset read again (verified by its MD5s, or drawn again from its seeds) and the recorded selection of it.

@@ -294,7 +294,7 @@ final class CellCacheRun {
         return names.sorted().map { relative + "/" + $0 }.filter { path in
             var folder: ObjCBool = false
             return FileManager.default.fileExists(atPath: outputPath(path), isDirectory: &folder) && !folder.boolValue
-                && !path.split(separator: "/").last!.hasSuffix(".tmp")
+                && !path.hasSuffix(".tmp")
         }
     }
 
