@@ -36,7 +36,13 @@ extension DDPMScheduler: DenoisingScheduler {
     }
 }
 
-extension DPMSolverMultistepScheduler: DenoisingScheduler {
+/// Schedulers that walk their own `timesteps` list and step without noise (DPM-Solver++, Euler): the step after t
+/// is the next entry of the list, and denoising is their `step`.
+public protocol TimestepListScheduler: DenoisingScheduler {
+    func step(modelOutput: Tensor, timestep t: Int, sample: Tensor) throws -> (prevSample: Tensor, predOriginalSample: Tensor)
+}
+
+extension TimestepListScheduler {
     /// The timestep after t in `timesteps` (−1 after the last).
     public func previousTimestep(_ t: Int) throws -> Int {
         let i = try SigmaSchedule.startIndex(of: t, in: timesteps)
@@ -49,17 +55,8 @@ extension DPMSolverMultistepScheduler: DenoisingScheduler {
     }
 }
 
-extension EulerDiscreteScheduler: DenoisingScheduler {
-    public func previousTimestep(_ t: Int) throws -> Int {
-        let i = try SigmaSchedule.startIndex(of: t, in: timesteps)
-        return i + 1 < timesteps.count ? timesteps[i + 1] : -1
-    }
-
-    public func denoise(modelOutput: Tensor, timestep: Int, sample: Tensor, rng: inout RandomGenerator) throws -> (prev: Tensor, original: Tensor) {
-        let r = try step(modelOutput: modelOutput, timestep: timestep, sample: sample)
-        return (r.prevSample, r.predOriginalSample)
-    }
-}
+extension DPMSolverMultistepScheduler: TimestepListScheduler {}
+extension EulerDiscreteScheduler: TimestepListScheduler {}
 
 extension DDIMScheduler: DenoisingScheduler {
     public func denoise(modelOutput: Tensor, timestep: Int, sample: Tensor, rng: inout RandomGenerator) throws -> (prev: Tensor, original: Tensor) {
