@@ -4,6 +4,7 @@ import PackageDescription
 // Module map: each target has one job.
 //   DNBSupport   – what every module shares: atomic file writes, "did you mean", shape text, a Sendable box
 //   DNBEngine    – tensors, autograd, kernels on OpenBLAS, Adam, RNG, safetensors (knows nothing of diffusion)
+//   DNBDistributed – the ranks mpirun started (Open MPI loaded at run time): collectives with timeouts, failures
 //   DNBDiffusion – UNet2DModel and its blocks, DDPM/DDIM/DPM-Solver++/Euler schedulers, training and sampling loops
 //   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
 //   DNBEvaluation – sample-quality maths on feature vectors: statistics, Fréchet distance (LAPACK), precision/recall, confidence
@@ -45,7 +46,8 @@ let package = Package(
         .target(name: "CRowKernels"),
         .target(name: "DNBSupport", dependencies: ["CZlib"]),
         .target(name: "DNBEngine", dependencies: ["DNBSupport", "CBLAS", "CKernels", "CRowKernels"]),
-        .target(name: "DNBDiffusion", dependencies: ["DNBSupport", "DNBEngine"]),
+        .target(name: "DNBDistributed"),
+        .target(name: "DNBDiffusion", dependencies: ["DNBSupport", "DNBEngine", "DNBDistributed"]),
         .target(name: "DNBData", dependencies: ["DNBSupport", "DNBEngine", "CZlib"]),
         .target(name: "DNBEvaluation", dependencies: ["CBLAS"]),
         .target(name: "DNBClassifier", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData"]),
@@ -56,9 +58,9 @@ let package = Package(
         .target(name: "DNBReportHTML", dependencies: ["DNBSupport", "CCmarkGFM"]),
         .target(name: "DNBJupyter", dependencies: ["DNBSupport", "DNBLanguage"]),
         .target(name: "DNBKernel", dependencies: ["DNBSupport", "DNBJupyter", "CZMQ"]),
-        .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics", "DNBEvaluation", "DNBClassifier"]),
+        .target(name: "DNBCommands", dependencies: ["DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBTerminalGraphics", "DNBEvaluation", "DNBClassifier", "DNBDistributed"]),
         .executableTarget(name: "dnb", dependencies: [
-            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBJupyter", "DNBKernel", "DNBReportHTML", "CReadline",
+            "DNBSupport", "DNBEngine", "DNBDiffusion", "DNBData", "DNBPlot", "DNBLanguage", "DNBCommands", "DNBTerminalGraphics", "DNBJupyter", "DNBKernel", "DNBReportHTML", "DNBDistributed", "CReadline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer on the language front end (bench/README.md, "Fuzzing"); does nothing unless built with -sanitize=fuzzer.

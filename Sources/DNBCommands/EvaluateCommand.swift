@@ -44,7 +44,15 @@ enum EvaluateCommand {
         let images = try unitRange(raw, source: source, symmetric: try isSymmetric(inv, ws))
         let classifier = try ws.classifierForEvaluation(imageSize: images.shape[1], ctx)
         let model = classifier.trained.model
-        let (features, probabilities) = try model.classify(images)
+        var (features, probabilities): ([Float], [Float])
+        if let parallel = ws.dataParallel, parallel.group.size > 1 {
+            // Under mpirun each rank classifies its share of the images; the figures are computed from all of them.
+            (features, probabilities) = try model.classify(parallel.shard(images).rows)
+            features = try parallel.gatherRows(features, width: DigitClassifier.featureDimension, count: images.shape[0], "the samples' features")
+            probabilities = try parallel.gatherRows(probabilities, width: model.recipe.classes, count: images.shape[0], "the samples' class probabilities")
+        } else {
+            (features, probabilities) = try model.classify(images)
+        }
         let requested = try requestedClasses(inv, sampled, count: images.shape[0], classes: model.recipe.classes)
         let evaluation = try SampleEvaluation(
             probabilities: probabilities, classes: model.recipe.classes,

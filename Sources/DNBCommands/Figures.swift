@@ -73,6 +73,9 @@ public func inputPath(_ path: String, _ context: CommandContext) throws -> Strin
     let path = ValueType.expandingTilde(path)
     if path.hasPrefix("/") { return path }
     let tried = [outputPath(path, context), URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).path]
-    if let found = tried.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+    // A rank other than 0 under mpirun looks in its private output folder (what this run wrote), then in the
+    // run's real one (what earlier runs left), then in the working directory: the order rank 0 sees.
+    let shared = context.sharedOutputDirectory.map { [URL(fileURLWithPath: $0).appendingPathComponent(path).path] } ?? []
+    if let found = ([tried[0]] + shared + [tried[1]]).first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
     throw FileError("no file or folder \(path): looked in the output directory (\(tried[0])) and the working directory (\(tried[1]))")
 }

@@ -33,7 +33,7 @@ enum SampleCommands {
                 let progress = ProgressReporter(label: "sample", total: steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 let result = try withSamplingWeights(ws, inv) {
-                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, _ in
+                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng, dataParallel: ws.dataParallel) { i, _, _ in
                         progress.update(step: i + 1)
                         try ctx.checkInterrupt()
                     }
@@ -84,7 +84,7 @@ enum SampleCommands {
                 let progress = ProgressReporter(label: "progression", total: steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 _ = try withSamplingWeights(ws, inv) {
-                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng) { i, _, x in
+                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng, dataParallel: ws.dataParallel) { i, _, x in
                         history.append(x)
                         progress.update(step: i + 1)
                         try ctx.checkInterrupt()
@@ -126,7 +126,7 @@ enum SampleCommands {
                 defer { progress.finish() }
                 try withSamplingWeights(ws, inv) {
                     for i in 0..<iterations {
-                        prediction = try denoiseLoop(model: model, scheduler: scheduler, start: prediction, steps: steps, classLabels: labels, rng: &ws.rng) { k, _, _ in
+                        prediction = try denoiseLoop(model: model, scheduler: scheduler, start: prediction, steps: steps, classLabels: labels, rng: &ws.rng, dataParallel: ws.dataParallel) { k, _, _ in
                             progress.update(step: i * steps + k + 1)
                             try ctx.checkInterrupt()
                         }

@@ -4,7 +4,7 @@ import DNBEngine
 import DNBDiffusion
 import DNBData
 import DNBLanguage
-import DNBSupport
+import DNBDistributed
 
 /// `train`: the tutorial's noise-prediction loop over epochs of the loaded dataset.
 enum TrainCommand {
@@ -63,7 +63,8 @@ enum TrainCommand {
             let running = ws.training.flatMap { $0.trainer.model === model ? $0 : nil }
             let batchSize = try resumedBatchSize ?? (inv.isGiven("batch_size") ? inv.int("batch_size") : running?.batchSize ?? inv.int("batch_size"))
             let epochs = try inv.double("epochs")
-            try checkMemory(model, batchSize: batchSize, ema: try inv.optionalDouble("ema") != nil || ws.training?.trainer.ema != nil)
+            // Under mpirun a rank holds the activations of its share of the batch.
+            try checkMemory(model, batchSize: ws.dataParallel.map { shard(of: batchSize, rank: 0, size: $0.group.size).count } ?? batchSize, ema: try inv.optionalDouble("ema") != nil || ws.training?.trainer.ema != nil)
             let conditional = try inv.isGiven("class_conditional") ? inv.bool("class_conditional") : model.config.numClassEmbeds != nil
             if conditional && model.config.numClassEmbeds == nil {
                 throw ArgumentError(argument: "class_conditional", "the model has no class embedding: create it with num_class_embeds=10")
@@ -98,6 +99,12 @@ enum TrainCommand {
                 }
             }
             let trainer = ws.training!.trainer
+            if let parallel = ws.dataParallel {
+                // Every rank starts from rank 0's weights, and a Ctrl-C on any rank stops all after the same step.
+                try parallel.broadcast(model.parameters.tensors, "the model's weights")
+                parallel.localStopRequested = { ctx.interrupt.isRequested }
+                trainer.dataParallel = parallel
+            }
             if let scheduler = ws.scheduler { trainer.predictionType = scheduler.predictionType }
             if let gamma = try inv.optionalDouble("snr_gamma") {
                 trainer.snrGamma = Float(gamma)
@@ -180,6 +187,10 @@ enum TrainCommand {
                 epochCount = 0
             }
             if let checkpoint, every > 0, trainer.step % every == 0 { try save(checkpoint) }
+            if trainer.dataParallel?.stopRequested == true, !ctx.interrupt.isRequested {
+                // Another rank was interrupted: stop here too, after the same step.
+                ctx.interrupt.request()
+            }
             if ctx.interrupt.isRequested {
                 if let checkpoint { try save(checkpoint) }
                 progress?.clearLine()

@@ -38,6 +38,8 @@ public final class Workspace {
     /// Where long commands report their progress instead of the terminal's stderr bar (the Jupyter kernel's
     /// live display); nil: the terminal.
     public var progressDisplay: ProgressDisplay?
+    /// Under mpirun with several ranks: training and sampling take this rank's share of each batch.
+    public var dataParallel: DataParallel?
     /// `--verbose`: commands print the detail of what they tried (each data route and why it failed).
     public var verbose: Bool
 

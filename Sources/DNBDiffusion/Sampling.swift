@@ -68,12 +68,21 @@ extension DDIMScheduler: DenoisingScheduler {
 /// The tutorial's inference loop: for t in scheduler.timesteps, predict the
 /// noise, step back. `onStep(i, t, sample)` sees every intermediate sample
 /// (for progressions) and may throw to stop (interruption).
+///
+/// With `dataParallel` (mpirun, several ranks) each rank evaluates the model on its shard of the images and the
+/// predictions are gathered on every rank; the scheduler's steps (and any noise they draw) run on the whole
+/// batch everywhere, so the samples are those of one process up to float rounding.
 public func denoiseLoop(model: UNet2DModel, scheduler: DenoisingScheduler, start: Tensor, steps: Int,
-                        classLabels: [Int]? = nil, rng: inout RandomGenerator,
+                        classLabels: [Int]? = nil, rng: inout RandomGenerator, dataParallel: DataParallel? = nil,
                         onStep: (Int, Int, Tensor) throws -> Void = { _, _, _ in }) throws -> Tensor {
     return try withNoGrad {
         try denoiseLoop(scheduler: scheduler, start: start, steps: steps, rng: &rng, onStep: onStep) { input, t in
-            try model(input, timesteps: [t], classLabels: classLabels)
+            guard let dataParallel, dataParallel.group.size > 1 else {
+                return try model(input, timesteps: [t], classLabels: classLabels)
+            }
+            return try dataParallel.shardedRows(input) { part, range in
+                try model(part, timesteps: [t], classLabels: classLabels.map { Array($0[range]) })
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import DNBEngine
+import DNBDistributed
 
 /// The tutorial's noise-prediction objective, one optimiser step at a time:
 /// noise ~ N(0, 1), t ~ U{0, …, T−1} per image, noisy = add_noise(x, noise, t),
@@ -17,6 +18,9 @@ public final class NoisePredictionTrainer {
     public var predictionType: PredictionType = .epsilon
     /// γ of min-SNR-γ weighting (5 in the paper); nil: the plain MSE.
     public var snrGamma: Float?
+    /// Set under mpirun with more than one rank: each step takes this rank's shard of the batch and averages
+    /// the gradients over the ranks (DataParallel).
+    public var dataParallel: DataParallel?
     public private(set) var step = 0
 
     public init(model: UNet2DModel, schedule: NoiseSchedule, lr: Float = 1e-3, weightDecay: Float = 0,
@@ -35,6 +39,35 @@ public final class NoisePredictionTrainer {
         let n = batch.shape[0]
         let noise = rng.normalTensor(batch.shape)
         let timesteps = try (0..<n).map { _ in try rng.randint(below: schedule.trainTimesteps) }
+        if let dataParallel, dataParallel.group.size > 1 {
+            // Every rank drew the whole batch's noise and timesteps above and keeps its rows: the global batch is
+            // the same whatever the number of ranks.
+            let mine = shard(of: n, rank: dataParallel.group.rank, size: dataParallel.group.size)
+            optimizer.zeroGrad()
+            var share: Float = 0
+            if !mine.isEmpty {
+                let loss = try scale(objective(rows(batch, mine), noise: rows(noise, mine), timesteps: Array(timesteps[mine]),
+                                               labels: labels.map { Array($0[mine]) }),
+                                     Float(mine.count) / Float(n))
+                share = loss.item
+                try loss.backward()
+            }
+            let value = try dataParallel.reduce(model.parameters.tensors, loss: share)
+            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, value: value) }
+            return finishStep(value)
+        }
+        let loss = try objective(batch, noise: noise, timesteps: timesteps, labels: labels)
+        let value = loss.item
+        guard value.isFinite else {
+            throw TrainingError.nonFiniteLoss(step: step + 1, value: value)
+        }
+        optimizer.zeroGrad()
+        try loss.backward()
+        return finishStep(value)
+    }
+
+    /// The loss of one batch: noised at `timesteps`, the model's prediction against the scheduler's target.
+    private func objective(_ batch: Tensor, noise: Tensor, timesteps: [Int], labels: [Int]?) throws -> Tensor {
         let noisy = try schedule.addNoise(batch, noise: noise, timesteps: timesteps)
         let prediction = try model(noisy, timesteps: timesteps.map(Float.init), classLabels: labels)
         let target = switch predictionType {
@@ -42,19 +75,17 @@ public final class NoisePredictionTrainer {
         case .sample: batch
         case .vPrediction: try schedule.velocity(batch, noise: noise, timesteps: timesteps)
         }
-        let loss = if let snrGamma {
+        return if let snrGamma {
             try mseLoss(prediction, target, sampleWeights: timesteps.map {
                 schedule.minSNRWeight($0, gamma: snrGamma, predictionType: predictionType)
             })
         } else {
             try mseLoss(prediction, target)
         }
-        let value = loss.item
-        guard value.isFinite else {
-            throw TrainingError.nonFiniteLoss(step: step + 1, value: value)
-        }
-        optimizer.zeroGrad()
-        try loss.backward()
+    }
+
+    /// The optimiser's step from the gradients in place.
+    private func finishStep(_ value: Float) -> Float {
         if let learningRate { optimizer.lr = learningRate.rate(at: step) }
         optimizer.update()
         ema?.update()

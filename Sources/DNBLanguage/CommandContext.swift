@@ -5,6 +5,9 @@ public final class CommandContext {
     /// Figures and other files are written under here; figure paths given to
     /// `out.figure` are relative to it.
     public let outputDirectory: String
+    /// Under mpirun, on ranks other than 0: the run's real output folder (`RunOptions.sharedOutputDirectory`),
+    /// where inputs left by earlier runs are found.
+    public let sharedOutputDirectory: String?
     public let registry: CommandRegistry
     public let interrupt: Interrupt
     /// Variables visible at the call, innermost binding for each name.
@@ -18,7 +21,7 @@ public final class CommandContext {
     /// The tables `table row` is collecting, by name.
     let tables: TableCollector
 
-    init(out: Output, outputDirectory: String, registry: CommandRegistry, interrupt: Interrupt,
+    init(out: Output, outputDirectory: String, sharedOutputDirectory: String? = nil, registry: CommandRegistry, interrupt: Interrupt,
          variables: [String: Value], parameters: [ParameterBinding], tables: TableCollector = TableCollector(),
          declaredResult: ResultSpec? = nil)
     {
@@ -26,6 +29,7 @@ public final class CommandContext {
         self.declaredResult = declaredResult
         self.out = out
         self.outputDirectory = outputDirectory
+        self.sharedOutputDirectory = sharedOutputDirectory
         self.registry = registry
         self.interrupt = interrupt
         self.variables = variables

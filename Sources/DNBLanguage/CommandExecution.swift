@@ -36,7 +36,7 @@ extension Interpreter {
 
         let invocation = Invocation(command: command.name, verb: selection.verb, location: call.location,
                                     values: values, given: Set(binding.named.keys))
-        let context = CommandContext(out: execution.output, outputDirectory: outputDirectory, registry: registry,
+        let context = CommandContext(out: execution.output, outputDirectory: outputDirectory, sharedOutputDirectory: sharedOutputDirectory, registry: registry,
                                      interrupt: interrupt, variables: variables, parameters: parameters, tables: tables,
                                      declaredResult: spec.result)
         do {

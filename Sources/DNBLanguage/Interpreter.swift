@@ -13,6 +13,8 @@ public final class Interpreter {
     public let registry: CommandRegistry
     /// Passed to commands for writing figures and other files.
     public var outputDirectory: String
+    /// See `RunOptions.sharedOutputDirectory`.
+    public var sharedOutputDirectory: String?
     public let interrupt: Interrupt
     public var timeSource: TimeSource
     /// Values from outside (`--set`) that win over `param` defaults.

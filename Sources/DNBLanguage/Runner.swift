@@ -26,6 +26,11 @@ public struct Runner {
     /// Reads and parses a notebook file. Throws `ParseError` or a `FileError`
     /// naming the file and the system's reason (not Foundation's "Code=260").
     public static func load(_ path: String) throws -> Notebook {
+        try Notebook(parsing: readText(path), file: path)
+    }
+
+    /// A notebook file's text; a `FileError` naming the file and the reason when it cannot be read or is not UTF-8.
+    public static func readText(_ path: String) throws -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError("read", path, errno: errno) }
         defer { close(descriptor) }
@@ -43,7 +48,7 @@ public struct Runner {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw FileError("cannot read \(path): it is not UTF-8 text")
         }
-        return try Notebook(parsing: text, file: path)
+        return text
     }
 
     /// Creates the output folder and claims it for this run, before any cell
@@ -87,6 +92,7 @@ public struct Runner {
 
         let interpreter = Interpreter(registry: registry, outputDirectory: options.outputDirectory, overrides: overrides,
                                       interrupt: options.interrupt, timeSource: options.timeSource)
+        interpreter.sharedOutputDirectory = options.sharedOutputDirectory
         for (name, value) in options.predefinedVariables { interpreter.define(name, value) }
         let cache = options.cache.map {
             CellCacheRun(settings: $0, interpreter: interpreter, bindings: parameters, predefined: options.predefinedVariables,
@@ -141,7 +147,14 @@ public struct Runner {
             }
             if place == .inside { options.onCellStart?(cell) }
             let seedsBefore = options.seeds().count
-            let (result, interrupted, written, read) = execute(cell, file: notebook.file, with: interpreter, options: options, silent: place != .inside)
+            var (result, interrupted, written, read) = execute(cell, file: notebook.file, with: interpreter, options: options, silent: place != .inside)
+            if let settle = options.settleCell {
+                let settled = settle(cell, result.error)
+                if settled != result.error {
+                    result.error = settled
+                    result.status = settled == nil ? .completed : .failed
+                }
+            }
             let cellSeeds = Array(options.seeds().dropFirst(seedsBefore))
             cache?.ran(cell, key: key ?? "", result: result, seeds: cellSeeds, writtenFiles: written, readFiles: read, date: options.date)
             if place == .inside || result.error != nil {

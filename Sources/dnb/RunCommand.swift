@@ -79,19 +79,39 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try global.apply()
+        let group = DistributedRun.start(threadsGiven: global.threads != nil)
+        var scratch: String?
+        // Under mpirun every rank ends through MPI_Finalize, with rank 0's status.
+        let exit: (Int32) throws -> Never = { status in
+            scratch.map(DistributedRun.removeScratch)
+            if let group { group.finish(status: status) }
+            throw ExitCode(status)
+        }
         let file = ValueType.expandingTilde(file)
         let notebook: Notebook
         do {
-            notebook = try Runner.load(file)
+            notebook = try group.map { try Notebook(parsing: DistributedRun.notebookText(file, $0), file: file) } ?? Runner.load(file)
         } catch let error as ParseError {
             Terminal.errLine("\(error)")
-            throw ExitCode(ExitStatus.invalidInput.rawValue)
+            try exit(ExitStatus.invalidInput.rawValue)
         } catch {
             Terminal.errLine("dnb: \(error)")
-            throw ExitCode(ExitStatus.usage.rawValue)
+            try exit(ExitStatus.usage.rawValue)
         }
 
         var options = RunOptions(outputDirectory: outputDirectory.map(ValueType.expandingTilde) ?? Self.defaultOutputDirectory(for: file))
+        if let group, !group.isRoot {
+            // This rank's files go to a private folder; what earlier runs left is read from the real one.
+            do {
+                let folder = try DistributedRun.privateOutputDirectory(for: options.outputDirectory, rank: group.rank)
+                options.sharedOutputDirectory = options.outputDirectory
+                options.outputDirectory = folder.directory
+                scratch = folder.scratch
+            } catch {
+                Terminal.errLine("dnb: \(error)")
+                try exit(ExitStatus.usage.rawValue)
+            }
+        }
         options.overrides = overrides
         options.keepGoing = keepGoing
         options.environment = EnvironmentReport.current().map { (key: $0.0, value: $0.1) }
@@ -101,21 +121,32 @@ struct RunCommand: ParsableCommand {
         options.onOutput = progress.output
         options.onMessage = { Terminal.errLine("dnb: " + $0) }
         options.selection = selection
-        if html { options.renderReport = Self.writeHTML }
+        if html, group?.isRoot ?? true { options.renderReport = Self.writeHTML }
+        if let group {
+            options.settleCell = { cell, error in
+                DistributedRun.settle(error, at: SourceLocation(file: file, line: cell.startLine, column: 1), group)
+            }
+        }
 
         // `help` wraps to COLUMNS (else the terminal): a report must not depend on the terminal it was made in.
         setenv("COLUMNS", "80", 1)
         Sigint.reset()
         Sigint.install(.batch)
         let workspace = Workspace(verbose: global.verbose)
-        options.cache = try cache.settings(outputDirectory: options.outputDirectory, workspace: workspace)
+        if let group {
+            DistributedRun.attach(group, to: workspace)
+            // The ranks must take the same path through every cell; a cache on one node's disk cannot promise that.
+            if group.isRoot { Terminal.errLine("dnb: rank 0 of \(group.size) (\(group.library)); the cell cache is off under mpirun") }
+        } else {
+            options.cache = try cache.settings(outputDirectory: options.outputDirectory, workspace: workspace)
+        }
         options.seeds = { workspace.seedLog.map { (key: $0.location, value: String($0.seed)) } }
         let runner = Runner(registry: CommandRegistry.dnb(workspace: workspace))
         let result = runner.run(notebook, options: options)
         progress.finish(result)
-        let written = to.map { _ in ExecutedNotebookFormat.write(result, notebook: file, outputDirectory: options.outputDirectory) } ?? true
-        if !written && result.status == .success { throw ExitCode(ExitStatus.cellFailed.rawValue) }
+        let written = to.map { _ in group?.isRoot ?? true ? ExecutedNotebookFormat.write(result, notebook: file, outputDirectory: options.outputDirectory) : true } ?? true
+        if !written && result.status == .success { try exit(ExitStatus.cellFailed.rawValue) }
         // 128 + the signal that stopped the run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
-        throw ExitCode(result.status == .interrupted ? Sigint.interruptedStatus : result.status.rawValue)
+        try exit(result.status == .interrupted ? Sigint.interruptedStatus : result.status.rawValue)
     }
 }
