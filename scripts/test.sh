@@ -6,5 +6,7 @@ bash scripts/install-deps.sh --tests
 bash scripts/test-venv.sh
 # Tests that compare with NumPy, SciPy or nbformat fail (rather than skip) when the venv is missing.
 export DNB_REQUIRE_TEST_PYTHON=1
+# The data-parallel tests fail (rather than skip) when mpirun is missing.
+export DNB_REQUIRE_MPI=1
 swift build --build-tests
 swift test --skip-build

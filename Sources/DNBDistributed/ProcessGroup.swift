@@ -14,6 +14,8 @@ public struct DistributedError: Error, CustomStringConvertible, Equatable {
 public struct PeerFailure: Error, CustomStringConvertible, Equatable {
     public let rank: Int
     public let message: String
+    /// From an agreement: some rank was interrupted (Ctrl-C, or mpirun's SIGTERM), so every rank stops.
+    public var interrupted = false
     public var description: String { "rank \(rank) failed: \(message)" }
 }
 
@@ -243,6 +245,8 @@ public final class ProcessGroup: @unchecked Sendable {
         case completed
         /// Failed on its own, with this message (told to the other ranks).
         case failed(String)
+        /// Interrupted (Ctrl-C, SIGTERM), with this message: every rank stops.
+        case interrupted(String)
         /// Stopped because a peer failed (the peer's message arrived as a `PeerFailure`).
         case stoppedByPeer
     }
@@ -252,11 +256,16 @@ public final class ProcessGroup: @unchecked Sendable {
     /// completed, else the first failing rank and its message. The work communicator is replaced after a
     /// failure, so the next cell's collectives do not meet an abandoned one.
     public func agree(_ outcome: Outcome) throws -> PeerFailure? {
-        guard size > 1 else {
-            if case .failed(let message) = outcome { return PeerFailure(rank: rank, message: message) }
-            return nil
+        var own: String?
+        switch outcome {
+        case .failed(let message), .interrupted(let message): own = message
+        case .completed, .stoppedByPeer: own = nil
         }
-        if case .failed(let message) = outcome {
+        guard size > 1 else {
+            if case .interrupted = outcome { return PeerFailure(rank: rank, message: own ?? "", interrupted: true) }
+            return own.map { PeerFailure(rank: rank, message: $0) }
+        }
+        if let message = own {
             let bytes = Array(message.utf8.prefix(1 << 16))
             for peer in 0..<size where peer != rank {
                 // The buffer lives until the send completes (completeSends frees it).
@@ -272,6 +281,7 @@ public final class ProcessGroup: @unchecked Sendable {
         case .completed: break
         case .failed: flags[rank] = 1
         case .stoppedByPeer: flags[rank] = 2
+        case .interrupted: flags[rank] = 3
         }
         let count = Int32(size)
         try flags.withUnsafeMutableBufferPointer { buffer in
@@ -280,9 +290,9 @@ public final class ProcessGroup: @unchecked Sendable {
             }
         }
         var first: PeerFailure?
-        for peer in 0..<size where flags[peer] == 1 {
+        for peer in 0..<size where flags[peer] == 1 || flags[peer] == 3 {
             let message: String
-            if peer == rank, case .failed(let own) = outcome {
+            if peer == rank, let own {
                 message = own
             } else if let early = received.removeValue(forKey: peer) {
                 message = early
@@ -298,6 +308,7 @@ public final class ProcessGroup: @unchecked Sendable {
             }
             if first == nil { first = PeerFailure(rank: peer, message: message) }
         }
+        first?.interrupted = flags.contains(3)
         try completeSends()
         if flags.contains(where: { $0 != 0 }) {
             // A fresh work communicator: collectives abandoned on the old one never complete.

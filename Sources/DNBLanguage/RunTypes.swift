@@ -45,10 +45,10 @@ public struct RunOptions {
     /// Writes another rendering of the final report.md (given its path), e.g. report.html, and returns the
     /// files it wrote relative to the output folder, for the manifest (RunnerOutputFolder.swift).
     public var renderReport: ((String) throws -> [String])?
-    /// Called after every cell that ran with its error (nil: it completed); returns the error it ends with.
-    /// Processes running one notebook together (mpirun) agree here, so a cell fails on every rank when it
-    /// fails on one, with that rank's message.
-    public var settleCell: ((Cell, Diagnostic?) -> Diagnostic?)?
+    /// Called after every cell that ran with its error (nil: it completed) and whether it was interrupted;
+    /// returns the error it ends with and whether the run stops as interrupted. Processes running one notebook
+    /// together (mpirun) agree here, so a cell fails on every rank when it fails on one, with that rank's message.
+    public var settleCell: ((Cell, Diagnostic?, Bool) -> (Diagnostic?, interrupted: Bool))?
     /// Under mpirun, on ranks other than 0: the run's real output folder. These ranks write into a private
     /// one (`outputDirectory`) and find there, or else here, files earlier runs left (a checkpoint to resume).
     public var sharedOutputDirectory: String?

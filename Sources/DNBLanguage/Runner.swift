@@ -149,10 +149,11 @@ public struct Runner {
             let seedsBefore = options.seeds().count
             var (result, interrupted, written, read) = execute(cell, file: notebook.file, with: interpreter, options: options, silent: place != .inside)
             if let settle = options.settleCell {
-                let settled = settle(cell, result.error)
-                if settled != result.error {
-                    result.error = settled
-                    result.status = settled == nil ? .completed : .failed
+                let settled = settle(cell, result.error, interrupted)
+                interrupted = settled.interrupted
+                if settled.0 != result.error {
+                    result.error = settled.0
+                    result.status = settled.0 == nil ? .completed : .failed
                 }
             }
             let cellSeeds = Array(options.seeds().dropFirst(seedsBefore))

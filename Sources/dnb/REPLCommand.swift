@@ -1,4 +1,5 @@
 import ArgumentParser
+import DNBDistributed
 import DNBLanguage
 
 /// `dnb` / `dnb repl`: the interactive session, or a script read from stdin.
@@ -25,6 +26,9 @@ struct REPLCommand: ParsableCommand {
 
     func run() throws {
         try global.apply(warnOnly: Terminal.stdinIsTerminal)
+        if let group = DistributedRun.start(threadsGiven: global.threads != nil) {
+            try runScript(group)
+        }
         let shell = REPLShell(outputDirectory: ValueType.expandingTilde(outputDirectory), verbose: global.verbose)
         let status: Int32
         if Terminal.stdinIsTerminal {
@@ -33,5 +37,26 @@ struct REPLCommand: ParsableCommand {
             status = PipedREPL(shell: shell).run()
         }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Under mpirun: the script on rank 0's stdin, run by every rank (the piped REPL; no prompts).
+    private func runScript(_ group: ProcessGroup) throws -> Never {
+        var directory = ValueType.expandingTilde(outputDirectory)
+        var scratch: String?
+        if !group.isRoot {
+            do {
+                let folder = try DistributedRun.privateOutputDirectory(for: directory, rank: group.rank)
+                (directory, scratch) = (folder.directory, folder.scratch)
+            } catch {
+                Terminal.errLine("dnb: \(error)")
+                group.finish(status: ExitStatus.usage.rawValue)
+            }
+        }
+        let shell = REPLShell(outputDirectory: directory, verbose: global.verbose)
+        if scratch != nil { shell.interpreter.sharedOutputDirectory = ValueType.expandingTilde(outputDirectory) }
+        DistributedRun.attach(group, to: shell.workspace)
+        let status = PipedREPL(shell: shell, group: group).run()
+        scratch.map(DistributedRun.removeScratch)
+        group.finish(status: status)
     }
 }

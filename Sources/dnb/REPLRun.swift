@@ -33,7 +33,8 @@ enum REPLRun {
         let notebook = try Runner.load(ValueType.expandingTilde(file))
         let directory = shell.interpreter.outputDirectory
         let store = CacheStore(directory: CacheOptions.folder(nil, outputDirectory: directory), sizeLimit: try CacheOptions.sizeLimit(nil))
-        let cache = CacheSettings(store: store, session: shell.workspace, context: CacheContext.current())
+        // Under mpirun every rank must take the same path through the cells: no cache (as `dnb run` there).
+        let cache = shell.workspace.dataParallel == nil ? CacheSettings(store: store, session: shell.workspace, context: CacheContext.current()) : nil
         var restored = 0, ran = 0
         let cells = try NotebookLoader(runner: Runner(registry: shell.registry)).load(
             notebook, through: cell, into: shell.interpreter, cache: cache,

@@ -89,8 +89,15 @@ struct RunCommand: ParsableCommand {
         }
         let file = ValueType.expandingTilde(file)
         let notebook: Notebook
+        var overrides = self.overrides
         do {
-            notebook = try group.map { try Notebook(parsing: DistributedRun.notebookText(file, $0), file: file) } ?? Runner.load(file)
+            if let group {
+                let input = try DistributedRun.rootInput(notebook: file, overrides: overrides, group)
+                overrides = input.overrides
+                notebook = try Notebook(parsing: input.text, file: file)
+            } else {
+                notebook = try Runner.load(file)
+            }
         } catch let error as ParseError {
             Terminal.errLine("\(error)")
             try exit(ExitStatus.invalidInput.rawValue)
@@ -115,6 +122,7 @@ struct RunCommand: ParsableCommand {
         options.overrides = overrides
         options.keepGoing = keepGoing
         options.environment = EnvironmentReport.current().map { (key: $0.0, value: $0.1) }
+        if let group { options.environment.append((key: "MPI", value: "\(group.library), \(group.size) ranks")) }
         let progress = RunProgress(notebook: notebook, file: file, outputDirectory: options.outputDirectory)
         options.onCellStart = progress.cellStarted
         options.onCellRestored = progress.cellRestored
@@ -123,8 +131,8 @@ struct RunCommand: ParsableCommand {
         options.selection = selection
         if html, group?.isRoot ?? true { options.renderReport = Self.writeHTML }
         if let group {
-            options.settleCell = { cell, error in
-                DistributedRun.settle(error, at: SourceLocation(file: file, line: cell.startLine, column: 1), group)
+            options.settleCell = { cell, error, interrupted in
+                DistributedRun.settle(error, interrupted: interrupted, at: SourceLocation(file: file, line: cell.startLine, column: 1), group)
             }
         }
 

@@ -486,8 +486,14 @@ enum CLIBinary {
     /// Starts dnb with stdout and stderr going to `stdout.txt` / `stderr.txt` in `dir`.
     static func start(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
                       in dir: TemporaryDirectory) throws -> Process {
+        try startProgram(nil, arguments, stdin: stdin, environment: extra, in: dir)
+    }
+
+    /// As `start`, with another program (`mpirun`) in front; nil: dnb itself.
+    static func startProgram(_ program: String?, _ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:],
+                             in dir: TemporaryDirectory) throws -> Process {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = program.map { URL(fileURLWithPath: $0) } ?? url
         process.arguments = arguments
         process.currentDirectoryURL = dir.url
         var environment = ProcessInfo.processInfo.environment
@@ -533,7 +539,12 @@ enum CLIBinary {
 
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
                     in dir: TemporaryDirectory) throws -> CLIResult {
-        let process = try start(arguments, stdin: stdin, environment: environment, in: dir)
+        try runProgram(nil, arguments, stdin: stdin, environment: environment, in: dir)
+    }
+
+    static func runProgram(_ program: String?, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+                           in dir: TemporaryDirectory) throws -> CLIResult {
+        let process = try startProgram(program, arguments, stdin: stdin, environment: environment, in: dir)
         process.waitUntilExit()
         return CLIResult(status: process.terminationStatus, stdout: try dir.read("stdout.txt"), stderr: try dir.read("stderr.txt"))
     }
