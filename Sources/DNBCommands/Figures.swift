@@ -62,16 +62,26 @@ func gridImage(_ t: Tensor, nrow: Int = 8, fromSymmetric: Bool = false) throws -
 /// in the output directory (next to the report); it *reads* a relative path from the output directory if it
 /// is there, else from the working directory. Absolute paths are used as they are.
 /// `~` and `~/…` are the home folder (path arguments are expanded when bound; this covers the rest).
+///
+/// Under mpirun, ranks other than 0 write only inside their private output folder (`sharedOutputDirectory` is
+/// then set): an absolute path goes to `.absolute/<path>` there, so that rank 0 alone writes where it points.
 public func outputPath(_ path: String, _ context: CommandContext) -> String {
     let path = ValueType.expandingTilde(path)
-    return path.hasPrefix("/") ? path : URL(fileURLWithPath: context.outputDirectory).appendingPathComponent(path).path
+    if path.hasPrefix("/") {
+        return context.sharedOutputDirectory == nil ? path : URL(fileURLWithPath: context.outputDirectory).appendingPathComponent(".absolute" + path).path
+    }
+    return URL(fileURLWithPath: context.outputDirectory).appendingPathComponent(path).path
 }
 
 /// Where a command reads a file or folder it was given, by the rule above. A relative path found in neither
 /// place is an error that names both full paths tried.
 public func inputPath(_ path: String, _ context: CommandContext) throws -> String {
     let path = ValueType.expandingTilde(path)
-    if path.hasPrefix("/") { return path }
+    if path.hasPrefix("/") {
+        // A rank other than 0 reads back what it wrote there itself (see outputPath), else the path.
+        let own = outputPath(path, context)
+        return own != path && FileManager.default.fileExists(atPath: own) ? own : path
+    }
     let tried = [outputPath(path, context), URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).path]
     // A rank other than 0 under mpirun looks in its private output folder (what this run wrote), then in the
     // run's real one (what earlier runs left), then in the working directory: the order rank 0 sees.

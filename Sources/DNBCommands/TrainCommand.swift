@@ -121,6 +121,7 @@ enum TrainCommand {
         ResultField("step", .int, help: "the optimiser's step count after it (all calls)"),
         ResultField("epoch", .int, help: "the epoch the data loader is in after it"),
         Results.seconds,
+        ResultField("allreduce_seconds", .float, help: "of `seconds`, the time spent summing gradients across ranks (under mpirun; 0 in one process)"),
     ])
 
     /// The arguments that configure a new optimiser, loader and schedule; a `train` that continues the running
@@ -162,6 +163,7 @@ enum TrainCommand {
         }
         defer { progress?.finish() }
         let start = ContinuousClock.now
+        let communicationBefore = trainer.dataParallel?.communicationSeconds ?? 0
         var finishedEpochs: [Double] = []
         for done in 0..<steps {
             let batch = training.loader.next()
@@ -211,7 +213,8 @@ enum TrainCommand {
         ctx.setResult(["loss": (finishedEpochs.last ?? current).map(Value.float) ?? .none,
                        "last_loss": steps > 0 ? ws.losses.last.map(Value.float) ?? .none : .none,
                        "epoch_losses": .list(finishedEpochs.map(Value.float)), "steps": .int(steps), "step": .int(trainer.step),
-                       "epoch": .int(training.loader.state.epoch), "seconds": .float(secondsSince(start))])
+                       "epoch": .int(training.loader.state.epoch), "seconds": .float(secondsSince(start)),
+                       "allreduce_seconds": .float((trainer.dataParallel?.communicationSeconds ?? 0) - communicationBefore)])
     }
 }
 

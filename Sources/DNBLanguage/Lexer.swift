@@ -88,12 +88,12 @@ struct Lexer {
         sawSpace = false
     }
 
-    /// The last token can end an operand (`$n`, `2`, `"s"`, `)`, `]`, `true`), so a
+    /// The last token can end an operand (`$n`, `$r.loss`, `2`, `"s"`, `)`, `]`, `true`), so a
     /// `-` or `/` right after it may be an operator. Bare words are strings that take
     /// no operators: `out /tmp` stays two words.
     private var afterOperand: Bool {
         switch tokens.last?.kind {
-        case .variable, .int, .float, .string, .rightParen, .rightBracket: true
+        case .variable, .member, .int, .float, .string, .rightParen, .rightBracket: true
         case .word(let word): ["true", "false", "none"].contains(word)
         default: false
         }

@@ -94,7 +94,8 @@ import Testing
     @Test func twoRanksTrainAsOneProcessWithTheSameGlobalBatch() throws {
         guard Self.available() else { return }
         let one = try TemporaryDirectory(), two = try TemporaryDirectory(), three = try TemporaryDirectory()
-        for dir in [one, two, three] { try dir.write("p.dnb", Self.notebook(steps: 20)) }
+        // An absolute path: rank 0 writes it; the other ranks write theirs inside their private folders.
+        for dir in [one, two, three] { try dir.write("p.dnb", Self.notebook(steps: 20, extra: "save tensor samples path=\(dir.file("elsewhere/abs.npy"))")) }
         let single = try Self.run(["run", "p.dnb", "--out", "out", "--no-cache"], ranks: nil, in: one)
         let pair = try Self.run(["run", "p.dnb", "--out", "out"], ranks: 2, in: two)
         // Three ranks split a batch of 8 as 3, 3, 2.
@@ -113,6 +114,7 @@ import Testing
             #expect(a.count == b.count && a.count == 5 * 16 * 16)
             #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 1 <= 1e-4)
             // Rank 0 alone writes: one report, and no rank left its private folder behind.
+            #expect(try Self.readNumpyFloats(dir.file("elsewhere/abs.npy")) == b)
             let report = try dir.read("out/report.md")
             #expect(report.contains("Open MPI") && report.contains("ranks"))
             #expect(!result.stdout.contains("loss 1 ") || result.stdout.components(separatedBy: "loss 1 ").count == 2, "one rank prints")

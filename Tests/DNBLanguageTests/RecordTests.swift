@@ -15,6 +15,12 @@ import Testing
         #expect(interpreter.variable("r") == .record(Record(["b": 2, "a": 1])))
     }
 
+    @Test func aFieldTakesEveryBinaryOperator() throws {
+        // `/` after a field was once lexed as the start of a path (`4.0 / 2` printed as text).
+        #expect(try run("let r = {a: 4.0, n: 7}\nprint $r.a / 2 $r.n // 2 $r.n % 4 $r.a - 1 $r.a * 2 $r.n ** 2") == "2.0 3 3 3.0 8.0 49\n")
+        #expect(try run("print round($r.a / 3, 2)") == "1.33\n")
+    }
+
     @Test func theLiteralFormReadsBackAsTheSameValue() throws {
         let value = Value.record(Record(["s": "a \"b\" {c}", "f": 2.5, "l": [1, "x y"], "r": .record(Record(["n": .none]))]))
         let script = try Parser.parse("let v = " + value.literal)
