@@ -93,7 +93,7 @@ import DNBEngine
         let losses = ws.losses
         #expect(try record(interpreter, "r") == Record([
             "loss": .float(losses[0..<4].reduce(0, +) / 4), "last_loss": .float(losses[3]), "epoch_losses": [], "steps": 4, "step": 4,
-            "epoch": 0, "seconds": try field("r", "seconds"),
+            "epoch": 0, "seconds": try field("r", "seconds"), "allreduce_seconds": 0.0,
         ]))
         #expect(try field("r2", "loss") == .float(ws.epochLosses[0]) && field("r2", "epoch_losses") == [.float(ws.epochLosses[0])])
         #expect(try field("r2", "steps") == 3 && field("r2", "step") == 7 && field("r2", "epoch") == 1 && field("r2", "last_loss") == .float(losses[6]))
@@ -204,7 +204,7 @@ import DNBEngine
         #expect(runner.check(notebook).map(\.summary) == [
             "nb.dnb:3:9: the record has no field 'paramters'; did you mean 'parameters'? (fields: class, parameters, bytes, config)",
             "nb.dnb:3:29: the record has no field 'sample_siz'; did you mean 'sample_size'? (fields: \(UNet2DConfigKeys.names))",
-            "nb.dnb:5:10: the record has no field 'los'; did you mean 'loss'? (fields: loss, last_loss, epoch_losses, steps, step, epoch, seconds)",
+            "nb.dnb:5:10: the record has no field 'los'; did you mean 'loss'? (fields: loss, last_loss, epoch_losses, steps, step, epoch, seconds, allreduce_seconds)",
             "nb.dnb:6:9: 'seed' gives no result to hold in a variable; run it without `let` (`help seed` lists what a command gives)",
             "nb.dnb:9:19: '+' cannot combine string and int; to put a number in a string write \"…{$n}\"",
         ])

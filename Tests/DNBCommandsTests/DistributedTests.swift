@@ -163,6 +163,70 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("out/model")))
     }
 
+    @Test func aLossThatBecomesNaNStopsEveryRankAtTheSameStep() throws {
+        guard Self.available() else { return }
+        let dir = try TemporaryDirectory()
+        // lr 1e30: the weights explode within a few steps; the global loss is checked on every rank alike.
+        try dir.write("p.dnb", Self.notebook(steps: 20, train: "lr=1e30"))
+        let result = try Self.run(["run", "p.dnb", "--out", "out"], ranks: 2, in: dir)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("training stopped: the loss became"), "\(result)")
+        #expect(!result.stderr.contains("rank 1 failed"), "both ranks failed alike: rank 0 reports its own error")
+    }
+
+    @Test func ctrlCAtMpirunStopsEveryRankAfterTheSameStepAndKeepsTheCheckpoint() throws {
+        guard Self.available(), let mpirun = Self.mpirun else { return }
+        let dir = try TemporaryDirectory()
+        // One long `train` (the interrupt lands inside it): 5 steps per epoch, each epoch's loss printed.
+        try dir.write("p.dnb", """
+            ```dnb
+            seed 11
+            dataset load name=synthetic count=40 image_size=16
+            model create block_out_channels=[8, 16] down_block_types=[DownBlock2D, DownBlock2D] up_block_types=[UpBlock2D, UpBlock2D] norm_num_groups=4 layers_per_block=1 sample_size=16
+            scheduler create
+            train batch_size=8 max_steps=1000000 checkpoint=ckpt checkpoint_every=100000 progress=false
+            ```
+            """)
+        let root = getuid() == 0 ? "--allow-run-as-root " : ""
+        // Spawned with no signal blocked (Foundation's Process passes on the test runner's mask, which blocks SIGINT).
+        let pid = try Self.spawnWithSignalsOpen("cd '\(dir.path)' && DNB_THREADS=1 exec \(mpirun) \(root)--oversubscribe -x DNB_THREADS -np 2 '\(CLIBinary.url!.path)' run p.dnb --out out > stdout.txt 2> stderr.txt")
+        var status: Int32 = 0
+        defer { if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) } }
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, (try? dir.read("stdout.txt"))?.contains("Finished epoch 2.") != true { usleep(50_000) }
+        kill(pid, SIGINT)
+        var ended = false
+        while !ended, Date() < deadline { ended = waitpid(pid, &status, WNOHANG) == pid; if !ended { usleep(100_000) } }
+        #expect(ended, "mpirun did not end after Ctrl-C")
+        let stdout = try dir.read("stdout.txt"), stderr = try dir.read("stderr.txt")
+        #expect(stdout.contains("stopped at step"), "\(stdout)\n\(stderr)")
+        // The checkpoint rank 0 wrote holds the step both ranks stopped at (they agreed through the allreduce).
+        let state = try dir.read("out/ckpt/trainer_state.json")
+        let stopped = stdout.split(separator: "\n").first { $0.hasPrefix("stopped at step") }.map { String($0.split(separator: " ")[3]) }
+        #expect(stopped.map { state.contains("\"step\" : \($0),") } == true, "\(state) vs \(stopped ?? "?")")
+        #expect(try dir.read("out/report.md").contains("interrupted"))
+    }
+
+    /// `/bin/sh -c command` with an empty signal mask and default dispositions, as a shell at a terminal starts it.
+    static func spawnWithSignalsOpen(_ command: String) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let arguments: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { text in text.withCString { strdup($0) } } + [nil]
+        defer { arguments.forEach { free($0) } }
+        let code = posix_spawn(&pid, "/bin/sh", nil, &attributes, arguments, environ)
+        guard code == 0 else { throw CocoaError(.executableLoad) }
+        return pid
+    }
+
     @Test func aStuckRankIsGivenUpAfterTheTimeout() throws {
         guard Self.available(), let mpirun = Self.mpirun else { return }
         let dir = try TemporaryDirectory()
@@ -184,7 +248,9 @@ import Testing
         while process.isRunning, Date() < deadline { usleep(100_000) }
         #expect(!process.isRunning, "mpirun still waits for the stopped rank")
         #expect(process.terminationStatus != 0)
-        #expect(try dir.read("stderr.txt").contains("waited 3 s in the gradient allreduce"))
+        // Rank 0 waits in whichever collective came next (the gradient allreduce, or a `train`'s weight broadcast).
+        let stderr = try dir.read("stderr.txt")
+        #expect(stderr.contains("rank 0 of 2: waited 3 s in") && stderr.contains("Stopping every rank"), "\(stderr)")
     }
 
     @Test func aScriptOnStdinRunsOnEveryRank() throws {
