@@ -38,7 +38,8 @@ enum DenoiseCommand {
             let progress = ProgressReporter(label: "denoise", total: steps, display: ws.progressDisplay)
             defer { progress.finish() }
             let denoised = try SampleCommands.withSamplingWeights(ws, inv) {
-                try denoiseLoop(model: model, scheduler: scheduler, start: noisy, steps: steps, classLabels: labels, rng: &ws.rng, dataParallel: ws.dataParallel) { i, _, _ in
+                try denoiseLoop(model: model, scheduler: scheduler, start: noisy, steps: steps, classLabels: labels,
+                                guidance: try SampleCommands.guidanceScale(inv, model: model), rng: &ws.rng, dataParallel: ws.dataParallel) { i, _, _ in
                     progress.update(step: i + 1)
                     try ctx.checkInterrupt()
                 }

@@ -9,6 +9,7 @@ enum SampleCommands {
     static let common: [ArgumentSpec] = [
         ArgumentSpec("figure", .string, default: Value.none, help: "name of the PNG under figures/ (default: the command's name)"),
         ArgumentSpec("ema", .bool, default: .bool(true), help: "sample with the moving average of the weights when training kept one"),
+        ArgumentSpec("guidance", .float, default: Value.none, bounds: [.atLeast(0), .atMost(100)], help: "classifier-free guidance scale w (diffusers' guidance_scale; 1: the conditional model alone): steps with ε_uncond + w·(ε_cond − ε_uncond), the model's last class being \"no class\" (train with label_dropout); twice the model evaluations"),
     ]
 
     static func specs(_ ws: Workspace) -> [CommandSpec] {
@@ -28,12 +29,14 @@ enum SampleCommands {
                 let started = ContinuousClock.now
                 let n = try inv.int("n"), steps = try inv.int("steps")
                 try checkMemory(model, images: n, keptPerImage: 3, "sample n=\(n)")
-                let labels = try classLabels(inv, model: model, count: n)
+                let labels = try classLabels(inv, model: model, count: n, ws)
+                let guidance = try guidanceScale(inv, model: model)
                 let start = ws.rng.normalTensor([n, size(model), size(model), model.config.inChannels])
                 let progress = ProgressReporter(label: "sample", total: steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 let result = try withSamplingWeights(ws, inv) {
-                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng, dataParallel: ws.dataParallel) { i, _, _ in
+                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, guidance: guidance,
+                                    rng: &ws.rng, dataParallel: ws.dataParallel) { i, _, _ in
                         progress.update(step: i + 1)
                         try ctx.checkInterrupt()
                     }
@@ -77,6 +80,8 @@ enum SampleCommands {
                 guard rows <= count else { throw ArgumentError(argument: "rows", "rows \(rows) must be at most snapshots (\(count))") }
                 let labels = try inv.optionalInt("class").map { [$0] } ?? (model.config.numClassEmbeds != nil ? [0] : nil)
                 if let label = labels?.first { try checkClass(label, model: model, argument: "class") }
+                let guidance = try guidanceScale(inv, model: model)
+                if let label = labels?.first, guidance != nil { try checkGuidedClass(label, model: model, argument: "class") }
                 // Every state is kept for the figure: steps + 1 images besides one forward pass.
                 try checkMemory(model, images: 1, keptPerImage: Double(steps) + 3, "progression steps=\(steps)")
                 let start = ws.rng.normalTensor([1, size(model), size(model), model.config.inChannels])
@@ -84,7 +89,8 @@ enum SampleCommands {
                 let progress = ProgressReporter(label: "progression", total: steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 _ = try withSamplingWeights(ws, inv) {
-                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, rng: &ws.rng, dataParallel: ws.dataParallel) { i, _, x in
+                    try denoiseLoop(model: model, scheduler: scheduler, start: start, steps: steps, classLabels: labels, guidance: guidance,
+                                    rng: &ws.rng, dataParallel: ws.dataParallel) { i, _, x in
                         history.append(x)
                         progress.update(step: i + 1)
                         try ctx.checkInterrupt()
@@ -119,14 +125,16 @@ enum SampleCommands {
                 let steps = try inv.optionalInt("inference_steps") ?? scheduler.timesteps.count
                 let shape = [n, size(model), size(model), model.config.inChannels]
                 var x = try inv.string("noise") == "gaussian" ? ws.rng.normalTensor(shape) : ws.rng.uniformTensor(shape)
-                let labels = model.config.numClassEmbeds.map { k in (0..<n).map { $0 % k } }
+                let guidance = try guidanceScale(inv, model: model)
+                let labels = model.config.numClassEmbeds.map { _ in (0..<n).map { $0 % drawableClasses(model, ws, guided: guidance != nil) } }
                 var inputs = [x], predictions: [Tensor] = []
                 var prediction = x.copy()
                 let progress = ProgressReporter(label: "refine", total: iterations * steps, display: ws.progressDisplay)
                 defer { progress.finish() }
                 try withSamplingWeights(ws, inv) {
                     for i in 0..<iterations {
-                        prediction = try denoiseLoop(model: model, scheduler: scheduler, start: prediction, steps: steps, classLabels: labels, rng: &ws.rng, dataParallel: ws.dataParallel) { k, _, _ in
+                        prediction = try denoiseLoop(model: model, scheduler: scheduler, start: prediction, steps: steps, classLabels: labels, guidance: guidance,
+                                                     rng: &ws.rng, dataParallel: ws.dataParallel) { k, _, _ in
                             progress.update(step: i * steps + k + 1)
                             try ctx.checkInterrupt()
                         }
@@ -178,14 +186,45 @@ enum SampleCommands {
 
     static func size(_ model: UNet2DModel) -> Int { model.config.sampleSize ?? 32 }
 
-    static func classLabels(_ inv: Invocation, model: UNet2DModel, count: Int) throws -> [Int]? {
-        guard let k = model.config.numClassEmbeds else {
+    /// The classes a sampling command draws in turn by default: all of them, except the last when it means
+    /// "no class" (guided sampling, or a model trained with label_dropout in this session).
+    static func drawableClasses(_ model: UNet2DModel, _ ws: Workspace, guided: Bool) -> Int {
+        let k = model.config.numClassEmbeds ?? 1
+        let unconditional = guided || (ws.training.map { $0.trainer.model === model && ($0.trainer.labelDropout ?? 0) > 0 } ?? false)
+        return unconditional ? max(1, k - 1) : k
+    }
+
+    /// `guidance=`, checked against the model: it needs a class-conditional model whose last class is "no class".
+    static func guidanceScale(_ inv: Invocation, model: UNet2DModel) throws -> Float? {
+        guard let w = try inv.optionalDouble("guidance") else { return nil }
+        guard let k = model.config.numClassEmbeds, k >= 2 else {
+            throw ArgumentError(argument: "guidance", "guidance needs a class-conditional model trained with label_dropout (its last class means \"no class\"): this model has no num_class_embeds")
+        }
+        return Float(w)
+    }
+
+    /// A class to guide towards: not the last, which is "no class" under guidance.
+    static func checkGuidedClass(_ label: Int, model: UNet2DModel, argument: String) throws {
+        if let k = model.config.numClassEmbeds, label == k - 1 {
+            throw ArgumentError(argument: argument, "class \(label) is the unconditional class under guidance (the model's last); guide towards 0…\(k - 2), or sample it without guidance")
+        }
+    }
+
+    static func classLabels(_ inv: Invocation, model: UNet2DModel, count: Int, _ ws: Workspace) throws -> [Int]? {
+        guard model.config.numClassEmbeds != nil else {
             if inv.isGiven("classes") { throw ArgumentError(argument: "classes", "this model is unconditional (no num_class_embeds): leave classes out") }
             return nil
         }
-        guard inv.isGiven("classes") else { return (0..<count).map { $0 % k } }
+        let guided = try inv.optionalDouble("guidance") != nil
+        guard inv.isGiven("classes") else {
+            let k = drawableClasses(model, ws, guided: guided)
+            return (0..<count).map { $0 % k }
+        }
         let given = try inv.intList("classes")
-        for label in given { try checkClass(label, model: model, argument: "classes") }
+        for label in given {
+            try checkClass(label, model: model, argument: "classes")
+            if guided { try checkGuidedClass(label, model: model, argument: "classes") }
+        }
         guard !given.isEmpty else { throw ArgumentError(argument: "classes", "classes is empty") }
         return (0..<count).map { given[$0 % given.count] }
     }

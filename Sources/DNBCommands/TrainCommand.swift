@@ -31,6 +31,7 @@ enum TrainCommand {
                 ArgumentSpec("snr_gamma", .float, default: Value.none, bounds: [.above(0)], help: "min-SNR-γ loss weighting, e.g. 5 (default: the plain MSE, or what the run being continued used)"),
                 ArgumentSpec("max_steps", .int, default: Value.none, bounds: [.atLeast(1)], help: "stop after this many steps in total"),
                 ArgumentSpec("class_conditional", .bool, default: Value.none, help: "feed the labels to the model (default: when the model has num_class_embeds)"),
+                ArgumentSpec("label_dropout", .float, default: Value.none, bounds: [.atLeast(0), .below(1)], help: "for classifier-free guidance (`sample guidance=`): the share of images trained with the model's last class, meaning \"no class\" (create the model with num_class_embeds = the classes + 1, e.g. 11 for digits), e.g. 0.1"),
                 ArgumentSpec("shuffle", .bool, default: .bool(true), help: "reshuffle every epoch (seeded)"),
                 ArgumentSpec("drop_last", .bool, default: .bool(false), help: "skip the last incomplete batch"),
                 ArgumentSpec("checkpoint", .path, default: Value.none, help: "folder to save the training state in (relative paths are in the output directory)"),
@@ -69,6 +70,9 @@ enum TrainCommand {
             if conditional && model.config.numClassEmbeds == nil {
                 throw ArgumentError(argument: "class_conditional", "the model has no class embedding: create it with num_class_embeds=10")
             }
+            if let dropout = try inv.optionalDouble("label_dropout"), dropout > 0 {
+                try checkLabelDropout(model: model, labels: train.labels, conditional: conditional)
+            }
             if ws.training == nil || ws.training!.trainer.model !== model || ws.training!.batchSize != batchSize {
                 let lr = Float(try inv.double("lr"))
                 // The session generator advances only once the arguments are accepted, so a refused `train` changes nothing.
@@ -84,6 +88,7 @@ enum TrainCommand {
                     ? LearningRateSchedule(peak: lr, warmupSteps: try inv.int("warmup_steps"), totalSteps: totalSteps) : nil
                 let trainer = NoisePredictionTrainer(model: model, schedule: schedule, lr: lr, weightDecay: Float(try inv.double("weight_decay")),
                                                      learningRate: lrSchedule, emaDecay: try inv.optionalDouble("ema").map(Float.init))
+                trainer.labelDropout = try inv.optionalDouble("label_dropout").map(Float.init)
                 ws.training = TrainingState(trainer: trainer, loader: loader, batchSize: batchSize, classConditional: conditional)
                 if let running {
                     ctx.out.print("batch_size \(batchSize) differs from the running training's \(running.batchSize): a new optimiser, " +
@@ -109,6 +114,7 @@ enum TrainCommand {
             if let gamma = try inv.optionalDouble("snr_gamma") {
                 trainer.snrGamma = Float(gamma)
             }
+
             try run(ws, inv, ctx, epochs: epochs, checkpoint: checkpoint, lock: lock)
         }]
     }
@@ -127,7 +133,17 @@ enum TrainCommand {
     /// The arguments that configure a new optimiser, loader and schedule; a `train` that continues the running
     /// training says it does not apply them.
     static let newTrainingArguments = ["lr", "weight_decay", "lr_schedule", "warmup_steps", "schedule_steps", "ema", "shuffle", "drop_last",
-                                       "class_conditional"]
+                                       "class_conditional", "label_dropout"]
+
+    /// Label dropout needs a class to drop to: the model's last class must be one no image carries.
+    static func checkLabelDropout(model: UNet2DModel, labels: [UInt8], conditional: Bool) throws {
+        guard conditional, let k = model.config.numClassEmbeds, k >= 2 else {
+            throw ArgumentError(argument: "label_dropout", "label_dropout trains a class-conditional model to also draw without a class: create the model with num_class_embeds = the classes + 1 (11 for digits)")
+        }
+        if let top = labels.max(), Int(top) >= k - 1 {
+            throw ArgumentError(argument: "label_dropout", "label_dropout uses the model's last class (\(k - 1)) for \"no class\", but the data has labels up to \(top): create the model with num_class_embeds=\(Int(top) + 2)")
+        }
+    }
 
     /// Refuses a batch size whose training step would not fit in memory: gradients and Adam's two moments (and the
     /// EMA copy) beside the weights, plus every layer's activations kept for backward (UNet2DConfig.activationBytes,

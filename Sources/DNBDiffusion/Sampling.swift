@@ -72,19 +72,47 @@ extension DDIMScheduler: DenoisingScheduler {
 /// With `dataParallel` (mpirun, several ranks) each rank evaluates the model on its shard of the images and the
 /// predictions are gathered on every rank; the scheduler's steps (and any noise they draw) run on the whole
 /// batch everywhere, so the samples are those of one process up to float rounding.
+///
+/// With `guidance` w (classifier-free guidance, diffusers' `guidance_scale`), each step evaluates the model on
+/// the images with their labels and with the unconditional label (the model's last class) in one batch of twice
+/// the size, and steps with ε_uncond + w · (ε_cond − ε_uncond): w = 1 is the plain conditional model.
 public func denoiseLoop(model: UNet2DModel, scheduler: DenoisingScheduler, start: Tensor, steps: Int,
-                        classLabels: [Int]? = nil, rng: inout RandomGenerator, dataParallel: DataParallel? = nil,
+                        classLabels: [Int]? = nil, guidance: Float? = nil, rng: inout RandomGenerator, dataParallel: DataParallel? = nil,
                         onStep: (Int, Int, Tensor) throws -> Void = { _, _, _ in }) throws -> Tensor {
+    let evaluate: (Tensor, Float, [Int]?) throws -> Tensor = { input, t, labels in
+        guard let guidance, let labels, let classes = model.config.numClassEmbeds else {
+            return try model(input, timesteps: [t], classLabels: labels)
+        }
+        return try guided(model(concatRows(input, input), timesteps: [t], classLabels: labels + Array(repeating: classes - 1, count: labels.count)),
+                          scale: guidance)
+    }
     return try withNoGrad {
         try denoiseLoop(scheduler: scheduler, start: start, steps: steps, rng: &rng, onStep: onStep) { input, t in
             guard let dataParallel, dataParallel.group.size > 1 else {
-                return try model(input, timesteps: [t], classLabels: classLabels)
+                return try evaluate(input, t, classLabels)
             }
             return try dataParallel.shardedRows(input) { part, range in
-                try model(part, timesteps: [t], classLabels: classLabels.map { Array($0[range]) })
+                try evaluate(part, t, classLabels.map { Array($0[range]) })
             }
         }
     }
+}
+
+/// [a; b] along the batch dimension (no gradient: sampling only).
+func concatRows(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let out = Tensor(uninitialized: [a.shape[0] + b.shape[0]] + Array(a.shape.dropFirst()))
+    out.data.update(from: a.data, count: a.count)
+    (out.data + a.count).update(from: b.data, count: b.count)
+    return out
+}
+
+/// The guided prediction from a batch [conditional; unconditional] of 2N rows: u + w · (c − u), N rows.
+func guided(_ both: Tensor, scale w: Float) -> Tensor {
+    let half = both.count / 2
+    let out = Tensor(uninitialized: [both.shape[0] / 2] + Array(both.shape.dropFirst()))
+    let c = both.data, u = both.data + half
+    for i in 0..<half { out.data[i] = u[i] + w * (c[i] - u[i]) }
+    return out
 }
 
 /// The loop with any model: `predict(model input, model timestep)`. Starts from `start` · init_noise_sigma and

@@ -23,6 +23,8 @@ public struct TrainingCheckpoint: Codable, Equatable {
     public var emaUpdates: Int
     /// Absent in checkpoints written before min-SNR weighting existed (decoded as nil: the plain MSE).
     public var snrGamma: Float?
+    /// Classifier-free guidance's label dropout; absent (nil) in checkpoints written before it existed.
+    public var labelDropout: Float?
     public var rng: RandomGenerator
     public var seed: UInt64
     public var classConditional: Bool
@@ -100,6 +102,7 @@ public struct TrainingCheckpoint: Codable, Equatable {
         emaDecay = trainer.ema?.decay
         emaUpdates = trainer.ema?.updates ?? 0
         snrGamma = trainer.snrGamma
+        labelDropout = trainer.labelDropout
         self.rng = rng
         self.seed = seed
         self.classConditional = classConditional
@@ -209,6 +212,7 @@ public struct TrainingCheckpoint: Codable, Equatable {
             require(emaUpdates == 0, "\(emaUpdates) EMA updates but no EMA")
         }
         if let g = snrGamma { require(g.isFinite && g > 0, "snr_gamma \(g) must be finite and positive") }
+        if let p = labelDropout { require(p >= 0 && p < 1, "label_dropout \(p) must lie in [0, 1)") }
         if let i = losses.firstIndex(where: { !$0.isFinite }) { out.append("loss \(i) is \(losses[i])") }
         if let i = epochLosses.firstIndex(where: { !$0.isFinite }) { out.append("epoch average \(i) is \(epochLosses[i])") }
         if let count = datasetCount {
@@ -295,6 +299,7 @@ public struct TrainingCheckpoint: Codable, Equatable {
         }
         trainer.restore(step: step)
         trainer.snrGamma = snrGamma
+        trainer.labelDropout = labelDropout
         return trainer
     }
 

@@ -18,6 +18,9 @@ public final class NoisePredictionTrainer {
     public var predictionType: PredictionType = .epsilon
     /// γ of min-SNR-γ weighting (5 in the paper); nil: the plain MSE.
     public var snrGamma: Float?
+    /// Classifier-free guidance training: the share of images whose class label is replaced by the model's last
+    /// class, which then means "no class" (`num_class_embeds` = the classes + 1); nil or 0: every label is kept.
+    public var labelDropout: Float?
     /// Set under mpirun with more than one rank: each step takes this rank's shard of the batch and averages
     /// the gradients over the ranks (DataParallel).
     public var dataParallel: DataParallel?
@@ -39,6 +42,13 @@ public final class NoisePredictionTrainer {
         let n = batch.shape[0]
         let noise = rng.normalTensor(batch.shape)
         let timesteps = try (0..<n).map { _ in try rng.randint(below: schedule.trainTimesteps) }
+        var labels = labels
+        if let p = labelDropout, p > 0, let given = labels, let classes = model.config.numClassEmbeds {
+            // One draw per image after the timesteps (runs without dropout draw nothing, so they stay as they were).
+            var dropped = given
+            for i in 0..<n where rng.uniform() < p { dropped[i] = classes - 1 }
+            labels = dropped
+        }
         if let dataParallel, dataParallel.group.size > 1 {
             // Every rank drew the whole batch's noise and timesteps above and keeps its rows: the global batch is
             // the same whatever the number of ranks.

@@ -223,6 +223,34 @@ struct CommandTests {
         let error = #expect(throws: (any Error).self) { try interpreter.run("sample n=2 steps=2 classes=[12]", output: Output()) }
         #expect(String(describing: error!).contains("class 12 must be below num_class_embeds (10)"))
     }
+
+    /// Classifier-free guidance through the commands: label_dropout needs a spare last class, guided sampling
+    /// draws 0…k−2 in turn by default, refuses the "no class" class, and a checkpoint keeps the dropout.
+    @Test func guidanceNeedsASpareClassAndDrawsTheOthers() throws {
+        let dir = try TemporaryDirectory()
+        let (ws, interpreter) = session(dir)
+        func failure(_ text: String) -> String {
+            let error = #expect(throws: (any Error).self) { try interpreter.run(text, output: Output()) }
+            return error.map { String(describing: $0) } ?? ""
+        }
+        try interpreter.run("""
+            dataset load name=synthetic count=32 image_size=16 range=symmetric
+            \(Self.tinyModel) num_class_embeds=10
+            scheduler create type=ddim
+            """, output: Output())
+        #expect(failure("train max_steps=1 label_dropout=0.1").contains("data has labels up to 9: create the model with num_class_embeds=11"))
+        try interpreter.run("""
+            \(Self.tinyModel) num_class_embeds=11
+            train max_steps=2 batch_size=8 label_dropout=0.25 checkpoint=ckpt progress=false
+            sample n=12 steps=2 guidance=2
+            """, output: Output())
+        #expect(ws.tensorClasses["samples"] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1])
+        #expect(ws.training?.trainer.labelDropout == 0.25)
+        #expect(try String(contentsOfFile: dir.file("ckpt/trainer_state.json"), encoding: .utf8).contains("\"labelDropout\" : 0.25"))
+        #expect(failure("sample n=1 steps=2 guidance=2 classes=[10]").contains("class 10 is the unconditional class under guidance"))
+        try interpreter.run("\(Self.tinyModel)", output: Output())
+        #expect(failure("sample n=1 steps=2 guidance=2").contains("guidance needs a class-conditional model"))
+    }
 }
 
 struct SaveLoadTests {
