@@ -45,6 +45,9 @@ public struct RunOptions {
     /// Writes another rendering of the final report.md (given its path), e.g. report.html, and returns the
     /// files it wrote relative to the output folder, for the manifest (RunnerOutputFolder.swift).
     public var renderReport: ((String) throws -> [String])?
+    /// Called once the run is set up (output folder claimed, parameters bound) with what went wrong, if anything;
+    /// returns what the run fails with. Processes running one notebook together start its cells only if all can.
+    public var settleSetup: ((String?) -> String?)?
     /// Called after every cell that ran with its error (nil: it completed) and whether it was interrupted;
     /// returns the error it ends with and whether the run stops as interrupted. Processes running one notebook
     /// together (mpirun) agree here, so a cell fails on every rank when it fails on one, with that rank's message.

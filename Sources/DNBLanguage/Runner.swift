@@ -69,16 +69,15 @@ public struct Runner {
         guard problems.isEmpty else {
             return RunResult(status: .invalidInput, cells: [], parameters: [], messages: problems.map(\.description))
         }
-        let parameters: [ParameterBinding]
-        let overrides: [ParameterOverride]
-        let lock: FolderLock
-        let range: CellRange
+        var setup: (range: CellRange, overrides: [ParameterOverride], parameters: [ParameterBinding], lock: FolderLock)?
+        var setupError: String?
         do {
-            range = try CellRange(options.selection, in: notebook)
+            let range = try CellRange(options.selection, in: notebook)
             if let refresh = options.cache?.refresh { _ = try CellRange.cell(refresh, option: "refresh", in: notebook) }
-            overrides = try options.overrides.map(ParameterOverride.init(parsing:))
-            parameters = try Runner.bind(Runner.declarations(in: notebook), to: overrides)
-            lock = try Runner.claimOutputDirectory(options.outputDirectory)
+            let overrides = try options.overrides.map(ParameterOverride.init(parsing:))
+            let parameters = try Runner.bind(Runner.declarations(in: notebook), to: overrides)
+            let lock = try Runner.claimOutputDirectory(options.outputDirectory)
+            setup = (range, overrides, parameters, lock)
             // A report saying the run is under way, written before the first cell: a read-only
             // or full output folder is found now, not after every cell ran, and a run killed
             // with SIGKILL leaves a report that says it did not finish.
@@ -86,8 +85,14 @@ public struct Runner {
                                  parameters: parameters, seeds: [], results: [], stop: nil, totalSeconds: 0, inProgress: true)
             try ReportWriter.write(started, to: options.outputDirectory)
         } catch {
-            return RunResult(status: .usage, cells: [], parameters: [], messages: [describeError(error)])
+            setupError = describeError(error)
         }
+        if let settle = options.settleSetup { setupError = settle(setupError) }
+        guard let setup, setupError == nil else {
+            setup?.lock.release()
+            return RunResult(status: .usage, cells: [], parameters: [], messages: [setupError ?? "the run could not start"])
+        }
+        let (range, overrides, parameters, lock) = setup
         defer { lock.release() }
 
         let interpreter = Interpreter(registry: registry, outputDirectory: options.outputDirectory, overrides: overrides,

@@ -2,6 +2,7 @@ import ArgumentParser
 import DNBCommands
 import DNBLanguage
 import DNBReportHTML
+import DNBSupport
 import Foundation
 
 /// `dnb run FILE.dnb`: runs a notebook's code cells in order, showing their
@@ -107,6 +108,7 @@ struct RunCommand: ParsableCommand {
         }
 
         var options = RunOptions(outputDirectory: outputDirectory.map(ValueType.expandingTilde) ?? Self.defaultOutputDirectory(for: file))
+        var scratchError: String?
         if let group, !group.isRoot {
             // This rank's files go to a private folder; what earlier runs left is read from the real one.
             do {
@@ -115,8 +117,7 @@ struct RunCommand: ParsableCommand {
                 options.outputDirectory = folder.directory
                 scratch = folder.scratch
             } catch {
-                Terminal.errLine("dnb: \(error)")
-                try exit(ExitStatus.usage.rawValue)
+                scratchError = describeError(error)
             }
         }
         options.overrides = overrides
@@ -131,6 +132,12 @@ struct RunCommand: ParsableCommand {
         options.selection = selection
         if html, group?.isRoot ?? true { options.renderReport = Self.writeHTML }
         if let group {
+            // Every rank starts the cells, or none: a rank that cannot set up (its private folder, rank 0's output
+            // folder in use) fails the run on all.
+            options.settleSetup = { error in
+                let own = (scratchError ?? error).map { Diagnostic(message: $0, location: SourceLocation(file: file, line: 1, column: 1)) }
+                return DistributedRun.settle(own, interrupted: false, at: SourceLocation(file: file, line: 1, column: 1), group).0?.message
+            }
             options.settleCell = { cell, error, interrupted in
                 DistributedRun.settle(error, interrupted: interrupted, at: SourceLocation(file: file, line: cell.startLine, column: 1), group)
             }

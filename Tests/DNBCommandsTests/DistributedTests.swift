@@ -163,6 +163,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("out/model")))
     }
 
+    /// Rank 0 cannot claim its output folder (a file is in the way) while the others can claim their private ones:
+    /// no rank starts a cell, and the run ends with the usage status.
+    @Test func aRunThatCannotStartOnRankZeroStartsOnNoRank() throws {
+        guard Self.available() else { return }
+        let dir = try TemporaryDirectory()
+        try dir.write("p.dnb", Self.notebook(steps: 3))
+        try dir.write("out", "a file where the output folder would go\n")
+        let began = Date()
+        let result = try Self.run(["run", "p.dnb", "--out", "out"], ranks: 2, in: dir)
+        #expect(result.status == 64, "\(result)")
+        #expect(Date().timeIntervalSince(began) < 60)
+        #expect(!result.stdout.contains("loss 1"), "no cell ran")
+        #expect(try dir.read("out") == "a file where the output folder would go\n")
+    }
+
     @Test func aLossThatBecomesNaNStopsEveryRankAtTheSameStep() throws {
         guard Self.available() else { return }
         let dir = try TemporaryDirectory()
