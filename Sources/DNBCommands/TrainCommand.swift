@@ -105,8 +105,10 @@ enum TrainCommand {
             }
             let trainer = ws.training!.trainer
             if let parallel = ws.dataParallel {
-                // Every rank starts from rank 0's weights, and a Ctrl-C on any rank stops all after the same step.
-                try parallel.broadcast(model.parameters.tensors, "the model's weights")
+                // Every rank starts from rank 0's weights (and its EMA and Adam state, when they were read from
+                // files that might differ between machines), and a Ctrl-C on any rank stops all after the same step.
+                let state = model.parameters.tensors + (trainer.ema?.shadow ?? []) + trainer.optimizer.moments.flatMap { [$0.m, $0.v] }
+                try parallel.broadcast(state, "the model's weights")
                 parallel.localStopRequested = { ctx.interrupt.isRequested }
                 trainer.dataParallel = parallel
             }
