@@ -43,14 +43,21 @@ struct REPLCommand: ParsableCommand {
     private func runScript(_ group: ProcessGroup) throws -> Never {
         var directory = ValueType.expandingTilde(outputDirectory)
         var scratch: String?
+        var problem: Diagnostic?
+        let start = SourceLocation(file: "<stdin>", line: 1, column: 1)
         if !group.isRoot {
             do {
                 let folder = try DistributedRun.privateOutputDirectory(for: directory, rank: group.rank)
                 (directory, scratch) = (folder.directory, folder.scratch)
             } catch {
-                Terminal.errLine("dnb: \(error)")
-                group.finish(status: ExitStatus.usage.rawValue)
+                problem = Diagnostic(message: "\(error)", location: start)
             }
+        }
+        // Every rank starts the script, or none.
+        if let failure = DistributedRun.settle(problem, interrupted: false, at: start, group).0 {
+            Terminal.errLine("dnb: \(failure.message)")
+            scratch.map(DistributedRun.removeScratch)
+            group.finish(status: ExitStatus.usage.rawValue)
         }
         let shell = REPLShell(outputDirectory: directory, verbose: global.verbose)
         if scratch != nil { shell.interpreter.sharedOutputDirectory = ValueType.expandingTilde(outputDirectory) }
