@@ -83,14 +83,19 @@ DNB_CLONES void dnb_silu_backward(const float *x, const float *gy, float *gx, pt
     }
 }
 
-DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
-                                   const float *beta, float eps, int silu, float *y, float *stats) {
-    ptrdiff_t cg = C / G;
+// One sample whose pixel s has channels [a[s·ca …], b[s·cb …]] (cb = 0: one source), C = ca + cb.
+// The sums run over the channels in the same order either way, so the two-source form gives
+// the same floats as normalising the concatenation.
+static inline __attribute__((always_inline)) void group_norm_forward(
+    const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S, ptrdiff_t G, const float *gamma,
+    const float *beta, float eps, int silu, float *y, float *stats) {
+    const ptrdiff_t C = ca + cb, cg = C / G;
     float sum[C], scale[C], shift[C];
     for (ptrdiff_t c = 0; c < C; c++) sum[c] = 0;
     for (ptrdiff_t s = 0; s < S; s++) {
-        const float *row = x + s * C;
-        for (ptrdiff_t c = 0; c < C; c++) sum[c] += row[c];
+        const float *ra = xa + s * ca, *rb = xb + s * cb;
+        for (ptrdiff_t c = 0; c < ca; c++) sum[c] += ra[c];
+        for (ptrdiff_t c = 0; c < cb; c++) sum[ca + c] += rb[c];
     }
     float meanC[C];
     for (ptrdiff_t g = 0; g < G; g++) {
@@ -102,8 +107,9 @@ DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C,
     // Two-pass variance: Σ(x − mean)², per channel first, then per group in double.
     for (ptrdiff_t c = 0; c < C; c++) sum[c] = 0;
     for (ptrdiff_t s = 0; s < S; s++) {
-        const float *row = x + s * C;
-        for (ptrdiff_t c = 0; c < C; c++) { float d = row[c] - meanC[c]; sum[c] += d * d; }
+        const float *ra = xa + s * ca, *rb = xb + s * cb;
+        for (ptrdiff_t c = 0; c < ca; c++) { float d = ra[c] - meanC[c]; sum[c] += d * d; }
+        for (ptrdiff_t c = 0; c < cb; c++) { float d = rb[c] - meanC[ca + c]; sum[ca + c] += d * d; }
     }
     for (ptrdiff_t g = 0; g < G; g++) {
         double v = 0;
@@ -119,14 +125,30 @@ DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C,
         }
     }
     for (ptrdiff_t s = 0; s < S; s++) {
-        const float *row = x + s * C;
+        const float *ra = xa + s * ca, *rb = xb + s * cb;
         float *dst = y + s * C;
         if (silu) {
-            for (ptrdiff_t c = 0; c < C; c++) { float v = row[c] * scale[c] + shift[c]; dst[c] = v * sigmoid(v); }
+            for (ptrdiff_t c = 0; c < ca; c++) { float v = ra[c] * scale[c] + shift[c]; dst[c] = v * sigmoid(v); }
+            for (ptrdiff_t c = 0; c < cb; c++) {
+                float v = rb[c] * scale[ca + c] + shift[ca + c];
+                dst[ca + c] = v * sigmoid(v);
+            }
         } else {
-            for (ptrdiff_t c = 0; c < C; c++) dst[c] = row[c] * scale[c] + shift[c];
+            for (ptrdiff_t c = 0; c < ca; c++) dst[c] = ra[c] * scale[c] + shift[c];
+            for (ptrdiff_t c = 0; c < cb; c++) dst[ca + c] = rb[c] * scale[ca + c] + shift[ca + c];
         }
     }
+}
+
+DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
+                                   const float *beta, float eps, int silu, float *y, float *stats) {
+    group_norm_forward(x, C, x, 0, S, G, gamma, beta, eps, silu, y, stats);
+}
+
+DNB_CLONES void dnb_group_norm_forward2(const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S,
+                                    ptrdiff_t G, const float *gamma, const float *beta, float eps, int silu,
+                                    float *y, float *stats) {
+    group_norm_forward(xa, ca, xb, cb, S, G, gamma, beta, eps, silu, y, stats);
 }
 
 DNB_CLONES void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
