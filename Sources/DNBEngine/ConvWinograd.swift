@@ -47,7 +47,8 @@ struct WinogradPlan {
 }
 
 extension Engine {
-    private static let winogradSetting = Atomic<Int>(2)
+    /// F(2,3) unless DNB_WINOGRAD_TILE is 0 or 4 (for measuring the other settings in any command).
+    private static let winogradSetting = Atomic<Int>(environmentSetting("DNB_WINOGRAD_TILE", allowed: [0, 2, 4]) ?? 2)
 
     /// The Winograd tile of stride-1 3×3 convolutions: 2 = F(2,3) (the default: as accurate as
     /// im2col), 4 = F(4,3) (about 30 % less convolution time, but ~10–20× the float32 rounding

@@ -14,7 +14,8 @@ import Synchronization
 // bench/README.md has the measurements.
 
 extension Engine {
-    private static let fusedInferenceSetting = Atomic<Bool>(true)
+    /// On unless DNB_FUSED_INFERENCE is 0 (to time both paths with one binary).
+    private static let fusedInferenceSetting = Atomic<Bool>(environmentSetting("DNB_FUSED_INFERENCE", allowed: [0, 1]) != 0)
 
     /// Whether models run their fused forward (the ops below) when gradients are off (`withNoGrad`).
     /// false runs the recorded ops instead: the reference the fused path is tested and timed against.
