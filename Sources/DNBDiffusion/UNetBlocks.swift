@@ -70,7 +70,7 @@ public struct UpBlock2D {
                 if !attentions.isEmpty { h = try attentions[i](h) }
             }
         }
-        if let upsampler { h = try upsampler(h) }
+        if let upsampler { h = try fused ? upsampler.inference(h) : upsampler(h) }
         return h
     }
 }

@@ -35,11 +35,14 @@ struct ConvPath: Sendable, Equatable {
 }
 
 /// The checked geometry of a convolution of x with weight (and bias).
-func convGeometry(_ op: String, _ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) throws -> ConvGeometry {
+/// `inputShape` replaces x's shape when the convolution reads a view of x (the upsampled input of
+/// upsampledConv2dInference).
+func convGeometry(_ op: String, _ x: Tensor, inputShape: [Int]? = nil, weight: Tensor, bias: Tensor?, stride: Int,
+                  padding: Int) throws -> ConvGeometry {
     try requireNonEmpty(op, x, weight)
     try requireRank(op, x, 4, "input [N, H, W, C]")
     try requireRank(op, weight, 4, "weight [KH, KW, Cin, Cout]")
-    let g = try ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
+    let g = try ConvGeometry(input: inputShape ?? x.shape, weight: weight.shape, stride: stride, padding: padding)
     if let bias, bias.shape != [g.co] {
         throw EngineError.shapeMismatch(op: op, detail: "bias \(describeShape(bias.shape)) vs \(g.co) output channels")
     }

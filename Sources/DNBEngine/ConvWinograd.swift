@@ -121,6 +121,9 @@ final class WinogradScratch {
     let inPtrs: UnsafeMutablePointer<UnsafePointer<Float>?>
     let outPtrs: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     let resPtrs: UnsafeMutablePointer<UnsafePointer<Float>?>
+    /// The source is the nearest-neighbour 2× downscale of the convolution's input: pixel (y, x) of
+    /// the input is pixel (y/2, x/2) of the source (Upsample2D without the upsampled copy).
+    var upsampledSource = false
 
     init(plan: WinogradPlan, channels: Int) {
         self.plan = plan
@@ -145,7 +148,9 @@ final class WinogradScratch {
             let y = iy + r
             for q in 0..<size {
                 let x = ix + q
-                inPtrs[r * size + q] = (y >= 0 && y < plan.h && x >= 0 && x < plan.w) ? image + (y * plan.w + x) * c : zero
+                let inside = y >= 0 && y < plan.h && x >= 0 && x < plan.w
+                inPtrs[r * size + q] = !inside ? zero
+                    : upsampledSource ? image + ((y >> 1) * (plan.w >> 1) + (x >> 1)) * c : image + (y * plan.w + x) * c
             }
         }
     }
@@ -213,10 +218,11 @@ struct WinogradEpilogue {
 
 /// dst (= or +=) conv3×3(src, kernel) (+ bias): `u` is the transformed kernel, [α²][srcC][dstC].
 /// With an `epilogue` (inference; `accumulate` false), dst = residual + ((conv + bias) + sampleBias[image]).
+/// With `upsampledSource`, src is [n][h/2][w/2][srcC] and the convolution reads its nearest 2× upsampling.
 func winogradConvolve(m: Int, n: Int, h: Int, w: Int, src: UnsafePointer<Float>, srcC: Int,
                       u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                       dst: UnsafeMutablePointer<Float>, dstC: Int, accumulate: Bool, chunkTiles: Int? = nil,
-                      epilogue: WinogradEpilogue? = nil) {
+                      epilogue: WinogradEpilogue? = nil, upsampledSource: Bool = false) {
     let plan = WinogradPlan(m: m, n: n, h: h, w: w)
     let chunk = chunkTiles.map { min($0, plan.tiles) } ?? plan.tilesPerChunk(cin: srcC, cout: dstC, bytes: 512 << 10)
     let chunks = (plan.tiles + chunk - 1) / chunk
@@ -232,12 +238,14 @@ func winogradConvolve(m: Int, n: Int, h: Int, w: Int, src: UnsafePointer<Float>,
         guard !range.isEmpty else { return }
         let vBuf = Tensor(uninitialized: [pos, chunk, srcC]), mBuf = Tensor(uninitialized: [pos, chunk, dstC])
         let scratch = WinogradScratch(plan: plan, channels: max(srcC, dstC))
+        scratch.upsampledSource = upsampledSource
+        let srcImage = upsampledSource ? (h / 2) * (w / 2) * srcC : h * w * srcC
         let v = vBuf.data, mm = mBuf.data
         for ch in range {
             let t0 = ch * chunk, count = min(chunk, plan.tiles - t0)
             for t in 0..<count {
                 let (img, y0, x0) = plan.origin(t0 + t)
-                scratch.inputTransform(sp.p + img * h * w * srcC, c: srcC, iy: y0 - 1, ix: x0 - 1,
+                scratch.inputTransform(sp.p + img * srcImage, c: srcC, iy: y0 - 1, ix: x0 - 1,
                                        into: v + t * srcC, vs: chunk * srcC)
             }
             for p in 0..<pos {

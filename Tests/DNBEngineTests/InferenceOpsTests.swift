@@ -58,6 +58,31 @@ struct InferenceOpsTests {
         }
     }
 
+    /// A convolution of the nearest 2× upsampling read from the source (Upsample2D): F(2,3) and F(4,3)
+    /// with chunks that split images, odd source sizes (partial tiles at every border), and the
+    /// geometries without Winograd (1×1, stride 2: upsampled first) — all equal to conv2d(upsample(x)).
+    @Test(arguments: [(3, 1, 1), (1, 1, 0), (3, 2, 1)])
+    func convOfUpsampled(k: Int, stride: Int, pad: Int) throws {
+        for (n, h, w, ci, co) in [(2, 3, 5, 3, 5), (1, 1, 1, 2, 3), (2, 4, 4, 17, 16)] {
+            let x = randn([n, h, w, ci], seed: 1), wt = randn([k, k, ci, co], seed: 2), b = randn([co], seed: 3)
+            for m in [2, 4] {
+                for chunk in [nil, 1, 7] as [Int?] {
+                    let path = ConvPath(fastKernels: true, winogradTile: m, chunk: chunk)
+                    let fused = try upsampledConv2dInference(x, weight: wt, bias: b, stride: stride, padding: pad, path: path)
+                    let ref = try conv2d(try upsampleNearest2x(x), weight: wt, bias: b, stride: stride, padding: pad, path: path)
+                    #expect(fused.shape == ref.shape)
+                    #expect(maxDifference(fused, ref) == 0, "n\(n) \(h)×\(w) \(ci)→\(co) k\(k) s\(stride) m\(m) chunk \(String(describing: chunk))")
+                }
+            }
+        }
+        #expect(throws: EngineError.self) { try upsampledConv2dInference(randn([2, 3, 3], seed: 1), weight: randn([3, 3, 3, 2], seed: 2), bias: nil) }
+        #expect(throws: EngineError.self) { try upsampledConv2dInference(randn([1, 3, 3, 2], seed: 1), weight: randn([3, 3, 3, 2], seed: 2), bias: nil, padding: 1) }
+    }
+
+    @Test func inferenceTileSettingRejectsOtherValues() {
+        for m in [-1, 1, 3, 6] { #expect(throws: EngineError.self) { try Engine.setInferenceWinogradTile(m) } }
+    }
+
     /// Nothing is recorded, even with grad mode on and inputs that want gradients.
     @Test func convEpilogueRecordsNothing() throws {
         let x = randn([2, 5, 5, 4], seed: 1), wt = randn([3, 3, 4, 4], seed: 2), b = randn([4], seed: 3)
