@@ -186,10 +186,10 @@ public func linearInference(_ x: Tensor, weights: [Tensor], biases: [Tensor?], r
     if let residual, residual.shape != outShape {
         throw EngineError.shapeMismatch(op: "linear_inference", detail: "residual \(describeShape(residual.shape)) vs output \(describeShape(outShape))")
     }
-    // One [in, Σ out] weight (transposed: OpenBLAS 0.3.21 runs its small-matrix kernels for
-    // untransposed operands only; with the [out, in] weights as a transposed operand the GEMMs took
-    // its general kernel, 7 % of a sampling run) and one bias. A few thousand floats, copied per call,
-    // so training in between needs no cache invalidation.
+    // One [in, Σ out] weight and one bias, copied per call (a few thousand floats; training in between
+    // needs no cache invalidation). Transposed because with the [out, in] weights as a transposed GEMM
+    // operand OpenBLAS 0.3.21 ran its general kernel here (37 ms + packing per tutorial sampling step at
+    // batch 64), untransposed its small-matrix kernels (~27 ms).
     let w = Tensor(uninitialized: [inF, outF])
     let hasBias = biases.contains { $0 != nil }
     let bias: Tensor? = hasBias ? Tensor.zeros([outF]) : nil
