@@ -189,7 +189,7 @@ public func linearInference(_ x: Tensor, weights: [Tensor], biases: [Tensor?], r
     // One [in, Σ out] weight and one bias, copied per call (a few thousand floats; training in between
     // needs no cache invalidation). Transposed because with the [out, in] weights as a transposed GEMM
     // operand OpenBLAS 0.3.21 ran its general kernel here (37 ms + packing per tutorial sampling step at
-    // batch 64), untransposed its small-matrix kernels (~27 ms).
+    // batch 64), untransposed its small-matrix kernels (27–29 ms).
     let w = Tensor(uninitialized: [inF, outF])
     let hasBias = biases.contains { $0 != nil }
     let bias: Tensor? = hasBias ? Tensor.zeros([outF]) : nil
