@@ -53,7 +53,7 @@ int main(void) {
     float *q = randoms(L * LD), *k = randoms(L * LD), *v = randoms(L * LD), *o = randoms(L * LD),
           *lse = randoms(L), *dout = randoms(L * LD), *dq = randoms(L * LD), *dk = randoms(L * LD),
           *dv = randoms(L * LD), *ascratch = randoms(dnb_attention_scratch_floats(L, D));
-    dnb_attention_forward(q, k, v, o, lse, L, D, LD, 0.35f, ascratch);
+    dnb_attention_forward(q, k, v, o, lse, L, D, LD, LD, 0.35f, ascratch);
     print("attention", o, L * LD);
     print("attention_lse", lse, L);
     dnb_attention_backward(q, k, v, o, dout, lse, dq, dk, dv, L, D, LD, 0.35f, ascratch, 0);

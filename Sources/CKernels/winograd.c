@@ -105,9 +105,32 @@ INL void a6(const float *y, int ys, float *o, int os) {
         else { OUTPUT_LOOP(M, A, AT, qq[k][c] = o[k] + b) }                                \
     }
 
+// The inference epilogue: q = r + ((o + bias) + t), the order in which the recorded path adds
+// the convolution's bias, a per-sample bias (ResNet time embedding) and a residual (shortcut),
+// so the fused result is the same float for float. t points at C floats, r at the tile's
+// residual pixels (a zero pixel where there is none).
+#define EPILOGUE_KERNEL(NAME, M, A, AT)                                                    \
+    DNB_CLONES void NAME(const float *restrict mm, ptrdiff_t ms, ptrdiff_t C, float *const *q, \
+                         const float *const *r, const float *restrict bias, const float *restrict t) { \
+        float *qq[M * M];                                                                  \
+        const float *rr[M * M];                                                            \
+        UNROLL for (int k = 0; k < M * M; k++) { qq[k] = q[k]; rr[k] = r[k]; }                    \
+        DNB_VECTORIZE                                                                      \
+        for (ptrdiff_t c = 0; c < C; c++) {                                                \
+            float x[A * A], tt[M * A], o[M * M];                                           \
+            UNROLL for (int k = 0; k < A * A; k++) x[k] = mm[k * ms + c];                         \
+            UNROLL for (int j = 0; j < A; j++) AT(x + j, A, tt + j, A);          /* columns */    \
+            UNROLL for (int i = 0; i < M; i++) AT(tt + i * A, 1, o + i * M, 1);  /* rows */       \
+            float b = bias[c], e = t[c];                                                   \
+            UNROLL for (int k = 0; k < M * M; k++) qq[k][c] = rr[k][c] + ((o[k] + b) + e);        \
+        }                                                                                  \
+    }
+
 TRANSFORM_KERNEL(dnb_wino2_input, 4, 4, bt4)
 TRANSFORM_KERNEL(dnb_wino4_input, 6, 6, bt6)
 TRANSFORM_KERNEL(dnb_wino2_grad, 2, 4, a4)
 TRANSFORM_KERNEL(dnb_wino4_grad, 4, 6, a6)
 OUTPUT_KERNEL(dnb_wino2_output, 2, 4, at4)
 OUTPUT_KERNEL(dnb_wino4_output, 4, 6, at6)
+EPILOGUE_KERNEL(dnb_wino2_output_epilogue, 2, 4, at4)
+EPILOGUE_KERNEL(dnb_wino4_output_epilogue, 4, 6, at6)

@@ -83,14 +83,64 @@ DNB_CLONES void dnb_silu_backward(const float *x, const float *gy, float *gx, pt
     }
 }
 
-DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
-                                   const float *beta, float eps, int silu, float *y, float *stats) {
-    ptrdiff_t cg = C / G;
-    float sum[C], scale[C], shift[C];
-    for (ptrdiff_t c = 0; c < C; c++) sum[c] = 0;
+// Column sums over S rows of 16·nb channels (nb ≤ 4) in registers: out[c] = Σ_s x[s·ld + c] or, with
+// `mean`, Σ_s (x[s·ld + c] − mean[c])², over s in order — the same floats as the scalar loops below,
+// which keep their per-channel sums in memory (a store-to-load chain per row: passes 1 and 2 of
+// the group norm then took as long as the normalisation pass).
+#pragma clang diagnostic ignored "-Wpsabi"  // v16 never crosses a call boundary (always inlined)
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE void column_sums(const float *x, ptrdiff_t ld, ptrdiff_t S, const int nb, const float *mean, float *out) {
+    v16 acc[4], m[4];
+    for (int b = 0; b < nb; b++) {
+        acc[b] = (v16){0};
+        m[b] = mean ? *(const v16u *)(mean + 16 * b) : (v16){0};
+    }
     for (ptrdiff_t s = 0; s < S; s++) {
-        const float *row = x + s * C;
-        for (ptrdiff_t c = 0; c < C; c++) sum[c] += row[c];
+        const float *r = x + s * ld;
+        for (int b = 0; b < nb; b++) {
+            v16 v = *(const v16u *)(r + 16 * b);
+            if (mean) { v -= m[b]; acc[b] += v * v; } else acc[b] += v;
+        }
+    }
+    for (int b = 0; b < nb; b++) *(v16u *)(out + 16 * b) = acc[b];
+}
+
+// column_sums over n channels (a multiple of 16), 64 at a time.
+ALWAYS_INLINE void column_sums_all(const float *x, ptrdiff_t ld, ptrdiff_t S, ptrdiff_t n, const float *mean, float *out) {
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += 64) {
+        const float *mc = mean ? mean + c0 : 0;
+        switch ((n - c0) >= 64 ? 4 : (n - c0) / 16) {
+        case 4: column_sums(x + c0, ld, S, 4, mc, out + c0); break;
+        case 3: column_sums(x + c0, ld, S, 3, mc, out + c0); break;
+        case 2: column_sums(x + c0, ld, S, 2, mc, out + c0); break;
+        default: column_sums(x + c0, ld, S, 1, mc, out + c0); break;
+        }
+    }
+}
+
+// One sample whose pixel s has channels [a[s·ca …], b[s·cb …]] (cb = 0: one source), C = ca + cb.
+// The sums run over the channels in the same order either way, so the two-source form gives
+// the same floats as normalising the concatenation.
+static inline __attribute__((always_inline)) void group_norm_forward(
+    const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S, ptrdiff_t G, const float *gamma,
+    const float *beta, float eps, int silu, float *y, float *stats) {
+    const ptrdiff_t C = ca + cb, cg = C / G;
+    float sum[C], scale[C], shift[C];
+    // Whole vectors of channels (every layer of the tutorial UNet) sum in registers.
+    const int vectors = ca % 16 == 0 && cb % 16 == 0;
+    if (vectors) {
+        column_sums_all(xa, ca, S, ca, 0, sum);
+        if (cb) column_sums_all(xb, cb, S, cb, 0, sum + ca);
+    } else {
+        for (ptrdiff_t c = 0; c < C; c++) sum[c] = 0;
+        for (ptrdiff_t s = 0; s < S; s++) {
+            const float *ra = xa + s * ca, *rb = xb + s * cb;
+            for (ptrdiff_t c = 0; c < ca; c++) sum[c] += ra[c];
+            for (ptrdiff_t c = 0; c < cb; c++) sum[ca + c] += rb[c];
+        }
     }
     float meanC[C];
     for (ptrdiff_t g = 0; g < G; g++) {
@@ -100,10 +150,16 @@ DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C,
         for (ptrdiff_t c = g * cg; c < (g + 1) * cg; c++) meanC[c] = mean;
     }
     // Two-pass variance: Σ(x − mean)², per channel first, then per group in double.
-    for (ptrdiff_t c = 0; c < C; c++) sum[c] = 0;
-    for (ptrdiff_t s = 0; s < S; s++) {
-        const float *row = x + s * C;
-        for (ptrdiff_t c = 0; c < C; c++) { float d = row[c] - meanC[c]; sum[c] += d * d; }
+    if (vectors) {
+        column_sums_all(xa, ca, S, ca, meanC, sum);
+        if (cb) column_sums_all(xb, cb, S, cb, meanC + ca, sum + ca);
+    } else {
+        for (ptrdiff_t c = 0; c < C; c++) sum[c] = 0;
+        for (ptrdiff_t s = 0; s < S; s++) {
+            const float *ra = xa + s * ca, *rb = xb + s * cb;
+            for (ptrdiff_t c = 0; c < ca; c++) { float d = ra[c] - meanC[c]; sum[c] += d * d; }
+            for (ptrdiff_t c = 0; c < cb; c++) { float d = rb[c] - meanC[ca + c]; sum[ca + c] += d * d; }
+        }
     }
     for (ptrdiff_t g = 0; g < G; g++) {
         double v = 0;
@@ -119,14 +175,30 @@ DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C,
         }
     }
     for (ptrdiff_t s = 0; s < S; s++) {
-        const float *row = x + s * C;
+        const float *ra = xa + s * ca, *rb = xb + s * cb;
         float *dst = y + s * C;
         if (silu) {
-            for (ptrdiff_t c = 0; c < C; c++) { float v = row[c] * scale[c] + shift[c]; dst[c] = v * sigmoid(v); }
+            for (ptrdiff_t c = 0; c < ca; c++) { float v = ra[c] * scale[c] + shift[c]; dst[c] = v * sigmoid(v); }
+            for (ptrdiff_t c = 0; c < cb; c++) {
+                float v = rb[c] * scale[ca + c] + shift[ca + c];
+                dst[ca + c] = v * sigmoid(v);
+            }
         } else {
-            for (ptrdiff_t c = 0; c < C; c++) dst[c] = row[c] * scale[c] + shift[c];
+            for (ptrdiff_t c = 0; c < ca; c++) dst[c] = ra[c] * scale[c] + shift[c];
+            for (ptrdiff_t c = 0; c < cb; c++) dst[ca + c] = rb[c] * scale[ca + c] + shift[ca + c];
         }
     }
+}
+
+DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
+                                   const float *beta, float eps, int silu, float *y, float *stats) {
+    group_norm_forward(x, C, x, 0, S, G, gamma, beta, eps, silu, y, stats);
+}
+
+DNB_CLONES void dnb_group_norm_forward2(const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S,
+                                    ptrdiff_t G, const float *gamma, const float *beta, float eps, int silu,
+                                    float *y, float *stats) {
+    group_norm_forward(xa, ca, xb, cb, S, G, gamma, beta, eps, silu, y, stats);
 }
 
 DNB_CLONES void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,

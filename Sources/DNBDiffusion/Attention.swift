@@ -34,4 +34,14 @@ public struct Attention {
         let out = try add(try toOut(attended).reshaped([n, h, w, c]), x)
         return rescaleOutputFactor == 1 ? out : try scale(out, 1 / rescaleOutputFactor)
     }
+
+    /// The same block without gradients: q, k, v from one GEMM, attention reading them in place,
+    /// the residual added by the output projection (Engine's inference ops).
+    func inference(_ x: Tensor) throws -> Tensor {
+        let tokens = try groupNormInference(x, groups: groupNorm.groups, weight: groupNorm.weight, bias: groupNorm.bias, eps: groupNorm.eps)
+        let qkv = try linearInference(tokens, weights: [toQ.weight, toK.weight, toV.weight], biases: [toQ.bias, toK.bias, toV.bias])
+        let attended = try attentionInference(packed: qkv, heads: heads)
+        let out = try linearInference(attended, weights: [toOut.weight], biases: [toOut.bias], residual: x)
+        return rescaleOutputFactor == 1 ? out : try withNoGrad { try scale(out, 1 / rescaleOutputFactor) }
+    }
 }

@@ -23,4 +23,9 @@ public struct Upsample2D {
     }
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor { try conv(try upsampleNearest2x(x)) }
+
+    /// Without gradients: the convolution reads the upsampled pixels from x (no upsampled copy).
+    func inference(_ x: Tensor) throws -> Tensor {
+        try upsampledConv2dInference(x, weight: conv.weight, bias: conv.bias, stride: conv.stride, padding: conv.padding)
+    }
 }

@@ -33,4 +33,27 @@ public struct ResnetBlock2D {
         let sum = try add(shortcut, h)
         return outputScaleFactor == 1 ? sum : try scale(sum, 1 / outputScaleFactor)
     }
+
+    /// The same block without gradients, on [x | skip] when `skip` is given (an up block's input,
+    /// never concatenated): the time embedding is a per-image bias of conv1's output transform and the
+    /// shortcut conv2's residual, so neither add is a pass of its own (Engine's inference ops).
+    func inference(_ x: Tensor, skip: Tensor?, activatedEmbedding: Tensor) throws -> Tensor {
+        let h1 = try groupNormInference(x, concatenatedWith: skip, groups: norm1.groups, weight: norm1.weight, bias: norm1.bias,
+                                        eps: norm1.eps, silu: true)
+        let temb = try withNoGrad { try timeEmbProj(activatedEmbedding) }
+        let c1 = try conv2dInference(h1, weight: conv1.weight, bias: conv1.bias, stride: conv1.stride, padding: conv1.padding,
+                                     sampleBias: temb)
+        let h2 = try groupNormInference(c1, groups: norm2.groups, weight: norm2.weight, bias: norm2.bias, eps: norm2.eps, silu: true)
+        let shortcut: Tensor
+        if let convShortcut {
+            shortcut = try pointwiseConv2dInference(x, concatenatedWith: skip, weight: convShortcut.weight, bias: convShortcut.bias)
+        } else if let skip {
+            shortcut = try withNoGrad { try concatChannels(x, skip) }  // not in diffusers' configs: in + skip > out channels
+        } else {
+            shortcut = x
+        }
+        let sum = try conv2dInference(h2, weight: conv2.weight, bias: conv2.bias, stride: conv2.stride, padding: conv2.padding,
+                                      residual: shortcut)
+        return outputScaleFactor == 1 ? sum : try withNoGrad { try scale(sum, 1 / outputScaleFactor) }
+    }
 }

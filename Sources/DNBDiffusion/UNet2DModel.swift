@@ -94,11 +94,14 @@ public final class UNet2DModel {
         }
         let temb = try silu(emb)
 
+        // Without gradients the blocks run their fused forward (records nothing, fewer passes over
+        // the activations: bench/README.md); Engine.fusedInference = false keeps the recorded ops.
+        let fused = !GradMode.isEnabled && Engine.fusedInference
         var h = try convIn(x)
         var skips = [h]
-        for block in downBlocks { h = try block(h, temb, skips: &skips) }
-        h = try midBlock(h, temb)
-        for block in upBlocks { h = try block(h, temb, skips: &skips) }
+        for block in downBlocks { h = try block(h, temb, skips: &skips, fused: fused) }
+        h = try midBlock(h, temb, fused: fused)
+        for block in upBlocks { h = try block(h, temb, skips: &skips, fused: fused) }
         return try convOut(try convNormOut(h, thenSiLU: true))
     }
 }

@@ -18,11 +18,17 @@ public struct DownBlock2D {
         downsampler = addDownsample ? Downsample2D(scope("downsamplers")(0), channels: outChannels, rng: &rng) : nil
     }
 
-    func callAsFunction(_ x: Tensor, _ temb: Tensor, skips: inout [Tensor]) throws -> Tensor {
+    /// `fused`: the inference path (no gradients; UNet2DModel decides).
+    func callAsFunction(_ x: Tensor, _ temb: Tensor, skips: inout [Tensor], fused: Bool = false) throws -> Tensor {
         var h = x
         for (i, resnet) in resnets.enumerated() {
-            h = try resnet(h, activatedEmbedding: temb)
-            if !attentions.isEmpty { h = try attentions[i](h) }
+            if fused {
+                h = try resnet.inference(h, skip: nil, activatedEmbedding: temb)
+                if !attentions.isEmpty { h = try attentions[i].inference(h) }
+            } else {
+                h = try resnet(h, activatedEmbedding: temb)
+                if !attentions.isEmpty { h = try attentions[i](h) }
+            }
             skips.append(h)
         }
         if let downsampler {
@@ -52,13 +58,19 @@ public struct UpBlock2D {
         upsampler = addUpsample ? Upsample2D(scope("upsamplers")(0), channels: outChannels, rng: &rng) : nil
     }
 
-    func callAsFunction(_ x: Tensor, _ temb: Tensor, skips: inout [Tensor]) throws -> Tensor {
+    /// `fused`: the inference path (no gradients; UNet2DModel decides).
+    func callAsFunction(_ x: Tensor, _ temb: Tensor, skips: inout [Tensor], fused: Bool = false) throws -> Tensor {
         var h = x
         for (i, resnet) in resnets.enumerated() {
-            h = try resnet(try concatChannels(h, skips.removeLast()), activatedEmbedding: temb)
-            if !attentions.isEmpty { h = try attentions[i](h) }
+            if fused {
+                h = try resnet.inference(h, skip: skips.removeLast(), activatedEmbedding: temb)
+                if !attentions.isEmpty { h = try attentions[i].inference(h) }
+            } else {
+                h = try resnet(try concatChannels(h, skips.removeLast()), activatedEmbedding: temb)
+                if !attentions.isEmpty { h = try attentions[i](h) }
+            }
         }
-        if let upsampler { h = try upsampler(h) }
+        if let upsampler { h = try fused ? upsampler.inference(h) : upsampler(h) }
         return h
     }
 }
@@ -82,7 +94,12 @@ public struct UNetMidBlock2D {
         resnets = [first, second]
     }
 
-    func callAsFunction(_ x: Tensor, _ temb: Tensor) throws -> Tensor {
+    func callAsFunction(_ x: Tensor, _ temb: Tensor, fused: Bool = false) throws -> Tensor {
+        if fused {
+            var h = try resnets[0].inference(x, skip: nil, activatedEmbedding: temb)
+            if let attention { h = try attention.inference(h) }
+            return try resnets[1].inference(h, skip: nil, activatedEmbedding: temb)
+        }
         var h = try resnets[0](x, activatedEmbedding: temb)
         if let attention { h = try attention(h) }
         return try resnets[1](h, activatedEmbedding: temb)

@@ -74,7 +74,7 @@ private func fusedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int) -
         for task in range {
             let offset = (task / heads) * l * width + (task % heads) * d
             dnb_attention_forward(qp.p + offset, kp.p + offset, vp.p + offset, op.p + offset, lp.p + task * l,
-                                  l, d, width, scale, scratch.data)
+                                  l, d, width, width, scale, scratch.data)
         }
     }
     // Backward reads the output itself (D_i = dO_i · O_i). Holding its storage, not the tensor,

@@ -34,14 +34,23 @@ struct ConvPath: Sendable, Equatable {
     func usesWinograd(_ g: ConvGeometry) -> Bool { fastKernels && winogradTile != 0 && g.isWinograd3x3 }
 }
 
-func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, path: ConvPath) throws -> Tensor {
-    try requireNonEmpty("conv2d", x, weight)
-    try requireRank("conv2d", x, 4, "input [N, H, W, C]")
-    try requireRank("conv2d", weight, 4, "weight [KH, KW, Cin, Cout]")
-    let g = try ConvGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
+/// The checked geometry of a convolution of x with weight (and bias).
+/// `inputShape` replaces x's shape when the convolution reads a view of x (the upsampled input of
+/// upsampledConv2dInference).
+func convGeometry(_ op: String, _ x: Tensor, inputShape: [Int]? = nil, weight: Tensor, bias: Tensor?, stride: Int,
+                  padding: Int) throws -> ConvGeometry {
+    try requireNonEmpty(op, x, weight)
+    try requireRank(op, x, 4, "input [N, H, W, C]")
+    try requireRank(op, weight, 4, "weight [KH, KW, Cin, Cout]")
+    let g = try ConvGeometry(input: inputShape ?? x.shape, weight: weight.shape, stride: stride, padding: padding)
     if let bias, bias.shape != [g.co] {
-        throw EngineError.shapeMismatch(op: "conv2d", detail: "bias \(describeShape(bias.shape)) vs \(g.co) output channels")
+        throw EngineError.shapeMismatch(op: op, detail: "bias \(describeShape(bias.shape)) vs \(g.co) output channels")
     }
+    return g
+}
+
+func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, path: ConvPath) throws -> Tensor {
+    let g = try convGeometry("conv2d", x, weight: weight, bias: bias, stride: stride, padding: padding)
     let out = Tensor(uninitialized: [g.n, g.ho, g.wo, g.co])
     convForward(g, x.data, weight.data, bias?.data, out.data, path: path)
     record(out, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in

@@ -47,7 +47,8 @@ struct WinogradPlan {
 }
 
 extension Engine {
-    private static let winogradSetting = Atomic<Int>(2)
+    /// F(2,3) unless DNB_WINOGRAD_TILE is 0 or 4 (for measuring the other settings in any command).
+    private static let winogradSetting = Atomic<Int>(environmentSetting("DNB_WINOGRAD_TILE", allowed: [0, 2, 4]) ?? 2)
 
     /// The Winograd tile of stride-1 3×3 convolutions: 2 = F(2,3) (the default: as accurate as
     /// im2col), 4 = F(4,3) (about 30 % less convolution time, but ~10–20× the float32 rounding
@@ -119,6 +120,10 @@ final class WinogradScratch {
     let zeros: Tensor, discard: Tensor
     let inPtrs: UnsafeMutablePointer<UnsafePointer<Float>?>
     let outPtrs: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    let resPtrs: UnsafeMutablePointer<UnsafePointer<Float>?>
+    /// The source is the nearest-neighbour 2× downscale of the convolution's input: pixel (y, x) of
+    /// the input is pixel (y/2, x/2) of the source (Upsample2D without the upsampled copy).
+    var upsampledSource = false
 
     init(plan: WinogradPlan, channels: Int) {
         self.plan = plan
@@ -126,11 +131,13 @@ final class WinogradScratch {
         discard = Tensor.zeros([channels])
         inPtrs = .allocate(capacity: 36)
         outPtrs = .allocate(capacity: 16)
+        resPtrs = .allocate(capacity: 16)
     }
 
     deinit {
         inPtrs.deallocate()
         outPtrs.deallocate()
+        resPtrs.deallocate()
     }
 
     /// Pointers to the size×size pixels at (iy, ix) of `image` (c channels), the zero pixel outside it.
@@ -141,7 +148,9 @@ final class WinogradScratch {
             let y = iy + r
             for q in 0..<size {
                 let x = ix + q
-                inPtrs[r * size + q] = (y >= 0 && y < plan.h && x >= 0 && x < plan.w) ? image + (y * plan.w + x) * c : zero
+                let inside = y >= 0 && y < plan.h && x >= 0 && x < plan.w
+                inPtrs[r * size + q] = !inside ? zero
+                    : upsampledSource ? image + ((y >> 1) * (plan.w >> 1) + (x >> 1)) * c : image + (y * plan.w + x) * c
             }
         }
     }
@@ -172,6 +181,24 @@ final class WinogradScratch {
         if plan.m == 2 { dnb_wino2_grad(inPtrs, c, v, vs) } else { dnb_wino4_grad(inPtrs, c, v, vs) }
     }
 
+    /// The output tile at (y0, x0) = residual + ((Aᵀ M A + bias) + sampleBias), written (inference;
+    /// `residual` is an image of the output's shape or nil, `sampleBias` C floats).
+    @inline(__always)
+    func outputEpilogue(_ mm: UnsafePointer<Float>, ms: Int, c: Int, image: UnsafeMutablePointer<Float>,
+                        residual: UnsafePointer<Float>?, y0: Int, x0: Int, bias: UnsafePointer<Float>,
+                        sampleBias: UnsafePointer<Float>) {
+        scatter(image, c: c, y0: y0, x0: x0)
+        let m = plan.m, zero = UnsafePointer(zeros.data)
+        for r in 0..<m {
+            for q in 0..<m {
+                let y = y0 + r, x = x0 + q
+                resPtrs[r * m + q] = residual.map { (y < plan.h && x < plan.w) ? $0 + (y * plan.w + x) * c : zero } ?? zero
+            }
+        }
+        if m == 2 { dnb_wino2_output_epilogue(mm, ms, c, outPtrs, resPtrs, bias, sampleBias) }
+        else { dnb_wino4_output_epilogue(mm, ms, c, outPtrs, resPtrs, bias, sampleBias) }
+    }
+
     /// The output tile at (y0, x0) = Aᵀ M A + bias, written or added.
     @inline(__always)
     func outputTransform(_ mm: UnsafePointer<Float>, ms: Int, c: Int, image: UnsafeMutablePointer<Float>, y0: Int, x0: Int,
@@ -182,28 +209,43 @@ final class WinogradScratch {
     }
 }
 
+/// The inference epilogue of `winogradConvolve`: a per-sample bias ([n][dstC]) and a residual
+/// image ([n][h][w][dstC], may be `dst` itself), added in the output transform.
+struct WinogradEpilogue {
+    var sampleBias: UnsafePointer<Float>?
+    var residual: UnsafePointer<Float>?
+}
+
 /// dst (= or +=) conv3×3(src, kernel) (+ bias): `u` is the transformed kernel, [α²][srcC][dstC].
+/// With an `epilogue` (inference; `accumulate` false), dst = residual + ((conv + bias) + sampleBias[image]).
+/// With `upsampledSource`, src is [n][h/2][w/2][srcC] and the convolution reads its nearest 2× upsampling.
 func winogradConvolve(m: Int, n: Int, h: Int, w: Int, src: UnsafePointer<Float>, srcC: Int,
                       u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                      dst: UnsafeMutablePointer<Float>, dstC: Int, accumulate: Bool, chunkTiles: Int? = nil) {
+                      dst: UnsafeMutablePointer<Float>, dstC: Int, accumulate: Bool, chunkTiles: Int? = nil,
+                      epilogue: WinogradEpilogue? = nil, upsampledSource: Bool = false) {
     let plan = WinogradPlan(m: m, n: n, h: h, w: w)
     let chunk = chunkTiles.map { min($0, plan.tiles) } ?? plan.tilesPerChunk(cin: srcC, cout: dstC, bytes: 512 << 10)
     let chunks = (plan.tiles + chunk - 1) / chunk
     let pos = plan.positions
     let sp = SendablePointer(UnsafeMutablePointer(mutating: src)), dp = SendablePointer(dst)
     let upp = SendablePointer(UnsafeMutablePointer(mutating: u))
-    let noBias = Tensor.zeros([dstC])
-    let bp = SendablePointer(UnsafeMutablePointer(mutating: bias ?? UnsafePointer(noBias.data)))
+    let noBias = Tensor.zeros([dstC]), zp = SendablePointer(noBias.data)
+    let bp = SendablePointer(UnsafeMutablePointer(mutating: bias ?? UnsafePointer(zp.p)))
+    let sbp = epilogue?.sampleBias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
+    let rp = epilogue?.residual.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
+    let fused = epilogue != nil
     parallelChunks(chunks) { _, range in
         guard !range.isEmpty else { return }
         let vBuf = Tensor(uninitialized: [pos, chunk, srcC]), mBuf = Tensor(uninitialized: [pos, chunk, dstC])
         let scratch = WinogradScratch(plan: plan, channels: max(srcC, dstC))
+        scratch.upsampledSource = upsampledSource
+        let srcImage = upsampledSource ? (h / 2) * (w / 2) * srcC : h * w * srcC
         let v = vBuf.data, mm = mBuf.data
         for ch in range {
             let t0 = ch * chunk, count = min(chunk, plan.tiles - t0)
             for t in 0..<count {
                 let (img, y0, x0) = plan.origin(t0 + t)
-                scratch.inputTransform(sp.p + img * h * w * srcC, c: srcC, iy: y0 - 1, ix: x0 - 1,
+                scratch.inputTransform(sp.p + img * srcImage, c: srcC, iy: y0 - 1, ix: x0 - 1,
                                        into: v + t * srcC, vs: chunk * srcC)
             }
             for p in 0..<pos {
@@ -212,11 +254,18 @@ func winogradConvolve(m: Int, n: Int, h: Int, w: Int, src: UnsafePointer<Float>,
             }
             for t in 0..<count {
                 let (img, y0, x0) = plan.origin(t0 + t)
-                scratch.outputTransform(mm + t * dstC, ms: chunk * dstC, c: dstC, image: dp.p + img * h * w * dstC,
-                                        y0: y0, x0: x0, bias: bp.p, accumulate: accumulate)
+                if fused {
+                    scratch.outputEpilogue(mm + t * dstC, ms: chunk * dstC, c: dstC, image: dp.p + img * h * w * dstC,
+                                           residual: rp.map { UnsafePointer($0.p + img * h * w * dstC) }, y0: y0, x0: x0,
+                                           bias: bp.p, sampleBias: sbp.map { UnsafePointer($0.p + img * dstC) } ?? UnsafePointer(zp.p))
+                } else {
+                    scratch.outputTransform(mm + t * dstC, ms: chunk * dstC, c: dstC, image: dp.p + img * h * w * dstC,
+                                            y0: y0, x0: x0, bias: bp.p, accumulate: accumulate)
+                }
             }
         }
     }
+    withExtendedLifetime(noBias) {}  // zp points into it
 }
 
 /// dw += ∂L/∂w for a 3×3 stride-1 pad-1 convolution of x [n,h,w,ci] with output gradient dy [n,h,w,co].

@@ -37,6 +37,12 @@ private func getenvString(_ name: String) -> String? {
     return String(cString: p)
 }
 
+/// The integer value of environment variable `name` when it is one of `allowed`, else nil.
+func environmentSetting(_ name: String, allowed: Set<Int>) -> Int? {
+    guard let s = getenvString(name), let v = Int(s), allowed.contains(v) else { return nil }
+    return v
+}
+
 private func sysconfThreads() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
 /// A raw pointer that may cross into `concurrentPerform`'s closure; callers

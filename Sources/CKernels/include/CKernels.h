@@ -22,4 +22,12 @@ void dnb_wino4_grad(const float *const *p, ptrdiff_t C, float *v, ptrdiff_t vs);
 void dnb_wino2_output(const float *mm, ptrdiff_t ms, ptrdiff_t C, float *const *q, const float *bias, int accumulate);
 void dnb_wino4_output(const float *mm, ptrdiff_t ms, ptrdiff_t C, float *const *q, const float *bias, int accumulate);
 
+// The inference epilogue (forward only): q[r·m + s][c] = res[r·m + s][c] + ((o[r][s] + bias[c]) + t[c]).
+// t: a per-sample bias (zeros for none); res: residual pixels (a zero pixel for none). q and res may
+// point at the same pixels (each element is read before it is written).
+void dnb_wino2_output_epilogue(const float *mm, ptrdiff_t ms, ptrdiff_t C, float *const *q, const float *const *res,
+                               const float *bias, const float *t);
+void dnb_wino4_output_epilogue(const float *mm, ptrdiff_t ms, ptrdiff_t C, float *const *q, const float *const *res,
+                               const float *bias, const float *t);
+
 #endif

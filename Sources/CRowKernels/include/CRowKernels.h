@@ -23,7 +23,13 @@ void dnb_silu_backward(const float *x, const float *gy, float *gx, ptrdiff_t n);
 void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
                             const float *beta, float eps, int silu, float *y, float *stats);
 
-// Backward of the above for one sample: dx += …, dgamma += Σ dy·x̂, dbeta += Σ dy (dx, dgamma, dbeta may be NULL).
+// The same of the channel concatenation [xa | xb] (pixel s: xa[s·ca …], then xb[s·cb …]; y has ca + cb
+// channels), without forming it: the UNet's up blocks normalise [previous output | skip].
+void dnb_group_norm_forward2(const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S,
+                             ptrdiff_t G, const float *gamma, const float *beta, float eps, int silu,
+                             float *y, float *stats);
+
+// Backward of dnb_group_norm_forward for one sample: dx += …, dgamma += Σ dy·x̂, dbeta += Σ dy (dx, dgamma, dbeta may be NULL).
 // scratch holds S·C floats.
 void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
                              const float *gamma, const float *beta, const float *stats, int silu,
@@ -31,13 +37,14 @@ void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdi
 
 // Fused attention for one (batch, head), small head dimension D (attention.c). q, k, v, o and the
 // gradients are [L, D] with rows ld floats apart (one head's columns of packed [L, heads·D] tokens).
-// Forward writes o = softmax(scale · q kᵀ) v and lse[i] = log2 Σ_j exp(scale · q_i·k_j) (for backward).
+// Forward writes o = softmax(scale · q kᵀ) v (rows ldo floats apart) and, unless lse is NULL (inference),
+// lse[i] = log2 Σ_j exp(scale · q_i·k_j) (for backward).
 // Backward adds into dq, dk, dv (accumulate != 0) or overwrites them, recomputing each row of the
 // probabilities from lse; o is the forward output, dout its gradient.
 // scratch: dnb_attention_scratch_floats(L, D) floats, 64-byte aligned.
 ptrdiff_t dnb_attention_scratch_floats(ptrdiff_t L, ptrdiff_t D);
 void dnb_attention_forward(const float *q, const float *k, const float *v, float *o, float *lse,
-                           ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch);
+                           ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, ptrdiff_t ldo, float scale, float *scratch);
 void dnb_attention_backward(const float *q, const float *k, const float *v, const float *o,
                             const float *dout, const float *lse, float *dq, float *dk, float *dv,
                             ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch, int accumulate);
