@@ -116,7 +116,6 @@ enum TrainCommand {
             if let gamma = try inv.optionalDouble("snr_gamma") {
                 trainer.snrGamma = Float(gamma)
             }
-
             try run(ws, inv, ctx, epochs: epochs, checkpoint: checkpoint, lock: lock)
         }]
     }
