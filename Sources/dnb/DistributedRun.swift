@@ -28,9 +28,12 @@ enum DistributedRun {
         }
         guard let group else { return nil }
         if !threadsGiven, (environment["DNB_THREADS"] ?? "").isEmpty {
-            // mpirun binds each rank to its cores; without a setting, the ranks of a node share its cores.
+            // A rank mpirun bound to some cores uses those; an unbound one shares the node's cores with the
+            // node's other ranks.
+            let online = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
             let local = Int(environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? 1
-            Engine.threads = max(1, availableCores() / max(1, local))
+            let allowed = availableCores()
+            Engine.threads = allowed < online ? allowed : max(1, online / max(1, local))
         }
         if !group.isRoot { silence(group) }
         return group
