@@ -25,13 +25,14 @@ public final class DataParallel {
     /// Rank 0's values of `tensors` on every rank (the weights a training starts from).
     public func broadcast(_ tensors: [Tensor], _ what: String) throws {
         guard group.size > 1 else { return }
-        let flat = UnsafeMutableBufferPointer<Float>.allocate(capacity: tensors.reduce(0) { $0 + $1.count })
+        let flat = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, tensors.reduce(0) { $0 + $1.count }))
         defer { flat.deallocate() }
+        guard let base = flat.baseAddress else { return }
         var offset = 0
-        for t in tensors { (flat.baseAddress! + offset).update(from: t.data, count: t.count); offset += t.count }
+        for t in tensors { (base + offset).update(from: t.data, count: t.count); offset += t.count }
         try group.broadcast(UnsafeMutableRawBufferPointer(flat), what)
         offset = 0
-        for t in tensors { t.data.update(from: flat.baseAddress! + offset, count: t.count); offset += t.count }
+        for t in tensors { t.data.update(from: base + offset, count: t.count); offset += t.count }
     }
 
     /// Sums the parameters' gradients, this rank's share of the loss and the stop requests over the ranks;
@@ -42,16 +43,18 @@ public final class DataParallel {
         let total = parameters.reduce(0) { $0 + $1.count }
         let size = total + parameters.count + 2
         if buffer.count != size { buffer = [Float](repeating: 0, count: size) }
-        var offset = 0
-        for (k, p) in parameters.enumerated() {
-            if let g = p.grad {
-                for i in 0..<p.count { buffer[offset + i] = g.data[i] }
-                buffer[total + k] = 1
-            } else {
-                for i in 0..<p.count { buffer[offset + i] = 0 }
-                buffer[total + k] = 0
+        buffer.withUnsafeMutableBufferPointer { flat in
+            guard let base = flat.baseAddress else { return }
+            var offset = 0
+            for (k, p) in parameters.enumerated() {
+                if let g = p.grad {
+                    (base + offset).update(from: g.data, count: p.count)
+                } else {
+                    (base + offset).update(repeating: 0, count: p.count)
+                }
+                flat[total + k] = p.grad == nil ? 0 : 1
+                offset += p.count
             }
-            offset += p.count
         }
         buffer[size - 2] = loss
         buffer[size - 1] = localStopRequested() ? 1 : 0
@@ -59,14 +62,17 @@ public final class DataParallel {
         try buffer.withUnsafeMutableBufferPointer { try group.allreduceSum($0, "the gradient allreduce") }
         let waited = began.duration(to: .now).components
         communicationSeconds += Double(waited.seconds) + Double(waited.attoseconds) * 1e-18
-        offset = 0
-        for (k, p) in parameters.enumerated() {
-            if buffer[total + k] > 0 {
-                let g = p.grad ?? Tensor(uninitialized: p.shape)
-                for i in 0..<p.count { g.data[i] = buffer[offset + i] }
-                p.grad = g
+        buffer.withUnsafeBufferPointer { flat in
+            guard let base = flat.baseAddress else { return }
+            var offset = 0
+            for (k, p) in parameters.enumerated() {
+                if flat[total + k] > 0 {
+                    let g = p.grad ?? Tensor(uninitialized: p.shape)
+                    g.data.update(from: base + offset, count: p.count)
+                    p.grad = g
+                }
+                offset += p.count
             }
-            offset += p.count
         }
         stopRequested = buffer[size - 1] > 0
         return buffer[size - 2]
