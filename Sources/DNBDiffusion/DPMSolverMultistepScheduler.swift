@@ -108,12 +108,7 @@ public final class DPMSolverMultistepScheduler {
 
     /// One step from `timestep`; returns the sample at the next timestep and the clean-image estimate.
     public func step(modelOutput: Tensor, timestep t: Int, sample: Tensor) throws -> (prevSample: Tensor, predOriginalSample: Tensor) {
-        guard numInferenceSteps != nil else { throw SchedulerError.invalid("step: call setTimesteps(n) first") }
-        guard modelOutput.shape == sample.shape else {
-            throw SchedulerError.invalid("step: model output \(modelOutput.shape) and sample \(sample.shape) differ")
-        }
-        let i = try stepIndex ?? SigmaSchedule.startIndex(of: t, in: timesteps)
-        guard i < timesteps.count else { throw SchedulerError.invalid("step: the \(timesteps.count) steps are done; call setTimesteps(n) again") }
+        let i = try stepPosition(t, modelOutput: modelOutput, sample: sample)
         let n = timesteps.count
         let lowerFinal = i == n - 1 && (eulerAtFinal || (lowerOrderFinal && n < 15) || finalSigmasType == .zero)
         let x0 = convert(modelOutput, sample: sample, sigma: sigmas[i])

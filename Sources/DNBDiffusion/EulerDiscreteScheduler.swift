@@ -81,12 +81,7 @@ public final class EulerDiscreteScheduler {
 
     /// One Euler step from σᵢ to σᵢ₊₁: x + (x − x₀)/σᵢ · (σᵢ₊₁ − σᵢ).
     public func step(modelOutput: Tensor, timestep t: Int, sample: Tensor) throws -> (prevSample: Tensor, predOriginalSample: Tensor) {
-        guard numInferenceSteps != nil else { throw SchedulerError.invalid("step: call setTimesteps(n) first") }
-        guard modelOutput.shape == sample.shape else {
-            throw SchedulerError.invalid("step: model output \(modelOutput.shape) and sample \(sample.shape) differ")
-        }
-        let i = try stepIndex ?? SigmaSchedule.startIndex(of: t, in: timesteps)
-        guard i < timesteps.count else { throw SchedulerError.invalid("step: the \(timesteps.count) steps are done; call setTimesteps(n) again") }
+        let i = try stepPosition(t, modelOutput: modelOutput, sample: sample)
         let sigma = sigmas[i], dt = sigmas[i + 1] - sigma
         let root = (sigma * sigma + 1).squareRoot(), vScale = -sigma / root, vDivisor = sigma * sigma + 1
         let x0 = Tensor(uninitialized: sample.shape), prev = Tensor(uninitialized: sample.shape)

@@ -40,9 +40,24 @@ extension DDPMScheduler: DenoisingScheduler {
 /// is the next entry of the list, and denoising is their `step`.
 public protocol TimestepListScheduler: DenoisingScheduler {
     func step(modelOutput: Tensor, timestep t: Int, sample: Tensor) throws -> (prevSample: Tensor, predOriginalSample: Tensor)
+    var numInferenceSteps: Int? { get }
+    /// The index of the next step once stepping began (diffusers' `step_index`); nil before the first.
+    var stepIndex: Int? { get }
 }
 
 extension TimestepListScheduler {
+    /// The index in `timesteps` a step from t takes, after the checks every step makes: timesteps set, output
+    /// and sample of one shape, steps not yet done.
+    func stepPosition(_ t: Int, modelOutput: Tensor, sample: Tensor) throws -> Int {
+        guard numInferenceSteps != nil else { throw SchedulerError.invalid("step: call setTimesteps(n) first") }
+        guard modelOutput.shape == sample.shape else {
+            throw SchedulerError.invalid("step: model output \(modelOutput.shape) and sample \(sample.shape) differ")
+        }
+        let i = try stepIndex ?? SigmaSchedule.startIndex(of: t, in: timesteps)
+        guard i < timesteps.count else { throw SchedulerError.invalid("step: the \(timesteps.count) steps are done; call setTimesteps(n) again") }
+        return i
+    }
+
     /// The timestep after t in `timesteps` (−1 after the last).
     public func previousTimestep(_ t: Int) throws -> Int {
         let i = try SigmaSchedule.startIndex(of: t, in: timesteps)

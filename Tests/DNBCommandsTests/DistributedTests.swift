@@ -1,5 +1,6 @@
 import DNBEngine
 import DNBTestSupport
+@testable import DNBCommands
 import Foundation
 import Testing
 
@@ -69,12 +70,7 @@ import Testing
     }
 
     static func readNumpyFloats(_ path: String) throws -> [Float] {
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-        let body = bytes[(10 + headerLength)...]
-        return stride(from: body.startIndex, to: body.endIndex, by: 4).map { i in
-            Float(bitPattern: UInt32(body[i]) | UInt32(body[i + 1]) << 8 | UInt32(body[i + 2]) << 16 | UInt32(body[i + 3]) << 24)
-        }
+        try NumpyFile.decode(Data(contentsOf: URL(fileURLWithPath: path)), path: path).values
     }
 
     static func available() -> Bool {
