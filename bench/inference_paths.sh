@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The no-grad UNet forward's settings timed against each other in one invocation, interleaved so that
 # the shared machine's load falls on all alike: recorded ops (DNB_FUSED_INFERENCE=0, the "before"),
-# the fused path with F(2,3) (the default), and the fused path with F(4,3) (opt-in).
+# the fused path with F(4,3) (the default), and the fused path with F(2,3).
 # Usage: bash bench/inference_paths.sh [rounds] [dnb-binary]   (default 3 rounds of 10-step runs, batch 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
 dnb="${2:-.build/release/dnb}"
 [ -x "$dnb" ] || swift build -c release --product dnb
-settings=("DNB_FUSED_INFERENCE=0" "DNB_FUSED_INFERENCE=1" "DNB_INFERENCE_WINOGRAD_TILE=4")
-names=("recorded ops" "fused, F(2,3)" "fused, F(4,3)")
+settings=("DNB_FUSED_INFERENCE=0" "DNB_FUSED_INFERENCE=1" "DNB_WINOGRAD_TILE=2")
+names=("recorded ops, F(4,3)" "fused, F(4,3)" "fused, F(2,3)")
 declare -A wall cpu
 for ((r = 0; r < rounds; r++)); do
   for i in "${!settings[@]}"; do

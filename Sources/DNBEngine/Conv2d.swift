@@ -3,8 +3,8 @@ import DNBSupport
 /// 2-D convolution over NHWC tensors with HWIO weights ([KH, KW, Cin, Cout]).
 ///
 /// Stride-1 3×3 'same' convolutions (all but the down-sampling convolutions of
-/// the UNet) run Winograd F(2,3) in all three passes (ConvWinograd.swift;
-/// `Engine.winogradTile` selects F(4,3) or none); the others run im2col + sgemm.
+/// the UNet) run Winograd F(4,3) in all three passes (ConvWinograd.swift;
+/// `Engine.winogradTile` selects F(2,3) or none); the others run im2col + sgemm.
 /// `conv2dReference` is the plain im2col path, kept as the reference the fast
 /// path is tested against.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) throws -> Tensor {
@@ -28,7 +28,7 @@ struct ConvPath: Sendable, Equatable {
     var chunk: Int? = nil
 
     static let reference = ConvPath(fastKernels: false)
-    /// The engine's setting (`Engine.winogradTile`, F(2,3) unless changed).
+    /// The engine's setting (`Engine.winogradTile`, F(4,3) unless changed).
     static var fast: ConvPath { ConvPath(fastKernels: true, winogradTile: Engine.winogradTile) }
 
     func usesWinograd(_ g: ConvGeometry) -> Bool { fastKernels && winogradTile != 0 && g.isWinograd3x3 }

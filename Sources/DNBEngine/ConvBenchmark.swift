@@ -52,14 +52,14 @@ public enum ConvBenchPath: String, Sendable, Codable, CaseIterable {
     case fast
     /// `conv2dReference`: im2col + sgemm everywhere.
     case reference
-    /// The fast path with Winograd F(4,3) (`Engine.winogradTile = 4`, opt-in: see ConvWinograd.swift).
-    case winograd4
+    /// The fast path with Winograd F(2,3) (`Engine.winogradTile = 2`; F(4,3) is the default: see ConvWinograd.swift).
+    case winograd2
 
     var convPath: ConvPath {
         switch self {
         case .fast: .fast
         case .reference: .reference
-        case .winograd4: ConvPath(fastKernels: true, winogradTile: 4)
+        case .winograd2: ConvPath(fastKernels: true, winogradTile: 2)
         }
     }
 }
@@ -135,7 +135,7 @@ public struct ConvBenchmarkReport: Sendable, Codable, CustomStringConvertible {
     public var blas: String
     public var batch: Int
     public var repetitions: Int
-    /// `Engine.winogradTile` during the run (2 = F(2,3), the default).
+    /// `Engine.winogradTile` during the run (4 = F(4,3), the default).
     public var winogradTile: Int
     public var sgemm: SgemmFigure
     public var rows: [ConvBenchRow]

@@ -15,11 +15,13 @@ import Synchronization
 /// - Weight gradient: dU[ξ] = Σ_t V[ξ][t]ᵀ · Ŷ[ξ][t] with Ŷ_t = A dy_t Aᵀ, then
 ///   dg = Gᵀ dU G (the adjoint of U = G g Gᵀ).
 ///
-/// m = 2 (F(2,3), α = 4) is the default: its transforms are exact in binary (±1, ½)
-/// and its error measured no larger than im2col's. F(4,3) (α = 6) does 4× fewer
-/// multiplications than direct convolution instead of 2.25× and runs ~30 % faster,
-/// but its transforms carry coefficients up to 8 and 1/24: ~10× im2col's float32
-/// error (bench/README.md). The tile transforms are C kernels (Sources/CKernels).
+/// m = 4 (F(4,3), α = 6) is the default: it does 4× fewer multiplications than direct
+/// convolution instead of F(2,3)'s 2.25× (a training step −14 %, a sampling run −12 %),
+/// and its transforms' coefficients (up to 8 and 1/24) cost ~10× im2col's float32 error:
+/// 1.5–2.6e-5 abs on O(1) outputs per convolution, 8e-6 on the whole tutorial UNet against
+/// PyTorch, far below a training step's gradient noise (bench/README.md, "Numerical error").
+/// m = 2 (F(2,3), α = 4) has transforms exact in binary (±1, ½) and im2col's error.
+/// The tile transforms are C kernels (Sources/CKernels).
 struct WinogradPlan {
     let m: Int
     var alpha: Int { m + 2 }
@@ -47,12 +49,13 @@ struct WinogradPlan {
 }
 
 extension Engine {
-    /// F(2,3) unless DNB_WINOGRAD_TILE is 0 or 4 (for measuring the other settings in any command).
-    private static let winogradSetting = Atomic<Int>(environmentSetting("DNB_WINOGRAD_TILE", allowed: [0, 2, 4]) ?? 2)
+    /// F(4,3) unless DNB_WINOGRAD_TILE is 0 or 2 (for measuring the other settings in any command).
+    private static let winogradSetting = Atomic<Int>(environmentSetting("DNB_WINOGRAD_TILE", allowed: [0, 2, 4]) ?? 4)
 
-    /// The Winograd tile of stride-1 3×3 convolutions: 2 = F(2,3) (the default: as accurate as
-    /// im2col), 4 = F(4,3) (about 30 % less convolution time, but ~10–20× the float32 rounding
-    /// error: ~2e-5 abs on O(1) outputs per convolution), 0 = im2col everywhere.
+    /// The Winograd tile of stride-1 3×3 convolutions, in training and in the fused no-grad forward alike
+    /// (so both give the same floats): 4 = F(4,3) (the default: ~30 % less convolution time than F(2,3),
+    /// ~10× its float32 rounding error, ~2e-5 abs on O(1) outputs per convolution), 2 = F(2,3) (as
+    /// accurate as im2col), 0 = im2col everywhere.
     public static var winogradTile: Int { winogradSetting.load(ordering: .relaxed) }
 
     /// Sets `winogradTile`; any other value than 0, 2 or 4 is an error (it selects kernels that exist only for those).

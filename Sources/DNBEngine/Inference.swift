@@ -16,23 +16,6 @@ import Synchronization
 extension Engine {
     /// On unless DNB_FUSED_INFERENCE is 0 (to time both paths with one binary).
     private static let fusedInferenceSetting = Atomic<Bool>(environmentSetting("DNB_FUSED_INFERENCE", allowed: [0, 1]) != 0)
-    /// F(2,3) unless DNB_INFERENCE_WINOGRAD_TILE is 0 or 4.
-    private static let inferenceWinogradSetting = Atomic<Int>(environmentSetting("DNB_INFERENCE_WINOGRAD_TILE", allowed: [0, 2, 4]) ?? 2)
-
-    /// The Winograd tile of the fused forward's stride-1 3×3 convolutions (`winogradTile` is the recorded
-    /// path's): 2 = F(2,3), the default, so that inference gives the same floats as the recorded forward
-    /// (tests and `trainStep` rely on it); 4 = F(4,3), opt-in: ~10× F(2,3)'s float32 error per convolution
-    /// (bench/README.md, against float64), 8.0e-6 max abs against PyTorch on the whole tutorial UNet
-    /// (F(2,3): 3.4e-6; the fixture's bound is 1e-4), and ~15 % off a sampling run; 0 = im2col.
-    public static var inferenceWinogradTile: Int { inferenceWinogradSetting.load(ordering: .relaxed) }
-
-    /// Sets `inferenceWinogradTile`: 0, 2 or 4, anything else is an error.
-    public static func setInferenceWinogradTile(_ m: Int) throws {
-        guard [0, 2, 4].contains(m) else {
-            throw EngineError.invalidArgument(op: "inferenceWinogradTile", detail: "must be 0 (im2col), 2 (F(2,3)) or 4 (F(4,3)), got \(m)")
-        }
-        inferenceWinogradSetting.store(m, ordering: .relaxed)
-    }
 
     /// Whether models run their fused forward (the ops below) when gradients are off (`withNoGrad`).
     /// false runs the recorded ops instead: the reference the fused path is tested and timed against.
@@ -47,21 +30,21 @@ extension Engine {
 /// - sampleBias: [N, Cout], one bias per image (a ResNet block's projected time embedding).
 /// - residual: [N, Hout, Wout, Cout], added last (a ResNet block's shortcut).
 ///
-/// Stride-1 3×3 convolutions run Winograd F(m,3) with m = `Engine.inferenceWinogradTile` (F(2,3) unless
-/// changed) and add both in its output transform, in the order of the recorded ops
+/// Stride-1 3×3 convolutions run Winograd F(m,3) with m = `Engine.winogradTile` (as the recorded conv2d)
+/// and add both in its output transform, in the order of the recorded ops
 /// (residual + ((conv + bias) + sampleBias)): with the same tile the result is the same floats as
 /// conv2d, add, add. Other geometries run conv2d's kernels and add them in one extra pass.
 public func conv2dInference(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0,
                             sampleBias: Tensor? = nil, residual: Tensor? = nil) throws -> Tensor {
     try conv2dInference(x, weight: weight, bias: bias, stride: stride, padding: padding, sampleBias: sampleBias,
-                        residual: residual, path: ConvPath(fastKernels: true, winogradTile: Engine.inferenceWinogradTile))
+                        residual: residual, path: .fast)
 }
 
 /// conv2dInference of `upsampleNearest2x(x)` (diffusers' Upsample2D): a Winograd convolution reads the
 /// upsampled pixels straight from x (no upsampled copy); other geometries upsample first.
 public func upsampledConv2dInference(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) throws -> Tensor {
     try upsampledConv2dInference(x, weight: weight, bias: bias, stride: stride, padding: padding,
-                                 path: ConvPath(fastKernels: true, winogradTile: Engine.inferenceWinogradTile))
+                                 path: .fast)
 }
 
 func upsampledConv2dInference(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, path: ConvPath) throws -> Tensor {
