@@ -33,7 +33,7 @@ int main(void) {
     float *x = randoms(N), *y = randoms(N), *gx = randoms(N);
     dnb_silu(x, y, N);
     print("silu", y, N);
-    dnb_silu_backward(x, y, gx, N);
+    dnb_silu_backward(x, y, gx, N, 1);
     print("silu_backward", gx, N);
 
     // Group norm of one sample: 7 pixels, 12 channels, 3 groups, with SiLU.
@@ -43,7 +43,7 @@ int main(void) {
           *dbeta = randoms(C), *scratch = randoms(S * C);
     dnb_group_norm_forward(gx2, S, C, G, gamma, beta, 1e-5f, 1, gn, stats);
     print("group_norm", gn, S * C);
-    dnb_group_norm_backward(gx2, gy2, S, C, G, gamma, beta, stats, 1, dx, dgamma, dbeta, scratch);
+    dnb_group_norm_backward(gx2, gy2, S, C, G, gamma, beta, stats, 1, dx, 1, dgamma, dbeta, scratch);
     print("group_norm_dx", dx, S * C);
     print("group_norm_dgamma", dgamma, C);
     print("group_norm_dbeta", dbeta, C);

@@ -76,10 +76,11 @@ DNB_CLONES void dnb_silu(const float *x, float *y, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) y[i] = x[i] * sigmoid(x[i]);
 }
 
-DNB_CLONES void dnb_silu_backward(const float *x, const float *gy, float *gx, ptrdiff_t n) {
+DNB_CLONES void dnb_silu_backward(const float *x, const float *gy, float *gx, ptrdiff_t n, int accumulate) {
     for (ptrdiff_t i = 0; i < n; i++) {
         float s = sigmoid(x[i]);
-        gx[i] += gy[i] * s * (1.0f + x[i] * (1.0f - s));
+        float v = gy[i] * s * (1.0f + x[i] * (1.0f - s));
+        gx[i] = accumulate ? gx[i] + v : v;
     }
 }
 
@@ -203,7 +204,7 @@ DNB_CLONES void dnb_group_norm_forward2(const float *xa, ptrdiff_t ca, const flo
 
 DNB_CLONES void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
                                     const float *gamma, const float *beta, const float *stats, int silu,
-                                    float *dx, float *dgamma, float *dbeta, float *scratch) {
+                                    float *dx, int accumulate, float *dgamma, float *dbeta, float *scratch) {
     ptrdiff_t cg = C / G;
     float meanC[C], rstdC[C], gm[C], bt[C], sdy[C], sdyx[C];
     for (ptrdiff_t c = 0; c < C; c++) {
@@ -248,7 +249,8 @@ DNB_CLONES void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff
         float *out = dx + s * C;
         for (ptrdiff_t c = 0; c < C; c++) {
             float xhat = (row[c] - meanC[c]) * rstdC[c];
-            out[c] += rstdC[c] * (gm[c] * d[c] - aC[c] - xhat * bC[c]);
+            float v = rstdC[c] * (gm[c] * d[c] - aC[c] - xhat * bC[c]);
+            out[c] = accumulate ? out[c] + v : v;
         }
     }
 }

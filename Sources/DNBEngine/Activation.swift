@@ -9,9 +9,10 @@ public func silu(_ x: Tensor) throws -> Tensor {
         dnb_silu(xp.p + r.lowerBound, o.p + r.lowerBound, r.count)
     }
     record(out, inputs: [x]) { g in
-        let gx = SendablePointer(x.gradBuffer()), gp = SendablePointer(g.data)
+        let (target, acc) = x.autograd.gradTarget()
+        let gx = SendablePointer(target), gp = SendablePointer(g.data)
         parallelChunks(x.count, minimumPerThread: 1 << 15) { _, r in
-            dnb_silu_backward(xp.p + r.lowerBound, gp.p + r.lowerBound, gx.p + r.lowerBound, r.count)
+            dnb_silu_backward(xp.p + r.lowerBound, gp.p + r.lowerBound, gx.p + r.lowerBound, r.count, acc ? 1 : 0)
         }
     }
     return out

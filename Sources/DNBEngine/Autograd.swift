@@ -32,6 +32,29 @@ final class AutogradMeta {
         grad = g
         return g.data
     }
+
+    /// The gradient buffer for a kernel that can write as well as add: with no gradient yet, a fresh
+    /// *uninitialised* buffer and `accumulate` false (the kernel must then write every element), else
+    /// the gradient and true. Zero-filling first-use buffers only to add into them cost ~1.7 GB of
+    /// writes per batch-128 training step (bench/README.md).
+    func gradTarget() -> (pointer: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        if let g = grad { return (g.data, true) }
+        let g = Tensor(uninitialized: shape)
+        grad = g
+        return (g.data, false)
+    }
+
+    /// Adds `g` (the same number of elements) to the gradient; with none yet, `g`'s storage becomes the
+    /// gradient, no copy. Only for a backward closure's incoming gradient, which nothing else holds or
+    /// writes afterwards — and for one input per call (two inputs sharing one buffer would share sums).
+    func addGradient(_ g: Tensor) {
+        if let mine = grad {
+            let d = SendablePointer(mine.data), s = SendablePointer(g.data)
+            parallelChunks(count, minimumPerThread: 1 << 16) { _, r in for i in r { d.p[i] += s.p[i] } }
+        } else {
+            grad = Tensor(shape: shape, storage: g.storage)
+        }
+    }
 }
 
 /// Whether ops record themselves for backward. Inference runs inside

@@ -20,12 +20,19 @@ public func concatChannels(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     let am = a.autograd, bm = b.autograd  // the values are not needed for backward
     record(out, inputs: [a, b]) { g in
         let gp = SendablePointer(g.data)
-        let ga = am.requiresGrad ? SendablePointer(am.gradBuffer()) : nil
-        let gb = bm.requiresGrad ? SendablePointer(bm.gradBuffer()) : nil
+        let ta = am.requiresGrad ? am.gradTarget() : nil, tb = bm.requiresGrad ? bm.gradTarget() : nil
+        let ga = ta.map { SendablePointer($0.pointer) }, gb = tb.map { SendablePointer($0.pointer) }
+        let accA = ta?.accumulate ?? false, accB = tb?.accumulate ?? false
         parallelChunks(rows, minimumPerThread: 512) { _, r in
             for i in r {
-                if let ga { for j in 0..<ca { ga.p[i * ca + j] += gp.p[i * c + j] } }
-                if let gb { for j in 0..<cb { gb.p[i * cb + j] += gp.p[i * c + ca + j] } }
+                if let ga {
+                    if accA { for j in 0..<ca { ga.p[i * ca + j] += gp.p[i * c + j] } }
+                    else { (ga.p + i * ca).update(from: gp.p + i * c, count: ca) }
+                }
+                if let gb {
+                    if accB { for j in 0..<cb { gb.p[i * cb + j] += gp.p[i * c + ca + j] } }
+                    else { (gb.p + i * cb).update(from: gp.p + i * c + ca, count: cb) }
+                }
             }
         }
     }

@@ -56,7 +56,10 @@ func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: In
     record(out, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
         if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
         if weight.requiresGrad { convWeightGradient(g, x.data, grad.data, weight.gradBuffer(), path: path) }
-        if x.requiresGrad { convInputGradient(g, weight.data, grad.data, x.gradBuffer(), path: path) }
+        if x.requiresGrad {
+            let (dx, accumulate) = x.autograd.gradTarget()
+            convInputGradient(g, weight.data, grad.data, dx, accumulate: accumulate, path: path)
+        }
     }
     return out
 }
@@ -89,15 +92,19 @@ func convWeightGradient(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ grad: Un
     }
 }
 
-/// dx += ∂L/∂x.
+/// dx += ∂L/∂x, or dx = ∂L/∂x when `accumulate` is false (dx may then hold anything: the Winograd
+/// path writes every pixel, the others scatter-add and so clear it first).
 func convInputGradient(_ g: ConvGeometry, _ wt: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
-                       _ dx: UnsafeMutablePointer<Float>, path: ConvPath) {
+                       _ dx: UnsafeMutablePointer<Float>, accumulate: Bool = true, path: ConvPath) {
     if path.usesWinograd(g) {
         let m = path.winogradTile
         let u = winogradKernel(m: m, wt, ci: g.ci, co: g.co, forInputGradient: true)
         winogradConvolve(m: m, n: g.n, h: g.h, w: g.w, src: grad, srcC: g.co, u: u.data,
-                         bias: nil, dst: dx, dstC: g.ci, accumulate: true, chunkTiles: path.chunk)
-    } else if path.fastKernels {
+                         bias: nil, dst: dx, dstC: g.ci, accumulate: accumulate, chunkTiles: path.chunk)
+        return
+    }
+    if !accumulate { dx.update(repeating: 0, count: g.n * g.h * g.w * g.ci) }
+    if path.fastKernels {
         im2colInputGradient(g, wt, grad, dx, block: path.chunk)
     } else {
         convInputGradientReference(g, wt, grad, dx)

@@ -128,22 +128,27 @@ private func sameShape(_ a: Tensor, _ b: Tensor, _ op: BinaryOp) -> Tensor {
     record(out, inputs: [a, b]) { g in
         let gp = SendablePointer(g.data)
         withExtendedLifetime(kept) {
-            if am.requiresGrad {
-                let ga = SendablePointer(am.gradBuffer())
+            // a's gradient of a sum or difference is g itself: taken as it is when a has none yet.
+            if am.requiresGrad, op != .mul {
+                am.addGradient(g)
+            } else if am.requiresGrad {
+                let (ga, acc) = am.gradTarget()
+                let gap = SendablePointer(ga)
                 parallelChunks(count, minimumPerThread: 1 << 16) { _, r in
-                    switch op {
-                    case .add, .sub: for i in r { ga.p[i] += gp.p[i] }
-                    case .mul: for i in r { ga.p[i] += gp.p[i] * y.p[i] }
-                    }
+                    if acc { for i in r { gap.p[i] += gp.p[i] * y.p[i] } } else { for i in r { gap.p[i] = gp.p[i] * y.p[i] } }
                 }
             }
             if bm.requiresGrad {
-                let gb = SendablePointer(bm.gradBuffer())
+                let (gb, acc) = bm.gradTarget()
+                let gbp = SendablePointer(gb)
                 parallelChunks(count, minimumPerThread: 1 << 16) { _, r in
-                    switch op {
-                    case .add: for i in r { gb.p[i] += gp.p[i] }
-                    case .sub: for i in r { gb.p[i] -= gp.p[i] }
-                    case .mul: for i in r { gb.p[i] += gp.p[i] * x.p[i] }
+                    switch (op, acc) {
+                    case (.add, true): for i in r { gbp.p[i] += gp.p[i] }
+                    case (.add, false): gbp.p.advanced(by: r.lowerBound).update(from: gp.p + r.lowerBound, count: r.count)
+                    case (.sub, true): for i in r { gbp.p[i] -= gp.p[i] }
+                    case (.sub, false): for i in r { gbp.p[i] = -gp.p[i] }
+                    case (.mul, true): for i in r { gbp.p[i] += gp.p[i] * x.p[i] }
+                    case (.mul, false): for i in r { gbp.p[i] = gp.p[i] * x.p[i] }
                     }
                 }
             }
@@ -160,8 +165,11 @@ public func scale(_ x: Tensor, _ s: Float) throws -> Tensor {
     parallelChunks(x.count, minimumPerThread: 1 << 16) { _, r in for i in r { o.p[i] = xp.p[i] * s } }
     let xm = x.autograd, count = x.count
     record(out, inputs: [x]) { g in
-        let gx = SendablePointer(xm.gradBuffer()), gp = SendablePointer(g.data)
-        parallelChunks(count, minimumPerThread: 1 << 16) { _, r in for i in r { gx.p[i] += gp.p[i] * s } }
+        let (dst, acc) = xm.gradTarget()
+        let gx = SendablePointer(dst), gp = SendablePointer(g.data)
+        parallelChunks(count, minimumPerThread: 1 << 16) { _, r in
+            if acc { for i in r { gx.p[i] += gp.p[i] * s } } else { for i in r { gx.p[i] = gp.p[i] * s } }
+        }
     }
     return out
 }

@@ -34,12 +34,13 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
         let threads = max(1, min(Engine.threads, n))
         let partial = Tensor.zeros([threads, 2, c])  // per-thread dγ, dβ
         let pp = SendablePointer(partial.data), gp = SendablePointer(grad.data)
-        let dxp = x.requiresGrad ? SendablePointer(x.gradBuffer()) : nil
+        let target = x.requiresGrad ? x.autograd.gradTarget() : nil
+        let dxp = target.map { SendablePointer($0.pointer) }, accumulate: Int32 = target?.accumulate == false ? 0 : 1
         parallelFor(threads) { t in
             let scratch = Tensor(uninitialized: [s, c])
             for i in (n * t / threads)..<(n * (t + 1) / threads) {
                 dnb_group_norm_backward(xp.p + i * s * c, gp.p + i * s * c, s, c, groups, gamma?.p, beta?.p,
-                                        st.p + i * groups * 2, fusedSiLU ? 1 : 0, dxp.map { $0.p + i * s * c },
+                                        st.p + i * groups * 2, fusedSiLU ? 1 : 0, dxp.map { $0.p + i * s * c }, accumulate,
                                         pp.p + t * 2 * c, pp.p + t * 2 * c + c, scratch.data)
             }
         }

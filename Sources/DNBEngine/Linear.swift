@@ -21,8 +21,9 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor 
                   beta: bias == nil ? 0 : 1, c: out.data, ldc: outF)
     record(out, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { g in
         if x.requiresGrad {
+            let (dx, accumulate) = x.autograd.gradTarget()
             parallelSgemm(m: rows, n: inF, k: outF, a: g.data, lda: outF, b: weight.data, ldb: inF,
-                          beta: 1, c: x.gradBuffer(), ldc: inF)
+                          beta: accumulate ? 1 : 0, c: dx, ldc: inF)
         }
         if weight.requiresGrad {
             parallelSgemmATB(m: outF, n: inF, k: rows, a: g.data, lda: outF, b: x.data, ldb: inF,

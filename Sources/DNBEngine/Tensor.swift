@@ -93,10 +93,7 @@ public final class Tensor: @unchecked Sendable {
         }
         let out = Tensor(shape: dims, storage: storage)
         let meta = autograd
-        record(out, inputs: [self]) { g in
-            let gx = meta.gradBuffer()
-            for i in 0..<g.count { gx[i] += g.data[i] }
-        }
+        record(out, inputs: [self]) { g in meta.addGradient(g) }
         return out
     }
 

@@ -18,14 +18,15 @@ public func upsampleNearest2x(_ x: Tensor) throws -> Tensor {
     }
     let xm = x.autograd  // the values are not needed for backward
     record(out, inputs: [x]) { g in
-        let gx = SendablePointer(xm.gradBuffer()), gp = SendablePointer(g.data)
+        let (target, acc) = xm.gradTarget()
+        let gx = SendablePointer(target), gp = SendablePointer(g.data)
         parallelFor(n * h) { row in
             let dst = gx.p + row * w * c
             let src0 = gp.p + row * 4 * w * c, src1 = src0 + 2 * w * c
             for j in 0..<w {
                 for ch in 0..<c {
-                    dst[j * c + ch] += src0[2 * j * c + ch] + src0[(2 * j + 1) * c + ch]
-                        + src1[2 * j * c + ch] + src1[(2 * j + 1) * c + ch]
+                    let sum = src0[2 * j * c + ch] + src0[(2 * j + 1) * c + ch] + src1[2 * j * c + ch] + src1[(2 * j + 1) * c + ch]
+                    dst[j * c + ch] = acc ? dst[j * c + ch] + sum : sum
                 }
             }
         }

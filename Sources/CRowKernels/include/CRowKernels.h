@@ -13,9 +13,9 @@ void dnb_softmax_rows(float *p, ptrdiff_t rows, ptrdiff_t n, float scale);
 // In place over g: g[r, :] = p[r, :] ⊙ (g[r, :] − ⟨g[r, :], p[r, :]⟩).
 void dnb_softmax_backward_rows(const float *p, float *g, ptrdiff_t rows, ptrdiff_t n);
 
-// y = silu(x) and gx += gy · silu'(x) over n elements.
+// y = silu(x) and gx += gy · silu'(x) over n elements (gx = … when accumulate is 0).
 void dnb_silu(const float *x, float *y, ptrdiff_t n);
-void dnb_silu_backward(const float *x, const float *gy, float *gx, ptrdiff_t n);
+void dnb_silu_backward(const float *x, const float *gy, float *gx, ptrdiff_t n, int accumulate);
 
 // Group norm of one sample x[s, c] (S pixels, C channels, G groups of C/G channels):
 // writes y (with SiLU applied when silu != 0) and stats[2g] = mean, stats[2g+1] = 1/sqrt(var + eps).
@@ -29,11 +29,12 @@ void dnb_group_norm_forward2(const float *xa, ptrdiff_t ca, const float *xb, ptr
                              ptrdiff_t G, const float *gamma, const float *beta, float eps, int silu,
                              float *y, float *stats);
 
-// Backward of dnb_group_norm_forward for one sample: dx += …, dgamma += Σ dy·x̂, dbeta += Σ dy (dx, dgamma, dbeta may be NULL).
+// Backward of dnb_group_norm_forward for one sample: dx += … (dx = … when accumulate is 0), dgamma += Σ dy·x̂,
+// dbeta += Σ dy (dx, dgamma, dbeta may be NULL).
 // scratch holds S·C floats.
 void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
                              const float *gamma, const float *beta, const float *stats, int silu,
-                             float *dx, float *dgamma, float *dbeta, float *scratch);
+                             float *dx, int accumulate, float *dgamma, float *dbeta, float *scratch);
 
 // Fused attention for one (batch, head), small head dimension D (attention.c). q, k, v, o and the
 // gradients are [L, D] with rows ld floats apart (one head's columns of packed [L, heads·D] tokens).
