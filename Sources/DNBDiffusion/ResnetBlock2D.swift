@@ -25,10 +25,10 @@ public struct ResnetBlock2D {
 
     /// `activatedEmbedding` is SiLU(temb), shared by every block of the model.
     public func callAsFunction(_ x: Tensor, activatedEmbedding: Tensor) throws -> Tensor {
-        var h = try conv1(try norm1(x, thenSiLU: true))
+        var h = try conv1(x, normalizedBy: norm1, thenSiLU: true)
         let n = activatedEmbedding.shape[0], c = h.shape[3]
         h = try add(h, try timeEmbProj(activatedEmbedding).reshaped([n, 1, 1, c]))
-        h = try conv2(try norm2(h, thenSiLU: true))
+        h = try conv2(h, normalizedBy: norm2, thenSiLU: true)
         let shortcut = try convShortcut.map { try $0(x) } ?? x
         let sum = try add(shortcut, h)
         return outputScaleFactor == 1 ? sum : try scale(sum, 1 / outputScaleFactor)

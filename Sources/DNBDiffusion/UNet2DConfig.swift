@@ -275,12 +275,14 @@ public struct UNet2DConfig: Equatable, Sendable, DiffusersConfig {
     }
 
     /// Bytes of activations per image of `imageSize`² pixels, within a factor of ~2 of what the engine allocates.
-    /// Training keeps every layer's output for backward: about 7 maps of H·W·C floats per ResNet (norms,
-    /// activations, convolutions, residual) and 8 per attention (norm, q, k, v, output, projection, residual).
+    /// Training keeps layer outputs for backward: about 5 maps of H·W·C floats per ResNet (its input and the
+    /// first convolution's output, which the norms re-normalise in backward (`groupNormConv2d`), the shortcut,
+    /// the residual) and 8 per attention (norm, q, k, v, output, projection, residual).
     /// Inference keeps the skip connections of the down path plus a working set of ~20 maps at the largest level
     /// (layer outputs, GroupNorm statistics, one 3 × 3 im2col buffer of 9 maps). Measured with /usr/bin/time on the
     /// tutorial model at 32 × 32 (debug build, 50 MB baseline): `sample n=256` peaked at 948 MB, 3.5 MB per image
-    /// against 3.3 MB estimated; `train batch_size=128` at 1.53 GB, 11.5 MB per image against 14.4 MB estimated.
+    /// against 3.3 MB estimated; `dnb bench train --batch 128` (release build) at 1.19 GB, 9.3 MB per image against
+    /// 11.5 MB estimated.
     public func activationBytes(imageSize: Int, training: Bool) -> Double {
         let layers = Double(layersPerBlock), last = blockOutChannels.count - 1
         var floats = 0.0, largest = 0.0
@@ -291,7 +293,7 @@ public struct UNet2DConfig: Equatable, Sendable, DiffusersConfig {
             let attentions = (downBlockTypes[i].hasPrefix("Attn") ? layers : 0) + (upBlockTypes[last - i].hasPrefix("Attn") ? layers + 1 : 0)
             // Up-block maps carry skip + previous channels in: 1.5 maps per ResNet on average.
             let resnets = layers + 1.5 * (layers + 1) + (i == last ? 2 : 0)
-            floats += training ? map * (7 * resnets + 8 * attentions) : map * (layers + 1)
+            floats += training ? map * (5 * resnets + 8 * attentions) : map * (layers + 1)
         }
         floats += (training ? 9 : 20) * largest
         return floats * Double(MemoryLayout<Float>.size)

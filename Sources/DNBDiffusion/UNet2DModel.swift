@@ -102,6 +102,6 @@ public final class UNet2DModel {
         for block in downBlocks { h = try block(h, temb, skips: &skips, fused: fused) }
         h = try midBlock(h, temb, fused: fused)
         for block in upBlocks { h = try block(h, temb, skips: &skips, fused: fused) }
-        return try convOut(try convNormOut(h, thenSiLU: true))
+        return try convOut(h, normalizedBy: convNormOut, thenSiLU: true)
     }
 }

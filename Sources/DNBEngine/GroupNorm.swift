@@ -9,38 +9,66 @@ import DNBSupport
 /// in CRowKernels (vectorised over the contiguous channels).
 public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5,
                       fusedSiLU: Bool = false) throws -> Tensor {
-    try requireNonEmpty("group_norm", x)
-    guard x.rank >= 2 else {
-        throw EngineError.shapeMismatch(op: "group_norm", detail: "expected [N, …, C], got \(describeShape(x.shape))")
-    }
-    let n = x.shape[0], c = x.shape[x.rank - 1], s = x.count / (n * c)
-    guard groups > 0, c % groups == 0 else {
-        throw EngineError.invalidArgument(op: "group_norm", detail: "\(c) channels do not split into \(groups) groups")
-    }
-    for p in [weight, bias].compactMap({ $0 }) where p.shape != [c] {
-        throw EngineError.shapeMismatch(op: "group_norm", detail: "affine parameter \(describeShape(p.shape)) vs \(c) channels")
-    }
+    let norm = try GroupNormOp(x, groups: groups, weight: weight, bias: bias, eps: eps, silu: fusedSiLU)
     let out = Tensor(uninitialized: x.shape)
-    let stats = Tensor(uninitialized: [n, groups, 2])  // mean, rstd
-    let xp = SendablePointer(x.data), op = SendablePointer(out.data), st = SendablePointer(stats.data)
-    let gamma = weight.map { SendablePointer($0.data) }, beta = bias.map { SendablePointer($0.data) }
-    parallelFor(n) { i in
-        dnb_group_norm_forward(xp.p + i * s * c, s, c, groups, gamma?.p, beta?.p, eps, fusedSiLU ? 1 : 0,
-                               op.p + i * s * c, st.p + i * groups * 2)
-    }
+    let stats = norm.forward(into: out)
     record(out, inputs: [x] + [weight, bias].compactMap { $0 }) { grad in
-        // Taken from `stats` here so the closure keeps the statistics alive until backward.
-        let st = SendablePointer(stats.data)
+        norm.backward(grad.data, stats: stats)  // the closure keeps the statistics alive until backward
+    }
+    return out
+}
+
+/// One group normalisation (+ SiLU) of x [N, …, C]: the checked geometry, and the forward and backward
+/// passes that `groupNorm` records and `groupNormConv2d` runs again in its backward.
+struct GroupNormOp {
+    let x: Tensor, weight: Tensor?, bias: Tensor?
+    let n, c, s, groups: Int
+    let eps: Float, silu: Bool
+
+    init(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float, silu: Bool) throws {
+        try requireNonEmpty("group_norm", x)
+        guard x.rank >= 2 else {
+            throw EngineError.shapeMismatch(op: "group_norm", detail: "expected [N, …, C], got \(describeShape(x.shape))")
+        }
+        let n = x.shape[0], c = x.shape[x.rank - 1]
+        guard groups > 0, c % groups == 0 else {
+            throw EngineError.invalidArgument(op: "group_norm", detail: "\(c) channels do not split into \(groups) groups")
+        }
+        for p in [weight, bias].compactMap({ $0 }) where p.shape != [c] {
+            throw EngineError.shapeMismatch(op: "group_norm", detail: "affine parameter \(describeShape(p.shape)) vs \(c) channels")
+        }
+        (self.x, self.weight, self.bias) = (x, weight, bias)
+        (self.n, self.c, self.s, self.groups, self.eps, self.silu) = (n, c, x.count / (n * c), groups, eps, silu)
+    }
+
+    /// Writes the normalised x into `out` (x's shape); returns the statistics, [N, groups, (mean, rstd)].
+    func forward(into out: Tensor) -> Tensor {
+        let stats = Tensor(uninitialized: [n, groups, 2])
+        let (s, c, groups, eps) = (self.s, self.c, self.groups, self.eps), silu: Int32 = self.silu ? 1 : 0
+        let xp = SendablePointer(x.data), op = SendablePointer(out.data), st = SendablePointer(stats.data)
+        let gamma = weight.map { SendablePointer($0.data) }, beta = bias.map { SendablePointer($0.data) }
+        parallelFor(n) { i in
+            dnb_group_norm_forward(xp.p + i * s * c, s, c, groups, gamma?.p, beta?.p, eps, silu,
+                                   op.p + i * s * c, st.p + i * groups * 2)
+        }
+        return stats
+    }
+
+    /// Pushes the output gradient `grad` back into x's, the weight's and the bias's gradients (those that want one).
+    func backward(_ grad: UnsafePointer<Float>, stats: Tensor) {
+        let (n, s, c, groups) = (self.n, self.s, self.c, self.groups), silu: Int32 = self.silu ? 1 : 0
+        let st = SendablePointer(stats.data), xp = SendablePointer(x.data)
+        let gamma = weight.map { SendablePointer($0.data) }, beta = bias.map { SendablePointer($0.data) }
         let threads = max(1, min(Engine.threads, n))
         let partial = Tensor.zeros([threads, 2, c])  // per-thread dγ, dβ
-        let pp = SendablePointer(partial.data), gp = SendablePointer(grad.data)
+        let pp = SendablePointer(partial.data), gp = SendablePointer(UnsafeMutablePointer(mutating: grad))
         let target = x.requiresGrad ? x.autograd.gradTarget() : nil
         let dxp = target.map { SendablePointer($0.pointer) }, accumulate: Int32 = target?.accumulate == false ? 0 : 1
         parallelFor(threads) { t in
             let scratch = Tensor(uninitialized: [s, c])
             for i in (n * t / threads)..<(n * (t + 1) / threads) {
                 dnb_group_norm_backward(xp.p + i * s * c, gp.p + i * s * c, s, c, groups, gamma?.p, beta?.p,
-                                        st.p + i * groups * 2, fusedSiLU ? 1 : 0, dxp.map { $0.p + i * s * c }, accumulate,
+                                        st.p + i * groups * 2, silu, dxp.map { $0.p + i * s * c }, accumulate,
                                         pp.p + t * 2 * c, pp.p + t * 2 * c + c, scratch.data)
             }
         }
@@ -49,5 +77,4 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
             if let bias, bias.requiresGrad { let g = bias.gradBuffer(); for ch in 0..<c { g[ch] += pp.p[t * 2 * c + c + ch] } }
         }
     }
-    return out
 }

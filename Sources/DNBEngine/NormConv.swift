@@ -1,0 +1,47 @@
+/// conv2d(groupNorm(x) [then SiLU]) — a ResNet block's norm → SiLU → convolution — recorded as one op
+/// that keeps x and the group statistics for backward but not the normalised activation h.
+///
+/// Layout: x [N, H, W, Ci] NHWC, norm parameters [Ci], weight [KH, KW, Ci, Co] HWIO, out [N, Ho, Wo, Co].
+/// Forward: h = GN(x) into a temporary, out = conv(h) + bias; h is released.
+/// Backward: h = GN(x) again (the same kernel on the same inputs: the same floats), then conv's
+/// weight and bias gradients from h, dh = conv's input gradient (a temporary, written not added),
+/// then group norm's backward from dh into x, γ and β. The result and every gradient are the floats
+/// `conv2d(groupNorm(x))` gives; what changes is memory: with groupNorm and conv2d recorded apart, the
+/// graph holds x for the norm *and* h for the convolution until backward reaches them. At batch 128 the
+/// tutorial UNet's norm → convolution pairs keep ~370 MB of such h, for one more group-norm forward each
+/// in backward (bench/README.md).
+public func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Tensor?, eps: Float = 1e-5,
+                            silu: Bool, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+    try groupNormConv2d(x, groups: groups, normWeight: normWeight, normBias: normBias, eps: eps, silu: silu,
+                        weight: weight, bias: bias, stride: stride, padding: padding, path: .fast)
+}
+
+func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Tensor?, eps: Float, silu: Bool,
+                     weight: Tensor, bias: Tensor?, stride: Int, padding: Int, path: ConvPath) throws -> Tensor {
+    let norm = try GroupNormOp(x, groups: groups, weight: normWeight, bias: normBias, eps: eps, silu: silu)
+    let g = try convGeometry("group_norm_conv2d", x, weight: weight, bias: bias, stride: stride, padding: padding)
+    let out = Tensor(uninitialized: [g.n, g.ho, g.wo, g.co])
+    let stats: Tensor
+    do {
+        let h = Tensor(uninitialized: x.shape)
+        stats = norm.forward(into: h)
+        convForward(g, h.data, weight.data, bias?.data, out.data, path: path)
+    }
+    let inputs = [x, weight] + [normWeight, normBias, bias].compactMap { $0 }
+    record(out, inputs: inputs) { grad in
+        let normWants = x.requiresGrad || normWeight?.requiresGrad == true || normBias?.requiresGrad == true
+        guard normWants || weight.requiresGrad else {
+            if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
+            return
+        }
+        let h = Tensor(uninitialized: x.shape)
+        _ = norm.forward(into: h)
+        if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
+        if weight.requiresGrad { convWeightGradient(g, h.data, grad.data, weight.gradBuffer(), path: path) }
+        guard normWants else { return }
+        let dh = h  // h is not read again: its buffer takes dh
+        convInputGradient(g, weight.data, grad.data, dh.data, accumulate: false, path: path)
+        norm.backward(dh.data, stats: stats)
+    }
+    return out
+}

@@ -1,0 +1,77 @@
+import Testing
+@testable import DNBEngine
+
+/// groupNormConv2d against groupNorm then conv2d recorded apart: the output and every gradient (x, the
+/// norm's γ and β, the convolution's weight and bias) are the same floats — the composite runs the same
+/// kernels on the same inputs, recomputing h in backward instead of keeping it — over odd sizes, both
+/// Winograd tiles, im2col geometries (stride 2, 1×1, 5×5), with and without SiLU, bias and affine
+/// parameters, parameters that want no gradient, and gradients already present.
+struct NormConvTests {
+    struct Case: CustomStringConvertible {
+        var n = 2, h = 5, w = 7, ci = 6, co = 5, groups = 3, k = 3, stride = 1, pad = 1
+        var silu = true, bias = true, affine = true, normGrads = true, xGrad = true, preset = false, tile = 4
+        var description: String {
+            "n\(n) \(h)×\(w) \(ci)→\(co) g\(groups) k\(k) s\(stride) p\(pad) silu \(silu) bias \(bias) affine \(affine) " +
+                "normGrads \(normGrads) xGrad \(xGrad) preset \(preset) F(\(tile),3)"
+        }
+    }
+
+    static let cases: [Case] = {
+        var all: [Case] = [Case()]
+        all.append(Case(silu: false))
+        all.append(Case(tile: 2))
+        all.append(Case(h: 8, w: 8, ci: 16, co: 32, groups: 8, tile: 4))
+        all.append(Case(n: 1, h: 1, w: 1, ci: 4, co: 3, groups: 2))
+        all.append(Case(k: 3, stride: 2, pad: 1))
+        all.append(Case(k: 1, pad: 0))
+        all.append(Case(k: 5, pad: 2, bias: false))
+        all.append(Case(affine: false))
+        all.append(Case(normGrads: false))
+        all.append(Case(normGrads: false, xGrad: false))
+        all.append(Case(preset: true))
+        all.append(Case(n: 3, h: 9, w: 4, ci: 12, co: 7, groups: 4, preset: true, tile: 2))
+        return all
+    }()
+
+    /// Output and gradients [x, γ, β, weight, bias] (nil where none is wanted) of one path.
+    func run(_ c: Case, composite: Bool) throws -> (Tensor, [Tensor?]) {
+        let x = randn([c.n, c.h, c.w, c.ci], seed: 1)
+        let gamma = c.affine ? randn([c.ci], seed: 2) : nil, beta = c.affine ? randn([c.ci], seed: 3) : nil
+        let weight = randn([c.k, c.k, c.ci, c.co], seed: 4, scale: 0.3), bias = c.bias ? randn([c.co], seed: 5) : nil
+        x.requiresGrad = c.xGrad
+        for p in [gamma, beta].compactMap({ $0 }) { p.requiresGrad = c.normGrads }
+        for p in [weight, bias].compactMap({ $0 }) { p.requiresGrad = true }
+        if c.preset { for (i, t) in [x, gamma, beta, weight, bias].enumerated() { if let t { t.grad = randn(t.shape, seed: 40 + UInt64(i)) } } }
+        let path = ConvPath(fastKernels: true, winogradTile: c.tile)
+        let y: Tensor
+        if composite {
+            y = try groupNormConv2d(x, groups: c.groups, normWeight: gamma, normBias: beta, eps: 1e-5, silu: c.silu,
+                                    weight: weight, bias: bias, stride: c.stride, padding: c.pad, path: path)
+        } else {
+            let h = try groupNorm(x, groups: c.groups, weight: gamma, bias: beta, eps: 1e-5, fusedSiLU: c.silu)
+            y = try conv2d(h, weight: weight, bias: bias, stride: c.stride, padding: c.pad, path: path)
+        }
+        try mean(try mul(y, randn(y.shape, seed: 9))).backward()
+        return (y, [x, gamma, beta, weight, bias].map { $0?.grad })
+    }
+
+    @Test(arguments: cases)
+    func sameFloatsAsTheOpsApart(_ c: Case) throws {
+        let (y, grads) = try run(c, composite: true)
+        let (yRef, gradsRef) = try run(c, composite: false)
+        #expect(y.shape == yRef.shape)
+        #expect(y.scalars == yRef.scalars, "output")
+        for (i, name) in ["x", "γ", "β", "weight", "bias"].enumerated() {
+            #expect((grads[i] == nil) == (gradsRef[i] == nil), "\(name): gradient present on one side only")
+            if let g = grads[i], let r = gradsRef[i] { #expect(g.scalars == r.scalars, "\(name) gradient") }
+        }
+    }
+
+    @Test func refusesWhatTheOpsApartRefuse() {
+        let x = randn([2, 4, 4, 6], seed: 1), w = randn([3, 3, 6, 4], seed: 2)
+        #expect(throws: EngineError.self) { try groupNormConv2d(x, groups: 4, normWeight: nil, normBias: nil, silu: true, weight: w, bias: nil, padding: 1) }
+        #expect(throws: EngineError.self) { try groupNormConv2d(x, groups: 3, normWeight: nil, normBias: nil, silu: true, weight: randn([3, 3, 5, 4], seed: 3), bias: nil) }
+        #expect(throws: EngineError.self) { try groupNormConv2d(x, groups: 3, normWeight: randn([5], seed: 4), normBias: nil, silu: true, weight: w, bias: nil) }
+        #expect(throws: EngineError.self) { try groupNormConv2d(randn([6], seed: 1), groups: 3, normWeight: nil, normBias: nil, silu: true, weight: w, bias: nil) }
+    }
+}
