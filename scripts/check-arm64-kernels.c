@@ -56,7 +56,7 @@ int main(void) {
     dnb_attention_forward(q, k, v, o, lse, L, D, LD, LD, 0.35f, ascratch);
     print("attention", o, L * LD);
     print("attention_lse", lse, L);
-    dnb_attention_backward(q, k, v, o, dout, lse, dq, dk, dv, L, D, LD, 0.35f, ascratch, 0);
+    dnb_attention_backward(q, k, v, o, dout, lse, dq, dk, dv, L, D, LD, LD, 0.35f, ascratch, 0);
     print("attention_dq", dq, L * LD);
     print("attention_dk", dk, L * LD);
     print("attention_dv", dv, L * LD);

@@ -177,11 +177,11 @@ INLINE void forward_impl(const float *q, const float *k, const float *v, float *
 // (c) dKᵀ += scale · Qᵀ dS and dVᵀ += dOᵀ P, one load and store of dKᵀ/dVᵀ per R rows.
 INLINE void backward_rows(const float *q, const float *o, const float *dout, const float *lse, float *dq,
                           const float *kt, const float *vt, float *dkt, float *dvt, float *pbuf, float *dsbuf,
-                          ptrdiff_t i0, const int R, ptrdiff_t Lp, const ptrdiff_t D, ptrdiff_t ld, float scale,
-                          int accumulate) {
+                          ptrdiff_t i0, const int R, ptrdiff_t Lp, const ptrdiff_t D, ptrdiff_t ld, ptrdiff_t ldo,
+                          float scale, int accumulate) {
     float q2[R][D], qs[R][D], g[R][D], di[R], l[R];
     for (int r = 0; r < R; r++) {
-        const float *qi = q + (i0 + r) * ld, *oi = o + (i0 + r) * ld, *gi = dout + (i0 + r) * ld;
+        const float *qi = q + (i0 + r) * ld, *oi = o + (i0 + r) * ldo, *gi = dout + (i0 + r) * ldo;
         di[r] = 0;
         for (ptrdiff_t d = 0; d < D; d++) {
             q2[r][d] = qi[d] * (scale * LOG2E);
@@ -231,8 +231,8 @@ INLINE void backward_rows(const float *q, const float *o, const float *dout, con
 
 INLINE void backward_impl(const float *q, const float *k, const float *v, const float *o, const float *dout,
                           const float *lse, float *dq, float *dk, float *dv,
-                          ptrdiff_t L, const ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch, const int R,
-                          int accumulate) {
+                          ptrdiff_t L, const ptrdiff_t D, ptrdiff_t ld, ptrdiff_t ldo, float scale, float *scratch,
+                          const int R, int accumulate) {
     const ptrdiff_t Lp = padded(L);
     float *kt = scratch, *vt = kt + D * Lp, *dkt = vt + D * Lp, *dvt = dkt + D * Lp;
     float *pbuf = dvt + D * Lp, *dsbuf = pbuf + MAX_ROWS * Lp;
@@ -241,9 +241,9 @@ INLINE void backward_impl(const float *q, const float *k, const float *v, const 
     memset(dkt, 0, (size_t)(2 * D * Lp) * sizeof(float));
     ptrdiff_t i = 0;
     for (; i + R <= L; i += R)
-        backward_rows(q, o, dout, lse, dq, kt, vt, dkt, dvt, pbuf, dsbuf, i, R, Lp, D, ld, scale, accumulate);
+        backward_rows(q, o, dout, lse, dq, kt, vt, dkt, dvt, pbuf, dsbuf, i, R, Lp, D, ld, ldo, scale, accumulate);
     for (; i < L; i++)
-        backward_rows(q, o, dout, lse, dq, kt, vt, dkt, dvt, pbuf, dsbuf, i, 1, Lp, D, ld, scale, accumulate);
+        backward_rows(q, o, dout, lse, dq, kt, vt, dkt, dvt, pbuf, dsbuf, i, 1, Lp, D, ld, ldo, scale, accumulate);
     transpose_out(dkt, dk, L, Lp, D, ld, accumulate);
     transpose_out(dvt, dv, L, Lp, D, ld, accumulate);
 }
@@ -260,12 +260,12 @@ DNB_CLONES void dnb_attention_forward(const float *q, const float *k, const floa
 
 DNB_CLONES void dnb_attention_backward(const float *q, const float *k, const float *v, const float *o,
                                    const float *dout, const float *lse, float *dq, float *dk, float *dv,
-                                   ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch,
-                                   int accumulate) {
+                                   ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, ptrdiff_t ldo, float scale,
+                                   float *scratch, int accumulate) {
     switch (D) {
-    case 4: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, 4, ld, scale, scratch, MAX_ROWS, accumulate); break;
-    case 8: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, 8, ld, scale, scratch, MAX_ROWS, accumulate); break;
-    case 16: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, 16, ld, scale, scratch, MAX_ROWS, accumulate); break;
-    default: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, D, ld, scale, scratch, MAX_ROWS, accumulate); break;
+    case 4: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, 4, ld, ldo, scale, scratch, MAX_ROWS, accumulate); break;
+    case 8: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, 8, ld, ldo, scale, scratch, MAX_ROWS, accumulate); break;
+    case 16: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, 16, ld, ldo, scale, scratch, MAX_ROWS, accumulate); break;
+    default: backward_impl(q, k, v, o, dout, lse, dq, dk, dv, L, D, ld, ldo, scale, scratch, MAX_ROWS, accumulate); break;
     }
 }

@@ -30,7 +30,14 @@ public struct Attention {
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let tokens = try groupNorm(x).reshaped([n, h * w, c])
-        let attended = try scaledDotProductAttention(query: try toQ(tokens), key: try toK(tokens), value: try toV(tokens), heads: heads)
+        let attended: Tensor
+        if c / heads <= Engine.fusedAttentionMaxHeadDimension {
+            // q, k, v as one GEMM each way and one packed gradient (bench/README.md, issue 15).
+            let qkv = try linear(tokens, weights: [toQ.weight, toK.weight, toV.weight], biases: [toQ.bias, toK.bias, toV.bias])
+            attended = try scaledDotProductAttention(packed: qkv, heads: heads)
+        } else {
+            attended = try scaledDotProductAttention(query: try toQ(tokens), key: try toK(tokens), value: try toV(tokens), heads: heads)
+        }
         let out = try add(try toOut(attended).reshaped([n, h, w, c]), x)
         return rescaleOutputFactor == 1 ? out : try scale(out, 1 / rescaleOutputFactor)
     }

@@ -1,4 +1,5 @@
 import CRowKernels
+import DNBSupport
 import Synchronization
 
 /// Which kernels `scaledDotProductAttention` runs.
@@ -96,9 +97,65 @@ private func fusedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int) -
                 let offset = (task / heads) * l * width + (task % heads) * d
                 dnb_attention_backward(qp.p + offset, kp.p + offset, vp.p + offset, sp.p + offset, gp.p + offset,
                                        lp.p + task * l, dq.p + offset, dk.p + offset, dv.p + offset,
-                                       l, d, width, scale, scratch.data, accumulate)
+                                       l, d, width, width, scale, scratch.data, accumulate)
             }
         }
+    }
+    return out
+}
+
+/// Multi-head self-attention on packed projections, recorded: `qkv` is [B, L, 3·C] with q, k, v side by
+/// side (`linear(x, weights: [W_q, W_k, W_v], …)`), the result [B, L, C] is what
+/// `scaledDotProductAttention` gives on the three parts. The fused kernel reads q, k, v in place (row
+/// stride 3·C) and backward writes their gradients into one packed gradient, which the projections'
+/// backward then reads as one [rows, 3C] matrix. Every head size runs the fused kernel (its generic D is
+/// correct but slower than sgemm above D = 16: callers with large heads use the unpacked form).
+public func scaledDotProductAttention(packed qkv: Tensor, heads: Int) throws -> Tensor {
+    try requireNonEmpty("attention", qkv)
+    try requireRank("attention", qkv, 3, "packed q, k, v [B, L, 3·C]")
+    guard qkv.shape[2] % 3 == 0 else {
+        throw EngineError.shapeMismatch(op: "attention", detail: "packed q, k, v need 3·C columns, got \(describeShape(qkv.shape))")
+    }
+    let (b, l, width) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+    guard heads > 0, width % heads == 0 else {
+        throw EngineError.invalidArgument(op: "attention", detail: "width \(width) does not split into \(heads) heads")
+    }
+    let d = width / heads, ld = 3 * width
+    let scale = 1 / Float(d).squareRoot()
+    let out = Tensor(uninitialized: [b, l, width])
+    let lse = Tensor(uninitialized: [b * heads, l])
+    let qp = SendablePointer(qkv.data), op = SendablePointer(out.data), lp = SendablePointer(lse.data)
+    let tasks = b * heads
+    let scratchCount = dnb_attention_scratch_floats(l, d)
+    // Offsets of task (image i, head h) in the packed input and in the output.
+    let inOffset = { (task: Int) in (task / heads) * l * ld + (task % heads) * d }
+    let outOffset = { (task: Int) in (task / heads) * l * width + (task % heads) * d }
+    parallelChunks(tasks) { _, range in
+        guard !range.isEmpty else { return }
+        let scratch = Tensor(uninitialized: [scratchCount])
+        for task in range {
+            let q = qp.p + inOffset(task)
+            dnb_attention_forward(q, q + width, q + 2 * width, op.p + outOffset(task), lp.p + task * l,
+                                  l, d, ld, width, scale, scratch.data)
+        }
+    }
+    let saved = out.storage, meta = qkv.autograd  // as in fusedAttention: the output's storage, not the tensor
+    record(out, inputs: [qkv]) { g in
+        let gp = SendablePointer(g.data), sp = SendablePointer(saved.pointer), lp = SendablePointer(lse.data)
+        let (target, accumulate) = meta.gradTarget()  // the kernel covers every column of q, k and v
+        let dp = SendablePointer(target)
+        parallelChunks(tasks) { _, range in
+            guard !range.isEmpty else { return }
+            let scratch = Tensor(uninitialized: [scratchCount])
+            for task in range {
+                let (i, o) = (inOffset(task), outOffset(task))
+                let q = qp.p + i, dq = dp.p + i
+                dnb_attention_backward(q, q + width, q + 2 * width, sp.p + o, gp.p + o, lp.p + task * l,
+                                       dq, dq + width, dq + 2 * width, l, d, ld, width, scale, scratch.data,
+                                       accumulate ? 1 : 0)
+            }
+        }
+        withExtendedLifetime(qkv) {}
     }
     return out
 }

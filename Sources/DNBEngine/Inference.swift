@@ -149,60 +149,7 @@ public func pointwiseConv2dInference(_ a: Tensor, concatenatedWith b: Tensor?, w
 /// block's input (`residual`, the output's shape) to each row block right after that block's GEMM,
 /// while it is in cache. Rows go in blocks sized for OpenBLAS's small-matrix kernels.
 public func linearInference(_ x: Tensor, weights: [Tensor], biases: [Tensor?], residual: Tensor? = nil) throws -> Tensor {
-    guard !weights.isEmpty, biases.count == weights.count else {
-        throw EngineError.invalidArgument(op: "linear_inference", detail: "\(weights.count) weights and \(biases.count) biases")
-    }
-    try requireNonEmpty("linear_inference", x)
-    for w in weights { try requireNonEmpty("linear_inference", w) }
-    let inF = x.shape.last ?? 0
-    for (w, bias) in zip(weights, biases) {
-        try requireRank("linear_inference", w, 2, "weight [out, in]")
-        guard w.shape[1] == inF else {
-            throw EngineError.shapeMismatch(op: "linear_inference", detail: "input \(describeShape(x.shape)) vs weight \(describeShape(w.shape))")
-        }
-        if let bias, bias.shape != [w.shape[0]] {
-            throw EngineError.shapeMismatch(op: "linear_inference", detail: "bias \(describeShape(bias.shape)) vs weight \(describeShape(w.shape))")
-        }
-    }
-    let outF = weights.reduce(0) { $0 + $1.shape[0] }
-    let outShape = Array(x.shape.dropLast()) + [outF]
-    if let residual, residual.shape != outShape {
-        throw EngineError.shapeMismatch(op: "linear_inference", detail: "residual \(describeShape(residual.shape)) vs output \(describeShape(outShape))")
-    }
-    // One [in, Σ out] weight and one bias, copied per call (a few thousand floats; training in between
-    // needs no cache invalidation). Transposed because with the [out, in] weights as a transposed GEMM
-    // operand OpenBLAS 0.3.21 ran its general kernel here (37 ms + packing per tutorial sampling step at
-    // batch 64), untransposed its small-matrix kernels (27–29 ms).
-    let w = Tensor(uninitialized: [inF, outF])
-    let hasBias = biases.contains { $0 != nil }
-    let bias: Tensor? = hasBias ? Tensor.zeros([outF]) : nil
-    var col = 0
-    for (wi, bi) in zip(weights, biases) {
-        let n = wi.shape[0]
-        for o in 0..<n { for i in 0..<inF { w.data[i * outF + col + o] = wi.data[o * inF + i] } }
-        if let bi, let bias { (bias.data + col).update(from: bi.data, count: n) }
-        col += n
-    }
-    let rows = x.count / inF
-    let out = Tensor(uninitialized: outShape)
-    let block = blockRows(n: outF, k: inF)
-    let xp = SendablePointer(x.data), wp = SendablePointer(w.data), op = SendablePointer(out.data)
-    let bp = bias.map { SendablePointer($0.data) }, rp = residual.map { SendablePointer($0.data) }
-    parallelChunks(rows, minimumPerThread: block) { _, range in
-        var r0 = range.lowerBound
-        while r0 < range.upperBound {
-            let m = min(block, range.upperBound - r0)
-            let dst = op.p + r0 * outF
-            if let bp { for r in 0..<m { (dst + r * outF).update(from: bp.p, count: outF) } }
-            sgemm(m: m, n: outF, k: inF, a: xp.p + r0 * inF, lda: inF, b: wp.p, ldb: outF,
-                  beta: bp == nil ? 0 : 1, c: dst, ldc: outF)
-            // As add(linear(x), residual) adds them: output first.
-            if let rp { let res = rp.p + r0 * outF; for i in 0..<(m * outF) { dst[i] = dst[i] + res[i] } }
-            r0 += m
-        }
-    }
-    withExtendedLifetime((w, bias)) {}
-    return out
+    try linearForward("linear_inference", x, weights: weights, biases: biases, residual: residual)
 }
 
 /// Multi-head self-attention on packed projections: `qkv` is [B, …, 3·C] holding q, k, v side by side

@@ -41,12 +41,13 @@ void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdi
 // Forward writes o = softmax(scale · q kᵀ) v (rows ldo floats apart) and, unless lse is NULL (inference),
 // lse[i] = log2 Σ_j exp(scale · q_i·k_j) (for backward).
 // Backward adds into dq, dk, dv (accumulate != 0) or overwrites them, recomputing each row of the
-// probabilities from lse; o is the forward output, dout its gradient.
+// probabilities from lse; o is the forward output, dout its gradient (both with rows ldo floats apart).
 // scratch: dnb_attention_scratch_floats(L, D) floats, 64-byte aligned.
 ptrdiff_t dnb_attention_scratch_floats(ptrdiff_t L, ptrdiff_t D);
 void dnb_attention_forward(const float *q, const float *k, const float *v, float *o, float *lse,
                            ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, ptrdiff_t ldo, float scale, float *scratch);
 void dnb_attention_backward(const float *q, const float *k, const float *v, const float *o,
                             const float *dout, const float *lse, float *dq, float *dk, float *dv,
-                            ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, float scale, float *scratch, int accumulate);
+                            ptrdiff_t L, ptrdiff_t D, ptrdiff_t ld, ptrdiff_t ldo, float scale, float *scratch,
+                            int accumulate);
 #endif
