@@ -76,7 +76,9 @@ private func broadcastGradient(_ bc: Broadcast, into target: AutogradMeta, reduc
     let n = bc.inner, rows = bc.rows
     let rowsPerThread = max(1, (1 << 15) / n)
     let threads = max(1, min(Engine.threads, rows / rowsPerThread))
-    let dst = SendablePointer(target.gradBuffer())
+    // A target of the output's size gets each element once: written when it has no gradient yet.
+    let (dstPointer, add) = !reduced && step == 1 ? target.gradTarget() : (target.gradBuffer(), true)
+    let dst = SendablePointer(dstPointer)
     // Per-thread sums for a broadcast target (thread 0 accumulates straight into the gradient).
     let partial = reduced && threads > 1 ? Tensor.zeros([threads - 1, target.count]) : nil
     let pp = partial.map { SendablePointer($0.data) }
@@ -87,7 +89,10 @@ private func broadcastGradient(_ bc: Broadcast, into target: AutogradMeta, reduc
             let d = acc + offset(oo, ao, bo), gr = g.p + oo
             if let other {
                 let y = other.p + otherOffset(oo, ao, bo)
-                if step == 1 {
+                if step == 1 && !add {
+                    if otherStep == 1 { for i in 0..<n { d[i] = sign * gr[i] * y[i] } }
+                    else { let v = sign * y[0]; for i in 0..<n { d[i] = v * gr[i] } }
+                } else if step == 1 {
                     if otherStep == 1 { for i in 0..<n { d[i] += sign * gr[i] * y[i] } }
                     else { let v = sign * y[0]; for i in 0..<n { d[i] += v * gr[i] } }
                 } else {
@@ -96,6 +101,8 @@ private func broadcastGradient(_ bc: Broadcast, into target: AutogradMeta, reduc
                     else { for i in 0..<n { s += gr[i] }; s *= y[0] }
                     d[0] += sign * s
                 }
+            } else if step == 1 && !add {
+                if sign == 1 { d.update(from: gr, count: n) } else { for i in 0..<n { d[i] = -gr[i] } }
             } else if step == 1 {
                 if sign == 1 { for i in 0..<n { d[i] += gr[i] } } else { for i in 0..<n { d[i] -= gr[i] } }
             } else {

@@ -72,6 +72,12 @@ struct GradientTargetTests {
         try check("x + x", [a]) { try add($0[0], $0[0]) }
         try check("x - x + x", [a]) { try add(try sub($0[0], $0[0]), $0[0]) }
         try check("x · x", [a]) { try mul($0[0], $0[0]) }
+        for small in [[3, 1, 5], [1, 1, 5], [3, 4, 1], [1]] {
+            let s = randn(small, seed: 3)
+            try check("add \(small)", [a, s]) { try add($0[0], $0[1]) }
+            try check("sub \(small), broadcast first", [s, a]) { try sub($0[0], $0[1]) }
+            try check("mul \(small)", [a, s]) { try mul($0[0], $0[1]) }
+        }
         try check("scale", [a]) { try scale($0[0], -2.5) }
         try check("silu", [a]) { try silu($0[0]) }
         try check("reshape", [a]) { try $0[0].reshaped([12, 5]) }
