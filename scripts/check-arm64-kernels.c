@@ -43,6 +43,8 @@ int main(void) {
           *dbeta = randoms(C), *scratch = randoms(S * C);
     dnb_group_norm_forward(gx2, S, C, G, gamma, beta, 1e-5f, 1, gn, stats);
     print("group_norm", gn, S * C);
+    dnb_group_norm_apply(gx2, S, C, G, gamma, beta, 1, stats, gn);
+    print("group_norm_apply", gn, S * C);
     dnb_group_norm_backward(gx2, gy2, S, C, G, gamma, beta, stats, 1, dx, 1, dgamma, dbeta, scratch);
     print("group_norm_dx", dx, S * C);
     print("group_norm_dgamma", dgamma, C);

@@ -122,6 +122,36 @@ ALWAYS_INLINE void column_sums_all(const float *x, ptrdiff_t ld, ptrdiff_t S, pt
     }
 }
 
+// The last pass of group_norm_forward: y = x·rstd·γ + (β − mean·rstd·γ) (then SiLU) from the statistics.
+static inline __attribute__((always_inline)) void group_norm_apply(
+    const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S, ptrdiff_t G, const float *gamma,
+    const float *beta, int silu, const float *stats, float *y) {
+    const ptrdiff_t C = ca + cb, cg = C / G;
+    float scale[C], shift[C];
+    for (ptrdiff_t g = 0; g < G; g++) {
+        float mean = stats[2 * g], rstd = stats[2 * g + 1];
+        for (ptrdiff_t c = g * cg; c < (g + 1) * cg; c++) {
+            float gm = gamma ? gamma[c] : 1.0f;
+            scale[c] = rstd * gm;
+            shift[c] = (beta ? beta[c] : 0.0f) - mean * rstd * gm;
+        }
+    }
+    for (ptrdiff_t s = 0; s < S; s++) {
+        const float *ra = xa + s * ca, *rb = xb + s * cb;
+        float *dst = y + s * C;
+        if (silu) {
+            for (ptrdiff_t c = 0; c < ca; c++) { float v = ra[c] * scale[c] + shift[c]; dst[c] = v * sigmoid(v); }
+            for (ptrdiff_t c = 0; c < cb; c++) {
+                float v = rb[c] * scale[ca + c] + shift[ca + c];
+                dst[ca + c] = v * sigmoid(v);
+            }
+        } else {
+            for (ptrdiff_t c = 0; c < ca; c++) dst[c] = ra[c] * scale[c] + shift[c];
+            for (ptrdiff_t c = 0; c < cb; c++) dst[ca + c] = rb[c] * scale[ca + c] + shift[ca + c];
+        }
+    }
+}
+
 // One sample whose pixel s has channels [a[s·ca …], b[s·cb …]] (cb = 0: one source), C = ca + cb.
 // The sums run over the channels in the same order either way, so the two-source form gives
 // the same floats as normalising the concatenation.
@@ -129,7 +159,7 @@ static inline __attribute__((always_inline)) void group_norm_forward(
     const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S, ptrdiff_t G, const float *gamma,
     const float *beta, float eps, int silu, float *y, float *stats) {
     const ptrdiff_t C = ca + cb, cg = C / G;
-    float sum[C], scale[C], shift[C];
+    float sum[C];
     // Whole vectors of channels (every layer of the tutorial UNet) sum in registers.
     const int vectors = ca % 16 == 0 && cb % 16 == 0;
     if (vectors) {
@@ -165,35 +195,20 @@ static inline __attribute__((always_inline)) void group_norm_forward(
     for (ptrdiff_t g = 0; g < G; g++) {
         double v = 0;
         for (ptrdiff_t c = g * cg; c < (g + 1) * cg; c++) v += sum[c];
-        float mean = meanC[g * cg];
-        float rstd = (float)(1.0 / sqrt(v / (double)(S * cg) + (double)eps));
-        stats[2 * g] = mean;
-        stats[2 * g + 1] = rstd;
-        for (ptrdiff_t c = g * cg; c < (g + 1) * cg; c++) {
-            float gm = gamma ? gamma[c] : 1.0f;
-            scale[c] = rstd * gm;
-            shift[c] = (beta ? beta[c] : 0.0f) - mean * rstd * gm;
-        }
+        stats[2 * g] = meanC[g * cg];
+        stats[2 * g + 1] = (float)(1.0 / sqrt(v / (double)(S * cg) + (double)eps));
     }
-    for (ptrdiff_t s = 0; s < S; s++) {
-        const float *ra = xa + s * ca, *rb = xb + s * cb;
-        float *dst = y + s * C;
-        if (silu) {
-            for (ptrdiff_t c = 0; c < ca; c++) { float v = ra[c] * scale[c] + shift[c]; dst[c] = v * sigmoid(v); }
-            for (ptrdiff_t c = 0; c < cb; c++) {
-                float v = rb[c] * scale[ca + c] + shift[ca + c];
-                dst[ca + c] = v * sigmoid(v);
-            }
-        } else {
-            for (ptrdiff_t c = 0; c < ca; c++) dst[c] = ra[c] * scale[c] + shift[c];
-            for (ptrdiff_t c = 0; c < cb; c++) dst[ca + c] = rb[c] * scale[ca + c] + shift[ca + c];
-        }
-    }
+    group_norm_apply(xa, ca, xb, cb, S, G, gamma, beta, silu, stats, y);
 }
 
 DNB_CLONES void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
                                    const float *beta, float eps, int silu, float *y, float *stats) {
     group_norm_forward(x, C, x, 0, S, G, gamma, beta, eps, silu, y, stats);
+}
+
+DNB_CLONES void dnb_group_norm_apply(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
+                                  const float *beta, int silu, const float *stats, float *y) {
+    group_norm_apply(x, C, x, 0, S, G, gamma, beta, silu, stats, y);
 }
 
 DNB_CLONES void dnb_group_norm_forward2(const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S,

@@ -54,6 +54,16 @@ struct GroupNormOp {
         return stats
     }
 
+    /// forward's output again from the statistics it returned: the same floats, one pass instead of three.
+    func apply(into out: Tensor, stats: Tensor) {
+        let (s, c, groups) = (self.s, self.c, self.groups), silu: Int32 = self.silu ? 1 : 0
+        let xp = SendablePointer(x.data), op = SendablePointer(out.data), st = SendablePointer(stats.data)
+        let gamma = weight.map { SendablePointer($0.data) }, beta = bias.map { SendablePointer($0.data) }
+        parallelFor(n) { i in
+            dnb_group_norm_apply(xp.p + i * s * c, s, c, groups, gamma?.p, beta?.p, silu, st.p + i * groups * 2, op.p + i * s * c)
+        }
+    }
+
     /// Pushes the output gradient `grad` back into x's, the weight's and the bias's gradients (those that want one).
     func backward(_ grad: UnsafePointer<Float>, stats: Tensor) {
         let (n, s, c, groups) = (self.n, self.s, self.c, self.groups), silu: Int32 = self.silu ? 1 : 0

@@ -3,7 +3,7 @@
 ///
 /// Layout: x [N, H, W, Ci] NHWC, norm parameters [Ci], weight [KH, KW, Ci, Co] HWIO, out [N, Ho, Wo, Co].
 /// Forward: h = GN(x) into a temporary, out = conv(h) + bias; h is released.
-/// Backward: h = GN(x) again (the same kernel on the same inputs: the same floats), then conv's
+/// Backward: h = GN(x) again from the saved statistics (the same floats, one pass over x), then conv's
 /// weight and bias gradients from h, dh = conv's input gradient (a temporary, written not added),
 /// then group norm's backward from dh into x, γ and β. The result and every gradient are the floats
 /// `conv2d(groupNorm(x))` gives; what changes is memory: with groupNorm and conv2d recorded apart, the
@@ -35,7 +35,7 @@ func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Te
             return
         }
         let h = Tensor(uninitialized: x.shape)
-        _ = norm.forward(into: h)
+        norm.apply(into: h, stats: stats)
         if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
         if weight.requiresGrad { convWeightGradient(g, h.data, grad.data, weight.gradBuffer(), path: path) }
         guard normWants else { return }

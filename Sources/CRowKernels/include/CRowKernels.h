@@ -25,6 +25,9 @@ void dnb_group_norm_forward(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t 
 
 // The same of the channel concatenation [xa | xb] (pixel s: xa[s·ca …], then xb[s·cb …]; y has ca + cb
 // channels), without forming it: the UNet's up blocks normalise [previous output | skip].
+// The normalisation pass of dnb_group_norm_forward alone, from statistics it wrote: the same y.
+void dnb_group_norm_apply(const float *x, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G, const float *gamma,
+                          const float *beta, int silu, const float *stats, float *y);
 void dnb_group_norm_forward2(const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S,
                              ptrdiff_t G, const float *gamma, const float *beta, float eps, int silu,
                              float *y, float *stats);
