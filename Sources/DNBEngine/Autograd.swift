@@ -3,7 +3,7 @@ import DNBSupport
 /// The recorded producer of a tensor: its inputs' autograd state and how to push
 /// an output gradient back to them. Backward closures capture exactly what they
 /// read (an input tensor only when its values are needed, cached statistics) and
-/// accumulate into the inputs' gradients.
+/// add into the inputs' gradients, or write a first one (`gradTarget`, `addGradient`).
 final class Node {
     let inputs: [AutogradMeta]
     let backward: (Tensor) throws -> Void

@@ -14,7 +14,7 @@ public final class Tensor: @unchecked Sendable {
     /// never read their inputs).
     let autograd: AutogradMeta
 
-    /// Accumulated gradient; allocated (zeroed) on first accumulation.
+    /// Accumulated gradient: the first backward kernel to reach it writes it, later ones add to it.
     public var grad: Tensor? {
         get { autograd.grad }
         set { autograd.grad = newValue }
