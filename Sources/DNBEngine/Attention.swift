@@ -83,13 +83,13 @@ private func fusedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int) -
     let saved = out.storage
     record(out, inputs: [q, k, v]) { g in
         let gp = SendablePointer(g.data), sp = SendablePointer(saved.pointer), lp = SendablePointer(lse.data)
-        // Gradients nobody has written yet (the UNet's case: q, k, v each feed only this op) are
-        // created uninitialised and overwritten by the kernel, which covers every element: no zero fill.
-        let accumulate: Int32 = q.grad == nil && k.grad == nil && v.grad == nil && q !== k && q !== v && k !== v ? 0 : 1
-        if accumulate == 0 {
-            for t in [q, k, v] { t.grad = Tensor(uninitialized: t.shape) }
-        }
-        let dq = SendablePointer(q.gradBuffer()), dk = SendablePointer(k.gradBuffer()), dv = SendablePointer(v.gradBuffer())
+        // The kernel takes one flag for all three: it writes when none has a gradient yet (the UNet's
+        // case, no zero fill); otherwise the fresh ones are cleared and it adds (also when q, k or v are
+        // one tensor: its second gradTarget finds the first's buffer).
+        let targets = [q, k, v].map { $0.autograd.gradTarget() }
+        let accumulate = targets.contains { $0.accumulate }
+        if accumulate { for t in targets where !t.accumulate { t.pointer.update(repeating: 0, count: q.count) } }
+        let (dq, dk, dv) = (SendablePointer(targets[0].pointer), SendablePointer(targets[1].pointer), SendablePointer(targets[2].pointer))
         parallelChunks(tasks) { _, range in
             guard !range.isEmpty else { return }
             let scratch = Tensor(uninitialized: [scratchCount])
@@ -97,7 +97,7 @@ private func fusedAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int) -
                 let offset = (task / heads) * l * width + (task % heads) * d
                 dnb_attention_backward(qp.p + offset, kp.p + offset, vp.p + offset, sp.p + offset, gp.p + offset,
                                        lp.p + task * l, dq.p + offset, dk.p + offset, dv.p + offset,
-                                       l, d, width, width, scale, scratch.data, accumulate)
+                                       l, d, width, width, scale, scratch.data, accumulate ? 1 : 0)
             }
         }
     }
@@ -120,25 +120,12 @@ public func scaledDotProductAttention(packed qkv: Tensor, heads: Int) throws -> 
     guard heads > 0, width % heads == 0 else {
         throw EngineError.invalidArgument(op: "attention", detail: "width \(width) does not split into \(heads) heads")
     }
-    let d = width / heads, ld = 3 * width
-    let scale = 1 / Float(d).squareRoot()
-    let out = Tensor(uninitialized: [b, l, width])
+    let geometry = PackedAttention(b: b, l: l, width: width, heads: heads)
+    let (d, ld, scale, tasks, scratchCount) = (geometry.d, 3 * width, geometry.scale, b * heads, geometry.scratchCount)
     let lse = Tensor(uninitialized: [b * heads, l])
-    let qp = SendablePointer(qkv.data), op = SendablePointer(out.data), lp = SendablePointer(lse.data)
-    let tasks = b * heads
-    let scratchCount = dnb_attention_scratch_floats(l, d)
-    // Offsets of task (image i, head h) in the packed input and in the output.
-    let inOffset = { (task: Int) in (task / heads) * l * ld + (task % heads) * d }
-    let outOffset = { (task: Int) in (task / heads) * l * width + (task % heads) * d }
-    parallelChunks(tasks) { _, range in
-        guard !range.isEmpty else { return }
-        let scratch = Tensor(uninitialized: [scratchCount])
-        for task in range {
-            let q = qp.p + inOffset(task)
-            dnb_attention_forward(q, q + width, q + 2 * width, op.p + outOffset(task), lp.p + task * l,
-                                  l, d, ld, width, scale, scratch.data)
-        }
-    }
+    let out = geometry.forward(qkv.data, into: [b, l, width], lse: lse.data)
+    let inOffset = geometry.inOffset, outOffset = geometry.outOffset
+    let qp = SendablePointer(qkv.data)
     let saved = out.storage, meta = qkv.autograd  // as in fusedAttention: the output's storage, not the tensor
     record(out, inputs: [qkv]) { g in
         let gp = SendablePointer(g.data), sp = SendablePointer(saved.pointer), lp = SendablePointer(lse.data)
@@ -158,6 +145,36 @@ public func scaledDotProductAttention(packed qkv: Tensor, heads: Int) throws -> 
         withExtendedLifetime(qkv) {}
     }
     return out
+}
+
+/// The fused kernel over packed q, k, v ([B, L, 3·C], row stride 3·C) for every (image, head) task:
+/// the forward of `scaledDotProductAttention(packed:)` and of `attentionInference(packed:)`.
+struct PackedAttention {
+    let b, l, width, heads: Int
+    var d: Int { width / heads }
+    var scale: Float { 1 / Float(d).squareRoot() }
+    var scratchCount: Int { dnb_attention_scratch_floats(l, d) }
+    /// Offsets of task (image i, head h) in the packed input and in the [B, L, C] output.
+    func inOffset(_ task: Int) -> Int { (task / heads) * l * 3 * width + (task % heads) * d }
+    func outOffset(_ task: Int) -> Int { (task / heads) * l * width + (task % heads) * d }
+
+    /// The attention output, of `shape` ([B, L, C] or [B, …, C]); `lse` ([B·heads, L]) for backward, or nil.
+    func forward(_ qkv: UnsafePointer<Float>, into shape: [Int], lse: UnsafeMutablePointer<Float>?) -> Tensor {
+        let out = Tensor(uninitialized: shape)
+        let qp = SendablePointer(UnsafeMutablePointer(mutating: qkv)), op = SendablePointer(out.data)
+        let lp = lse.map { SendablePointer($0) }
+        let (l, d, width, scale, scratchCount) = (l, d, width, scale, scratchCount)
+        parallelChunks(b * heads) { _, range in
+            guard !range.isEmpty else { return }
+            let scratch = Tensor(uninitialized: [scratchCount])
+            for task in range {
+                let q = qp.p + inOffset(task)
+                dnb_attention_forward(q, q + width, q + 2 * width, op.p + outOffset(task), lp.map { $0.p + task * l },
+                                      l, d, 3 * width, width, scale, scratch.data)
+            }
+        }
+        return out
+    }
 }
 
 /// Backward recomputes each head's probability matrix instead of keeping it.

@@ -176,21 +176,7 @@ public func attentionInference(packed qkv: Tensor, heads: Int) throws -> Tensor 
         let out = try withNoGrad { try scaledDotProductAttention(query: parts[0], key: parts[1], value: parts[2], heads: heads, path: .gemm) }
         return try withNoGrad { try out.reshaped(outShape) }
     }
-    let out = Tensor(uninitialized: outShape)
-    let scale = 1 / Float(d).squareRoot()
-    let qp = SendablePointer(qkv.data), op = SendablePointer(out.data)
-    let scratchCount = dnb_attention_scratch_floats(l, d)
-    parallelChunks(b * heads) { _, range in
-        guard !range.isEmpty else { return }
-        let scratch = Tensor(uninitialized: [scratchCount])
-        for task in range {
-            let (i, h) = (task / heads, task % heads)
-            let q = qp.p + i * l * 3 * width + h * d
-            dnb_attention_forward(q, q + width, q + 2 * width, op.p + i * l * width + h * d, nil,
-                                  l, d, 3 * width, width, scale, scratch.data)
-        }
-    }
-    return out
+    return PackedAttention(b: b, l: l, width: width, heads: heads).forward(qkv.data, into: outShape, lse: nil)
 }
 
 /// Group norm (+ SiLU) of the channel concatenation [a | b] without forming it: the same floats as

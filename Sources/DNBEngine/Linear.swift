@@ -3,7 +3,7 @@ import DNBSupport
 /// y = x · Wᵀ + b over the last dimension, PyTorch's `nn.Linear` with its
 /// weight layout [out, in] (so diffusers' weights load as they are).
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
-    try linear(x, weights: [weight], biases: [bias], op: "linear")
+    try linear(x, weights: [weight], biases: [bias])
 }
 
 /// x · [W₁; W₂; …]ᵀ + [b₁; b₂; …]: the linear layers of `weights` ([outᵢ, in] each) side by side, output
@@ -11,11 +11,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor 
 /// are one GEMM forward ([rows, C]·[C, 3C]) and one each way in backward (dx with K = 3C, written once;
 /// the weights' gradients as row blocks of one dYᵀ·x), instead of three of each.
 public func linear(_ x: Tensor, weights: [Tensor], biases: [Tensor?]) throws -> Tensor {
-    try linear(x, weights: weights, biases: biases, op: "linear")
-}
-
-func linear(_ x: Tensor, weights: [Tensor], biases: [Tensor?], op: String) throws -> Tensor {
-    let out = try linearForward(op, x, weights: weights, biases: biases, residual: nil)
+    let out = try linearForward("linear", x, weights: weights, biases: biases, residual: nil)
     let inF = x.shape.last!, outF = out.shape.last!, rows = x.count / inF
     record(out, inputs: [x] + weights + biases.compactMap { $0 }) { g in
         if x.requiresGrad {

@@ -29,14 +29,11 @@ func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Te
     }
     let inputs = [x, weight] + [normWeight, normBias, bias].compactMap { $0 }
     record(out, inputs: inputs) { grad in
+        if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
         let normWants = x.requiresGrad || normWeight?.requiresGrad == true || normBias?.requiresGrad == true
-        guard normWants || weight.requiresGrad else {
-            if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
-            return
-        }
+        guard normWants || weight.requiresGrad else { return }
         let h = Tensor(uninitialized: x.shape)
         norm.apply(into: h, stats: stats)
-        if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
         if weight.requiresGrad { convWeightGradient(g, h.data, grad.data, weight.gradBuffer(), path: path) }
         guard normWants else { return }
         let dh = h  // h is not read again: its buffer takes dh
