@@ -25,9 +25,8 @@ public struct ResnetBlock2D {
 
     /// `activatedEmbedding` is SiLU(temb), shared by every block of the model.
     public func callAsFunction(_ x: Tensor, activatedEmbedding: Tensor) throws -> Tensor {
-        var h = try conv1(x, normalizedBy: norm1, thenSiLU: true)
-        let n = activatedEmbedding.shape[0], c = h.shape[3]
-        h = try add(h, try timeEmbProj(activatedEmbedding).reshaped([n, 1, 1, c]))
+        // The time embedding is conv1's per-image bias (h + temb[:, :, None, None] in diffusers).
+        var h = try conv1(x, normalizedBy: norm1, thenSiLU: true, perImageBias: try timeEmbProj(activatedEmbedding))
         h = try conv2(h, normalizedBy: norm2, thenSiLU: true)
         let shortcut = try convShortcut.map { try $0(x) } ?? x
         let sum = try add(shortcut, h)

@@ -54,8 +54,7 @@ func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: In
     let out = Tensor(uninitialized: [g.n, g.ho, g.wo, g.co])
     convForward(g, x.data, weight.data, bias?.data, out.data, path: path)
     record(out, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
-        if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
-        if weight.requiresGrad { convWeightGradient(g, x.data, grad.data, weight.gradBuffer(), path: path) }
+        convParameterGradients(g, x.data, grad.data, weight: weight, biases: ConvBiasGradients(bias: bias), path: path)
         if x.requiresGrad {
             let (dx, accumulate) = x.autograd.gradTarget()
             convInputGradient(g, weight.data, grad.data, dx, accumulate: accumulate, path: path)
@@ -79,16 +78,122 @@ func convForward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ wt: UnsafePoint
     }
 }
 
-/// dw += ∂L/∂w.
+/// out = residual + ((conv(x, w) + bias) + sampleBias[image]), written: `sampleBias` is [N][Co] (a ResNet
+/// block's time embedding), `residual` an image of the output's shape; either may be nil.
+/// The Winograd path adds them in its output transform; the others in one pass after the convolution
+/// (not on the UNet's path: its stride-2 and 1×1 convolutions take neither). The same floats either way.
+func convForward(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ wt: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                 _ out: UnsafeMutablePointer<Float>, sampleBias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
+                 path: ConvPath) {
+    guard sampleBias != nil || residual != nil else { return convForward(g, x, wt, bias, out, path: path) }
+    if path.usesWinograd(g) {
+        let m = path.winogradTile
+        let u = winogradKernel(m: m, wt, ci: g.ci, co: g.co)
+        winogradConvolve(m: m, n: g.n, h: g.h, w: g.w, src: x, srcC: g.ci, u: u.data, bias: bias, dst: out, dstC: g.co,
+                         accumulate: false, chunkTiles: path.chunk,
+                         epilogue: WinogradEpilogue(sampleBias: sampleBias, residual: residual))
+        return
+    }
+    convForward(g, x, wt, bias, out, path: path)
+    let op = SendablePointer(out), co = g.co, perImage = g.ho * g.wo
+    let tp = sampleBias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
+    let rp = residual.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
+    parallelChunks(g.rows, minimumPerThread: 1024) { _, rows in
+        for r in rows {
+            let o = op.p + r * co
+            if let tp { let t = tp.p + (r / perImage) * co; for j in 0..<co { o[j] = o[j] + t[j] } }
+            if let rp { let res = rp.p + r * co; for j in 0..<co { o[j] = res[j] + o[j] } }
+        }
+    }
+}
+
+/// The bias gradients a convolution's backward owes: the convolution's own bias (db += Σ over every output
+/// pixel) and a per-image bias (`sampleBias` [N][Co], added to every pixel of its image: dsb[n] = Σ over
+/// image n's pixels, written into a first gradient or added). Both come from the per-image sums of the
+/// output gradient.
+struct ConvBiasGradients {
+    var bias: UnsafeMutablePointer<Float>?
+    var sampleBias: (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)?
+
+    /// The gradients of those of `bias` and `sampleBias` that require one (claimed now, so call it in backward).
+    init(bias: Tensor?, sampleBias: Tensor? = nil) {
+        self.bias = bias?.requiresGrad == true ? bias?.gradBuffer() : nil
+        self.sampleBias = sampleBias?.requiresGrad == true ? sampleBias?.autograd.gradTarget() : nil
+    }
+
+    /// The convolution's bias gradient alone (benchmarks).
+    init(biasGradient db: UnsafeMutablePointer<Float>) { bias = db }
+
+    var isEmpty: Bool { bias == nil && sampleBias == nil }
+
+    /// Adds (or writes) the gradients from `sums`, the per-image sums of the output gradient ([N][Co]).
+    func apply(_ sums: UnsafePointer<Double>, n: Int, co: Int) {
+        if let (dsb, accumulate) = sampleBias {
+            for i in 0..<(n * co) { dsb[i] = accumulate ? dsb[i] + Float(sums[i]) : Float(sums[i]) }
+        }
+        if let db = bias {
+            for j in 0..<co {
+                var s = 0.0
+                for img in 0..<n { s += sums[img * co + j] }
+                db[j] += Float(s)
+            }
+        }
+    }
+}
+
+/// dw += ∂L/∂w (when `weight` requires it) and the bias gradients of `biases`. The Winograd path takes the
+/// biases' per-image sums from its transformed output gradient (the weight gradient's pass over dy); the
+/// others, or a weight that needs no gradient, sum dy in a pass of its own (`convImageSums`).
+func convParameterGradients(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ grad: UnsafePointer<Float>, weight: Tensor,
+                            biases: ConvBiasGradients, path: ConvPath) {
+    let sums = biases.isEmpty ? nil : UnsafeMutablePointer<Double>.allocate(capacity: g.n * g.co)
+    defer { sums?.deallocate() }
+    if weight.requiresGrad {
+        convWeightGradient(g, x, grad, weight.gradBuffer(), imageSums: sums, path: path)
+    } else if let sums {
+        convImageSums(g, grad, into: sums)
+    }
+    if let sums { biases.apply(sums, n: g.n, co: g.co) }
+}
+
+/// dw += ∂L/∂w, and with `imageSums` the per-image sums of the output gradient written into it ([N][Co]).
 func convWeightGradient(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
-                        _ dw: UnsafeMutablePointer<Float>, path: ConvPath) {
+                        _ dw: UnsafeMutablePointer<Float>, imageSums: UnsafeMutablePointer<Double>? = nil, path: ConvPath) {
     if path.usesWinograd(g) {
         winogradWeightGradient(m: path.winogradTile, n: g.n, h: g.h, w: g.w, x: x, ci: g.ci, dy: grad, co: g.co, dw: dw,
-                               chunkTiles: path.chunk)
-    } else if path.fastKernels {
+                               imageSums: imageSums, chunkTiles: path.chunk)
+        return
+    }
+    if path.fastKernels {
         im2colWeightGradient(g, x, grad, dw, block: path.chunk)
     } else {
         convWeightGradientReference(g, x, grad, dw)
+    }
+    if let imageSums { convImageSums(g, grad, into: imageSums) }
+}
+
+/// sums[n][c] = Σ over image n's output pixels of grad (written). Each image is summed by one thread
+/// (float blocks of 64 pixels into double), so the result does not depend on the thread count.
+func convImageSums(_ g: ConvGeometry, _ grad: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Double>) {
+    let co = g.co, perImage = g.ho * g.wo, block = 64
+    let sp = SendablePointer(sums), gp = SendablePointer(UnsafeMutablePointer(mutating: grad))
+    parallelChunks(g.n) { _, images in
+        let f = UnsafeMutablePointer<Float>.allocate(capacity: co)
+        defer { f.deallocate() }
+        for img in images {
+            let acc = sp.p + img * co
+            acc.initialize(repeating: 0, count: co)
+            var r = 0
+            while r < perImage {
+                f.initialize(repeating: 0, count: co)
+                for row in r..<min(r + block, perImage) {
+                    let src = gp.p + (img * perImage + row) * co
+                    for j in 0..<co { f[j] += src[j] }
+                }
+                for j in 0..<co { acc[j] += Double(f[j]) }
+                r += block
+            }
+        }
     }
 }
 
@@ -109,11 +214,6 @@ func convInputGradient(_ g: ConvGeometry, _ wt: UnsafePointer<Float>, _ grad: Un
     } else {
         convInputGradientReference(g, wt, grad, dx)
     }
-}
-
-/// db += Σ over all output pixels of the output gradient.
-func convBiasGradient(_ g: ConvGeometry, _ grad: UnsafePointer<Float>, _ db: UnsafeMutablePointer<Float>, path: ConvPath) {
-    sumRows(grad, rows: g.rows, cols: g.co, into: db)
 }
 
 struct ConvGeometry {

@@ -339,8 +339,10 @@ func measureConv(_ s: ConvBenchShape, path: ConvBenchPath, batch: Int, repetitio
     let fwd = timeMedians(repetitions: repetitions, warmup: warmup) { convForward(g, x.data, w.data, b.data, y.data, path: p) }
     let bin = timeMedians(repetitions: repetitions, warmup: warmup) { convInputGradient(g, w.data, dy.data, dx.data, path: p) }
     let bw = timeMedians(repetitions: repetitions, warmup: warmup) {
-        convBiasGradient(g, dy.data, db.data, path: p)
-        convWeightGradient(g, x.data, dy.data, dw.data, path: p)
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: g.n * g.co)
+        defer { sums.deallocate() }
+        convWeightGradient(g, x.data, dy.data, dw.data, imageSums: sums, path: p)
+        ConvBiasGradients(biasGradient: db.data).apply(sums, n: g.n, co: g.co)
     }
     let gflop = s.gflopPerPass(batch: batch)
     return ConvBenchRow(shape: s, path: path, batch: batch, gflopPerPass: gflop, secondsForward: fwd.wall,

@@ -272,16 +272,25 @@ func winogradConvolve(m: Int, n: Int, h: Int, w: Int, src: UnsafePointer<Float>,
 }
 
 /// dw += ∂L/∂w for a 3×3 stride-1 pad-1 convolution of x [n,h,w,ci] with output gradient dy [n,h,w,co].
+/// With `imageSums`, also the per-image sums of dy written into it ([n][co], double): position (1,1) of a
+/// tile's transformed gradient A·dy·Aᵀ is the plain sum of its m×m pixels (row 1 of A is all ones, for
+/// m = 2 and 4), so the bias gradients cost a pass over 1/m² of dy's floats, already in cache.
 func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Float>, ci: Int,
-                            dy: UnsafePointer<Float>, co: Int, dw: UnsafeMutablePointer<Float>, chunkTiles: Int? = nil) {
+                            dy: UnsafePointer<Float>, co: Int, dw: UnsafeMutablePointer<Float>,
+                            imageSums: UnsafeMutablePointer<Double>? = nil, chunkTiles: Int? = nil) {
     let plan = WinogradPlan(m: m, n: n, h: h, w: w)
     let chunk = chunkTiles.map { min($0, plan.tiles) } ?? plan.tilesPerChunk(cin: ci, cout: co, bytes: 256 << 10)
     let chunks = (plan.tiles + chunk - 1) / chunk
     let a = plan.alpha, pos = plan.positions
     let threads = max(1, min(Engine.threads, chunks))
-    // One partial dU per thread, summed in thread order: deterministic for a given thread count.
+    // One partial dU (and partial image sums) per thread, summed in thread order: deterministic for a
+    // given thread count.
     let partials = Tensor.zeros([threads, pos, ci, co])
     let pp = SendablePointer(partials.data)
+    let sumParts = imageSums.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: threads * n * co) }
+    sumParts?.initialize(repeating: 0, count: threads * n * co)
+    defer { sumParts?.deallocate() }
+    let spp = sumParts.map { SendablePointer($0) }
     let xp = SendablePointer(UnsafeMutablePointer(mutating: x)), gp = SendablePointer(UnsafeMutablePointer(mutating: dy))
     parallelFor(threads) { th in
         let lo = chunks * th / threads, hi = chunks * (th + 1) / threads
@@ -289,17 +298,29 @@ func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Flo
         let vBuf = Tensor(uninitialized: [pos, chunk, ci]), yBuf = Tensor(uninitialized: [pos, chunk, co])
         let scratch = WinogradScratch(plan: plan, channels: max(ci, co))
         let v = vBuf.data, yh = yBuf.data, du = pp.p + th * pos * ci * co
+        let sums = spp.map { $0.p + th * n * co }
         for ch in lo..<hi {
             let t0 = ch * chunk, count = min(chunk, plan.tiles - t0)
             for t in 0..<count {
                 let (img, y0, x0) = plan.origin(t0 + t)
                 scratch.inputTransform(xp.p + img * h * w * ci, c: ci, iy: y0 - 1, ix: x0 - 1, into: v + t * ci, vs: chunk * ci)
                 scratch.gradTransform(gp.p + img * h * w * co, c: co, y0: y0, x0: x0, into: yh + t * co, vs: chunk * co)
+                if let sums {
+                    let tileSum = yh + (a + 1) * chunk * co + t * co, acc = sums + img * co
+                    for j in 0..<co { acc[j] += Double(tileSum[j]) }
+                }
             }
             for p in 0..<pos {
                 sgemm(transA: true, m: ci, n: co, k: count, a: v + p * chunk * ci, lda: ci,
                       b: yh + p * chunk * co, ldb: co, beta: 1, c: du + p * ci * co, ldc: co)
             }
+        }
+    }
+    if let imageSums, let sumParts {
+        imageSums.update(from: sumParts, count: n * co)
+        for th in 1..<threads {
+            let src = sumParts + th * n * co
+            for i in 0..<(n * co) { imageSums[i] += src[i] }
         }
     }
     // Sum the partials, then dg[ky][kx] = Σ_{r,s} G[r][ky] G[s][kx] dU[r·α+s].

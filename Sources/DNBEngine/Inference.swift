@@ -75,28 +75,7 @@ func conv2dInference(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, pa
         throw EngineError.shapeMismatch(op: "conv2d_inference", detail: "residual \(describeShape(residual.shape)) vs output \(describeShape(outShape))")
     }
     let out = Tensor(uninitialized: outShape)
-    if path.usesWinograd(g) {
-        let m = path.winogradTile
-        let u = winogradKernel(m: m, weight.data, ci: g.ci, co: g.co)
-        let epilogue = sampleBias == nil && residual == nil
-            ? nil : WinogradEpilogue(sampleBias: sampleBias.map { UnsafePointer($0.data) }, residual: residual.map { UnsafePointer($0.data) })
-        winogradConvolve(m: m, n: g.n, h: g.h, w: g.w, src: x.data, srcC: g.ci, u: u.data, bias: bias?.data,
-                         dst: out.data, dstC: g.co, accumulate: false, chunkTiles: path.chunk, epilogue: epilogue)
-        return out
-    }
-    convForward(g, x.data, weight.data, bias?.data, out.data, path: path)
-    if sampleBias != nil || residual != nil {
-        // Not on the UNet's path (its stride-2 and 1×1 convolutions take neither): a plain pass.
-        let op = SendablePointer(out.data), co = g.co, perImage = g.ho * g.wo
-        let tp = sampleBias.map { SendablePointer($0.data) }, rp = residual.map { SendablePointer($0.data) }
-        parallelChunks(g.rows, minimumPerThread: 1024) { _, rows in
-            for r in rows {
-                let o = op.p + r * co
-                if let tp { let t = tp.p + (r / perImage) * co; for j in 0..<co { o[j] = o[j] + t[j] } }
-                if let rp { let res = rp.p + r * co; for j in 0..<co { o[j] = res[j] + o[j] } }
-            }
-        }
-    }
+    convForward(g, x.data, weight.data, bias?.data, out.data, sampleBias: sampleBias?.data, residual: residual?.data, path: path)
     return out
 }
 

@@ -1,3 +1,5 @@
+import DNBSupport
+
 /// conv2d(groupNorm(x) [then SiLU]) — a ResNet block's norm → SiLU → convolution — recorded as one op
 /// that keeps x and the group statistics for backward but not the normalised activation h.
 ///
@@ -10,31 +12,45 @@
 /// graph holds x for the norm *and* h for the convolution until backward reaches them. At batch 128 the
 /// tutorial UNet's norm → convolution pairs keep ~370 MB of such h, for one more group-norm forward each
 /// in backward (bench/README.md).
+///
+/// `sampleBias` [N, Co] is added to every pixel of its image after the convolution's bias (a ResNet
+/// block's projected time embedding, `h + temb[:, :, None, None]` in diffusers): in the output transform,
+/// and its gradient and the bias's come from the per-image sums of the output gradient (on the Winograd
+/// path a by-product of the weight gradient), instead of an add op with a pass of its own each way. The same floats as `add(conv, sampleBias.reshaped([N, 1, 1, Co]))`;
+/// the two gradients are sums in another order (within float rounding of the separate ops').
 public func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Tensor?, eps: Float = 1e-5,
-                            silu: Bool, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+                            silu: Bool, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0,
+                            sampleBias: Tensor? = nil) throws -> Tensor {
     try groupNormConv2d(x, groups: groups, normWeight: normWeight, normBias: normBias, eps: eps, silu: silu,
-                        weight: weight, bias: bias, stride: stride, padding: padding, path: .fast)
+                        weight: weight, bias: bias, stride: stride, padding: padding, sampleBias: sampleBias, path: .fast)
 }
 
 func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Tensor?, eps: Float, silu: Bool,
-                     weight: Tensor, bias: Tensor?, stride: Int, padding: Int, path: ConvPath) throws -> Tensor {
+                     weight: Tensor, bias: Tensor?, stride: Int, padding: Int, sampleBias: Tensor? = nil,
+                     path: ConvPath) throws -> Tensor {
     let norm = try GroupNormOp(x, groups: groups, weight: normWeight, bias: normBias, eps: eps, silu: silu)
     let g = try convGeometry("group_norm_conv2d", x, weight: weight, bias: bias, stride: stride, padding: padding)
+    if let sampleBias, sampleBias.shape != [g.n, g.co] {
+        throw EngineError.shapeMismatch(op: "group_norm_conv2d", detail: "per-image bias \(describeShape(sampleBias.shape)) vs [\(g.n), \(g.co)]")
+    }
     let out = Tensor(uninitialized: [g.n, g.ho, g.wo, g.co])
     let stats: Tensor
     do {
         let h = Tensor(uninitialized: x.shape)
         stats = norm.forward(into: h)
-        convForward(g, h.data, weight.data, bias?.data, out.data, path: path)
+        convForward(g, h.data, weight.data, bias?.data, out.data, sampleBias: sampleBias?.data, residual: nil, path: path)
     }
-    let inputs = [x, weight] + [normWeight, normBias, bias].compactMap { $0 }
+    let inputs = [x, weight] + [normWeight, normBias, bias, sampleBias].compactMap { $0 }
     record(out, inputs: inputs) { grad in
-        if let bias, bias.requiresGrad { convBiasGradient(g, grad.data, bias.gradBuffer(), path: path) }
+        let biases = ConvBiasGradients(bias: bias, sampleBias: sampleBias)
         let normWants = x.requiresGrad || normWeight?.requiresGrad == true || normBias?.requiresGrad == true
-        guard normWants || weight.requiresGrad else { return }
+        guard normWants || weight.requiresGrad else {
+            // Only biases: no h needed (the weight's gradient is not taken, so x is not read).
+            return convParameterGradients(g, x.data, grad.data, weight: weight, biases: biases, path: path)
+        }
         let h = Tensor(uninitialized: x.shape)
         norm.apply(into: h, stats: stats)
-        if weight.requiresGrad { convWeightGradient(g, h.data, grad.data, weight.gradBuffer(), path: path) }
+        convParameterGradients(g, h.data, grad.data, weight: weight, biases: biases, path: path)
         guard normWants else { return }
         let dh = h  // h is not read again: its buffer takes dh
         convInputGradient(g, weight.data, grad.data, dh.data, accumulate: false, path: path)

@@ -5,14 +5,17 @@ import Testing
 /// norm's γ and β, the convolution's weight and bias) are the same floats — the composite runs the same
 /// kernels on the same inputs, recomputing h in backward instead of keeping it — over odd sizes, both
 /// Winograd tiles, im2col geometries (stride 2, 1×1, 5×5), with and without SiLU, bias and affine
-/// parameters, parameters that want no gradient, and gradients already present.
+/// parameters, parameters that want no gradient, and gradients already present. With a per-image bias
+/// (a ResNet block's time embedding) against `add(conv, bias.reshaped([N, 1, 1, Co]))`: the same floats
+/// too, but for that bias's own gradient, which the two sum in another order (tolerance argued below).
 struct NormConvTests {
     struct Case: CustomStringConvertible {
         var n = 2, h = 5, w = 7, ci = 6, co = 5, groups = 3, k = 3, stride = 1, pad = 1
         var silu = true, bias = true, affine = true, normGrads = true, xGrad = true, preset = false, tile = 4
+        var imageBias = false, weightGrad = true
         var description: String {
             "n\(n) \(h)×\(w) \(ci)→\(co) g\(groups) k\(k) s\(stride) p\(pad) silu \(silu) bias \(bias) affine \(affine) " +
-                "normGrads \(normGrads) xGrad \(xGrad) preset \(preset) F(\(tile),3)"
+                "normGrads \(normGrads) xGrad \(xGrad) preset \(preset) F(\(tile),3) imageBias \(imageBias) weightGrad \(weightGrad)"
         }
     }
 
@@ -30,29 +33,42 @@ struct NormConvTests {
         all.append(Case(normGrads: false, xGrad: false))
         all.append(Case(preset: true))
         all.append(Case(n: 3, h: 9, w: 4, ci: 12, co: 7, groups: 4, preset: true, tile: 2))
+        all.append(Case(imageBias: true))
+        all.append(Case(n: 3, h: 9, w: 11, ci: 12, co: 7, groups: 4, imageBias: true))
+        all.append(Case(tile: 2, imageBias: true))
+        all.append(Case(bias: false, imageBias: true))
+        all.append(Case(normGrads: false, xGrad: false, preset: true, imageBias: true))
+        all.append(Case(k: 3, stride: 2, pad: 1, imageBias: true))
+        all.append(Case(tile: 0, imageBias: true))
+        all.append(Case(normGrads: false, xGrad: false, imageBias: true, weightGrad: false))  // the biases alone
+        all.append(Case(normGrads: false, xGrad: false, tile: 0, weightGrad: false))
         return all
     }()
 
-    /// Output and gradients [x, γ, β, weight, bias] (nil where none is wanted) of one path.
+    /// Output and gradients [x, γ, β, weight, bias, per-image bias] (nil where none is wanted) of one path.
     func run(_ c: Case, composite: Bool) throws -> (Tensor, [Tensor?]) {
         let x = randn([c.n, c.h, c.w, c.ci], seed: 1)
         let gamma = c.affine ? randn([c.ci], seed: 2) : nil, beta = c.affine ? randn([c.ci], seed: 3) : nil
         let weight = randn([c.k, c.k, c.ci, c.co], seed: 4, scale: 0.3), bias = c.bias ? randn([c.co], seed: 5) : nil
+        let imageBias = c.imageBias ? randn([c.n, c.co], seed: 6) : nil
         x.requiresGrad = c.xGrad
         for p in [gamma, beta].compactMap({ $0 }) { p.requiresGrad = c.normGrads }
-        for p in [weight, bias].compactMap({ $0 }) { p.requiresGrad = true }
-        if c.preset { for (i, t) in [x, gamma, beta, weight, bias].enumerated() { if let t { t.grad = randn(t.shape, seed: 40 + UInt64(i)) } } }
+        weight.requiresGrad = c.weightGrad
+        for p in [bias, imageBias].compactMap({ $0 }) { p.requiresGrad = true }
+        let all = [x, gamma, beta, weight, bias, imageBias]
+        if c.preset { for (i, t) in all.enumerated() { if let t { t.grad = randn(t.shape, seed: 40 + UInt64(i)) } } }
         let path = ConvPath(fastKernels: true, winogradTile: c.tile)
         let y: Tensor
         if composite {
             y = try groupNormConv2d(x, groups: c.groups, normWeight: gamma, normBias: beta, eps: 1e-5, silu: c.silu,
-                                    weight: weight, bias: bias, stride: c.stride, padding: c.pad, path: path)
+                                    weight: weight, bias: bias, stride: c.stride, padding: c.pad, sampleBias: imageBias, path: path)
         } else {
             let h = try groupNorm(x, groups: c.groups, weight: gamma, bias: beta, eps: 1e-5, fusedSiLU: c.silu)
-            y = try conv2d(h, weight: weight, bias: bias, stride: c.stride, padding: c.pad, path: path)
+            let conv = try conv2d(h, weight: weight, bias: bias, stride: c.stride, padding: c.pad, path: path)
+            y = try imageBias.map { try add(conv, try $0.reshaped([c.n, 1, 1, c.co])) } ?? conv
         }
         try mean(try mul(y, randn(y.shape, seed: 9))).backward()
-        return (y, [x, gamma, beta, weight, bias].map { $0?.grad })
+        return (y, all.map { $0?.grad })
     }
 
     @Test(arguments: cases)
@@ -64,6 +80,14 @@ struct NormConvTests {
         for (i, name) in ["x", "γ", "β", "weight", "bias"].enumerated() {
             #expect((grads[i] == nil) == (gradsRef[i] == nil), "\(name): gradient present on one side only")
             if let g = grads[i], let r = gradsRef[i] { #expect(g.scalars == r.scalars, "\(name) gradient") }
+        }
+        // The per-image bias's gradient: each side sums an image's ≤ 99 output-gradient values (here
+        // O(1/size), |Σ| ≤ 1) in its own order in float32 (the composite in double after float blocks of 64),
+        // so they may differ by a few roundings of the running sum: 99 · 2⁻²⁴ ≈ 6e-6, held to 1e-5.
+        #expect((grads[5] == nil) == (gradsRef[5] == nil), "per-image bias: gradient present on one side only")
+        if let g = grads[5], let r = gradsRef[5] {
+            let worst = zip(g.scalars, r.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5, "per-image bias gradient differs by \(worst)")
         }
     }
 
