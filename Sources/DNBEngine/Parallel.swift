@@ -52,21 +52,13 @@ public struct SendablePointer<T>: @unchecked Sendable {
     public init(_ p: UnsafeMutablePointer<T>) { self.p = p }
 }
 
-/// Runs `body(task)` for every task in 0..<count over the engine's threads.
+/// Runs `body(task)` for every task in 0..<count over the engine's threads (`WorkerPool`).
 /// Tasks are dealt out in contiguous blocks so results do not depend on scheduling.
 @inline(__always)
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    let threads = min(Engine.threads, count)
-    if threads <= 1 {
-        for i in 0..<count { body(i) }
-        return
-    }
-    withoutActuallyEscaping(body) { body in
-        let box = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            let lo = count * worker / threads, hi = count * (worker + 1) / threads
-            for i in lo..<hi { box.value(i) }
-        }
+    let threads = max(1, min(Engine.threads, count))
+    WorkerPool.shared.run(blocks: threads) { worker in
+        for i in (count * worker / threads)..<(count * (worker + 1) / threads) { body(i) }
     }
 }
 
@@ -75,15 +67,7 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
 @inline(__always)
 func parallelChunks(_ count: Int, minimumPerThread: Int = 1, _ body: (Int, Range<Int>) -> Void) {
     let threads = max(1, min(Engine.threads, count / max(1, minimumPerThread)))
-    if threads <= 1 {
-        body(0, 0..<count)
-        return
-    }
-    withoutActuallyEscaping(body) { body in
-        let box = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            box.value(worker, (count * worker / threads)..<(count * (worker + 1) / threads))
-        }
+    WorkerPool.shared.run(blocks: threads) { worker in
+        body(worker, (count * worker / threads)..<(count * (worker + 1) / threads))
     }
 }
-
