@@ -64,7 +64,7 @@ public final class NoisePredictionTrainer {
             }
             let value = try dataParallel.reduce(model.parameters.tensors, loss: share)
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, value: value) }
-            return finishStep(value)
+            return try finishStep(value)
         }
         let loss = try objective(batch, noise: noise, timesteps: timesteps, labels: labels)
         let value = loss.item
@@ -73,7 +73,7 @@ public final class NoisePredictionTrainer {
         }
         optimizer.zeroGrad()
         try loss.backward()
-        return finishStep(value)
+        return try finishStep(value)
     }
 
     /// The loss of one batch: noised at `timesteps`, the model's prediction against the scheduler's target.
@@ -95,10 +95,10 @@ public final class NoisePredictionTrainer {
     }
 
     /// The optimiser's step from the gradients in place.
-    private func finishStep(_ value: Float) -> Float {
+    private func finishStep(_ value: Float) throws -> Float {
         if let learningRate { optimizer.lr = learningRate.rate(at: step) }
         optimizer.update()
-        ema?.update()
+        try ema?.update()
         step += 1
         return value
     }
@@ -153,13 +153,11 @@ public final class ExponentialMovingAverage {
         shadow = parameters.tensors.map { $0.copy() }
     }
 
-    public func update() {
+    public func update() throws {
         updates += 1
         // Warm-up as in common EMA implementations: early averages do not drag in the random initialisation.
         let d = min(decay, Float(1 + updates) / Float(10 + updates))
-        for (s, p) in zip(shadow, parameters.tensors) {
-            for i in 0..<p.count { s.data[i] = d * s.data[i] + (1 - d) * p.data[i] }
-        }
+        for (s, p) in zip(shadow, parameters.tensors) { try updateMovingAverage(s, toward: p, decay: d) }
     }
 
     /// Runs `body` with the averaged weights in place, then puts the trained weights back.

@@ -1,4 +1,5 @@
 import Foundation
+import DNBSupport
 
 /// Adam with PyTorch's update (torch.optim.Adam, single-tensor path):
 /// m ← lerp(m, g, 1−β1); v ← β2·v + (1−β2)·g²; p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε),
@@ -29,15 +30,20 @@ public final class Adam {
         let stepSize = Float(Double(lr) / bc1)
         let bc2Sqrt = Float(bc2.squareRoot())
         let lerpWeight = 1 - beta1
+        let (beta2, eps, weightDecay) = (beta2, eps, weightDecay)
         for (i, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
-            let m = moments[i].m.data, v = moments[i].v.data, w = p.data, gd = g.data
-            for j in 0..<p.count {
-                var grad = gd[j]
-                if weightDecay != 0 { grad += weightDecay * w[j] }
-                m[j] += lerpWeight * (grad - m[j])
-                v[j] = v[j] * beta2 + (1 - beta2) * (grad * grad)
-                w[j] -= stepSize * (m[j] / (v[j].squareRoot() / bc2Sqrt + eps))
+            let m = SendablePointer(moments[i].m.data), v = SendablePointer(moments[i].v.data)
+            let w = SendablePointer(p.data), gd = SendablePointer(g.data)
+            // Elementwise: the same floats however the elements are split (small tensors stay on one thread).
+            parallelChunks(p.count, minimumPerThread: 1 << 14) { _, range in
+                for j in range {
+                    var grad = gd.p[j]
+                    if weightDecay != 0 { grad += weightDecay * w.p[j] }
+                    m.p[j] += lerpWeight * (grad - m.p[j])
+                    v.p[j] = v.p[j] * beta2 + (1 - beta2) * (grad * grad)
+                    w.p[j] -= stepSize * (m.p[j] / (v.p[j].squareRoot() / bc2Sqrt + eps))
+                }
             }
         }
     }
@@ -52,5 +58,17 @@ public final class Adam {
         }
         self.step = step
         self.moments = moments
+    }
+}
+
+/// average = decay · average + (1 − decay) · value, elementwise in place: one step of an exponential moving
+/// average of weights. The same floats however the elements are split (small tensors stay on one thread).
+public func updateMovingAverage(_ average: Tensor, toward value: Tensor, decay: Float) throws {
+    guard average.shape == value.shape else {
+        throw EngineError.shapeMismatch(op: "moving_average", detail: "\(describeShape(average.shape)) vs \(describeShape(value.shape))")
+    }
+    let s = SendablePointer(average.data), p = SendablePointer(value.data)
+    parallelChunks(average.count, minimumPerThread: 1 << 14) { _, range in
+        for i in range { s.p[i] = decay * s.p[i] + (1 - decay) * p.p[i] }
     }
 }

@@ -285,7 +285,7 @@ func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Flo
     let threads = max(1, min(Engine.threads, chunks))
     // One partial dU (and partial image sums) per thread, summed in thread order: deterministic for a
     // given thread count.
-    let partials = Tensor.zeros([threads, pos, ci, co])
+    let partials = Tensor(uninitialized: [threads, pos, ci, co])  // each thread clears its own, in parallel
     let pp = SendablePointer(partials.data)
     let sumParts = imageSums.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: threads * n * co) }
     sumParts?.initialize(repeating: 0, count: threads * n * co)
@@ -293,11 +293,13 @@ func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Flo
     let spp = sumParts.map { SendablePointer($0) }
     let xp = SendablePointer(UnsafeMutablePointer(mutating: x)), gp = SendablePointer(UnsafeMutablePointer(mutating: dy))
     parallelFor(threads) { th in
+        let du = pp.p + th * pos * ci * co
+        du.update(repeating: 0, count: pos * ci * co)
         let lo = chunks * th / threads, hi = chunks * (th + 1) / threads
         guard lo < hi else { return }
         let vBuf = Tensor(uninitialized: [pos, chunk, ci]), yBuf = Tensor(uninitialized: [pos, chunk, co])
         let scratch = WinogradScratch(plan: plan, channels: max(ci, co))
-        let v = vBuf.data, yh = yBuf.data, du = pp.p + th * pos * ci * co
+        let v = vBuf.data, yh = yBuf.data
         let sums = spp.map { $0.p + th * n * co }
         for ch in lo..<hi {
             let t0 = ch * chunk, count = min(chunk, plan.tiles - t0)
@@ -325,9 +327,13 @@ func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Flo
     }
     // Sum the partials, then dg[ky][kx] = Σ_{r,s} G[r][ky] G[s][kx] dU[r·α+s].
     let plane = ci * co
-    for th in 1..<threads {
-        let src = pp.p + th * pos * plane
-        for i in 0..<(pos * plane) { pp.p[i] += src[i] }
+    if threads > 1 {
+        parallelChunks(pos * plane, minimumPerThread: 1 << 14) { _, range in
+            for th in 1..<threads {  // in thread order for every element, however the elements are split
+                let src = pp.p + th * pos * plane
+                for i in range { pp.p[i] += src[i] }
+            }
+        }
     }
     let gm = kernelTransformMatrix(m: m)
     let dwp = SendablePointer(dw)
