@@ -45,7 +45,7 @@ func environmentSetting(_ name: String, allowed: Set<Int>) -> Int? {
 
 private func sysconfThreads() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
-/// A raw pointer that may cross into `concurrentPerform`'s closure; callers
+/// A raw pointer that may cross into a parallel region's closure (`WorkerPool`); callers
 /// guarantee that the tasks write disjoint ranges.
 public struct SendablePointer<T>: @unchecked Sendable {
     public let p: UnsafeMutablePointer<T>

@@ -332,6 +332,20 @@ struct CLITests {
         #expect(result.stderr.isEmpty)
     }
 
+    /// The repository's own notebooks (notebooks/, bench/) stay valid as commands change.
+    @Test func repositoryNotebooksPassCheck() throws {
+        var checked = 0
+        for folder in ["notebooks", "bench"] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/" + folder)
+            for name in names.sorted() where name.hasSuffix(".dnb") {
+                let result = try CLIBinary.run(["check", repositoryRoot + "/" + folder + "/" + name], in: try TemporaryDirectory("dnb-cli"))
+                #expect(result.status == 0, "\(folder)/\(name): \(result)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 5, "notebooks/ and bench/ hold the quickstart, the tutorial and the benchmark notebooks")
+    }
+
     @Test func runRefusesANotebookThatFailsCheck() throws {
         let dir = try TemporaryDirectory("dnb-cli")
         try dir.write("invalid.dnb", Notebooks.invalid)
