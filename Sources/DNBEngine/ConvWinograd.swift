@@ -237,7 +237,7 @@ func winogradConvolve(m: Int, n: Int, h: Int, w: Int, src: UnsafePointer<Float>,
     let rp = epilogue?.residual.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
     let fused = epilogue != nil
     // Each thread takes an equal share of the tiles and cuts it into chunks: splitting whole chunks
-    // instead left one thread a chunk more than the other (10–19 chunks at 8×8 and 16×16), ~2 % of a
+    // instead left one thread a chunk more than the other (10–19 chunks at 8×8 and 16×16), ~1 % of a
     // training step with both cores waiting for it (bench/README.md).
     parallelChunks(plan.tiles, minimumPerThread: 16) { _, tileRange in
         guard !tileRange.isEmpty else { return }

@@ -16,8 +16,9 @@ import DNBSupport
 /// `sampleBias` [N, Co] is added to every pixel of its image after the convolution's bias (a ResNet
 /// block's projected time embedding, `h + temb[:, :, None, None]` in diffusers): in the output transform,
 /// and its gradient and the bias's come from the per-image sums of the output gradient (on the Winograd
-/// path a by-product of the weight gradient), instead of an add op with a pass of its own each way. The same floats as `add(conv, sampleBias.reshaped([N, 1, 1, Co]))`;
-/// the two gradients are sums in another order (within float rounding of the separate ops').
+/// path a by-product of the weight gradient), instead of an add op with a pass of its own each way. The
+/// output is the same floats as `add(conv, sampleBias.reshaped([N, 1, 1, Co]))`; the per-image bias's
+/// gradient is the same sum in another order (within float rounding of the separate ops').
 public func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Tensor?, eps: Float = 1e-5,
                             silu: Bool, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0,
                             sampleBias: Tensor? = nil) throws -> Tensor {

@@ -5,9 +5,9 @@ import Synchronization
 /// a moment after each job before they sleep, block 0 on the calling thread.
 ///
 /// Why not `DispatchQueue.concurrentPerform`: a batch-128 training step opens ~1,300 parallel regions
-/// (~1 ms each on average), and libdispatch wakes a sleeping worker for each; the wake-up and the join
-/// left the two cores ~10 % idle inside the regions (measured per call site, bench/README.md). A worker that
-/// is still spinning starts within a microsecond.
+/// (~1 ms each on average), and libdispatch wakes a sleeping worker for each; a worker that is still
+/// spinning picks the job up at once. Measured: a training step −4 %, the quickstart's small UNet −19 %
+/// (bench/README.md, "Training step, session 7").
 ///
 /// One job at a time: a call made while a job runs — nested inside a block, or from another thread —
 /// runs its blocks one after another on its own thread. The blocks are the same either way (static
