@@ -175,24 +175,13 @@ func convWeightGradient(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ grad: Un
 /// sums[n][c] = Σ over image n's output pixels of grad (written). Each image is summed by one thread
 /// (float blocks of 64 pixels into double), so the result does not depend on the thread count.
 func convImageSums(_ g: ConvGeometry, _ grad: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Double>) {
-    let co = g.co, perImage = g.ho * g.wo, block = 64
+    let co = g.co, perImage = g.ho * g.wo
     let sp = SendablePointer(sums), gp = SendablePointer(UnsafeMutablePointer(mutating: grad))
     parallelChunks(g.n) { _, images in
-        let f = UnsafeMutablePointer<Float>.allocate(capacity: co)
-        defer { f.deallocate() }
         for img in images {
             let acc = sp.p + img * co
             acc.initialize(repeating: 0, count: co)
-            var r = 0
-            while r < perImage {
-                f.initialize(repeating: 0, count: co)
-                for row in r..<min(r + block, perImage) {
-                    let src = gp.p + (img * perImage + row) * co
-                    for j in 0..<co { f[j] += src[j] }
-                }
-                for j in 0..<co { acc[j] += Double(f[j]) }
-                r += block
-            }
+            accumulateRows(gp.p + img * perImage * co, 0..<perImage, cols: co, ld: co, into: acc)
         }
     }
 }

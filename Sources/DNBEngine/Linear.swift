@@ -103,31 +103,36 @@ func linearForward(_ op: String, _ x: Tensor, weights: [Tensor], biases: [Tensor
 /// batches lose no precision; the threads' partials are added in thread order (deterministic for a given
 /// thread count). The scalar all-double loop took 1–2 % of a tutorial training step.
 func sumRows(_ m: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int? = nil, into: UnsafeMutablePointer<Float>) {
-    let ld = ld ?? cols, block = 64
+    let ld = ld ?? cols
     let threads = max(1, min(Engine.threads, rows / 1024))
     let partial = UnsafeMutablePointer<Double>.allocate(capacity: threads * cols)
     partial.initialize(repeating: 0, count: threads * cols)
     defer { partial.deallocate() }
     let pp = SendablePointer(partial), mp = SendablePointer(UnsafeMutablePointer(mutating: m))
     parallelFor(threads) { t in
-        let acc = pp.p + t * cols
-        let f = UnsafeMutablePointer<Float>.allocate(capacity: cols)
-        defer { f.deallocate() }
-        var r = rows * t / threads
-        let end = rows * (t + 1) / threads
-        while r < end {
-            f.initialize(repeating: 0, count: cols)
-            for row in r..<min(r + block, end) {
-                let src = mp.p + row * ld
-                for j in 0..<cols { f[j] += src[j] }
-            }
-            for j in 0..<cols { acc[j] += Double(f[j]) }
-            r += block
-        }
+        accumulateRows(mp.p, (rows * t / threads)..<(rows * (t + 1) / threads), cols: cols, ld: ld, into: pp.p + t * cols)
     }
     for j in 0..<cols {
         var s = 0.0
         for t in 0..<threads { s += partial[t * cols + j] }
         into[j] += Float(s)
+    }
+}
+
+/// acc[j] += Σ_{r ∈ rows} m[r·ld + j] for j < cols: in float over blocks of 64 rows (a vectorised pass over
+/// the columns), each block's sums into double. The row sums of `sumRows` and `convImageSums`.
+func accumulateRows(_ m: UnsafePointer<Float>, _ rows: Range<Int>, cols: Int, ld: Int, into acc: UnsafeMutablePointer<Double>) {
+    let block = 64
+    let f = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+    defer { f.deallocate() }
+    var r = rows.lowerBound
+    while r < rows.upperBound {
+        f.initialize(repeating: 0, count: cols)
+        for row in r..<min(r + block, rows.upperBound) {
+            let src = m + row * ld
+            for j in 0..<cols { f[j] += src[j] }
+        }
+        for j in 0..<cols { acc[j] += Double(f[j]) }
+        r += block
     }
 }
