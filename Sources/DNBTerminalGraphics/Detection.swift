@@ -54,8 +54,10 @@ public enum InlineDetection {
     /// Keys the user typed ahead (a pasted block, keys pressed while a command ran) arrive through the same input:
     /// everything that is not the answer `ESC [ ? … c` is handed to `typedAhead`, in order, so none is lost.
     public static func queryDeviceAttributes(timeoutMilliseconds: Int32 = 100, typedAhead: ([UInt8]) -> Void) -> String? {
+        // A Ctrl-D typed while the command ran would read as a NUL in raw mode: give it back as the key.
+        let endOfFile: [UInt8] = TypedAhead.takeLeadingEndOfFile() ? [TypedAhead.controlD] : []
         var answer: [UInt8]? = nil, typed: [UInt8] = []
-        defer { if !typed.isEmpty { typedAhead(typed) } }
+        defer { if !endOfFile.isEmpty || !typed.isEmpty { typedAhead(endOfFile + typed) } }
         var saved = termios()
         guard tcgetattr(STDIN_FILENO, &saved) == 0 else { return nil }
         var raw = saved

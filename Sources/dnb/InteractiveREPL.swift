@@ -1,6 +1,7 @@
 import CReadline
 import DNBCommands
 import DNBLanguage
+import DNBTerminalGraphics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,8 +32,9 @@ final class InteractiveREPL {
         while true {
             Sigint.set(.prompt)
             PromptInterrupt.discardedBlock = false
-            guard let raw = readline(entry.pending == nil ? Self.prompt : Self.continuationPrompt) else {
-                // Ctrl-D: leave (an unfinished block is dropped).
+            // Ctrl-D: leave (an unfinished block is dropped); also when it was typed while the last entry ran.
+            guard !TypedAhead.takeLeadingEndOfFile(),
+                  let raw = readline(entry.pending == nil ? Self.prompt : Self.continuationPrompt) else {
                 Terminal.out("\n")
                 break
             }

@@ -30,6 +30,25 @@ struct REPLTerminalTests {
         #expect(try repl.finish() == 0)
     }
 
+    /// Ctrl-D typed while an entry runs reaches the terminal in canonical mode, where it is an end-of-file mark,
+    /// not a key: it was lost. Now dnb runs what was typed before it and leaves.
+    @Test func ctrlDTypedWhileAnEntryRunsLeavesAfterIt() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let repl = try TerminalSession(in: dir)
+        try repl.waitFor("dnb> ")
+        // About 2.5 s in a debug build: the keys below arrive while the loop runs.
+        repl.type("print started; for i in 1..2000000 { let x = $i }; print finished\r")
+        try repl.waitFor("\nstarted\n")
+        repl.type("print \"typed-ahead\"\r\u{4}")
+        #expect(try repl.waitForExit() == 0)
+        let screen = repl.screen
+        // The terminal echoed the keys before the loop ended, so they were typed while it ran; then the line ran.
+        let echoed = try #require(screen.range(of: "print \"typed-ahead\"\n"))
+        let finished = try #require(screen.range(of: "\nfinished\n"))
+        #expect(echoed.lowerBound < finished.lowerBound, "\(screen)")
+        #expect(screen[finished.upperBound...].contains("\ntyped-ahead\n"), "\(screen)")
+    }
+
     @Test func historyPersistsAcrossSessionsAndIsSharedByConcurrentOnes() throws {
         let dir = try TemporaryDirectory("dnb-cli")
         let first = try TerminalSession(in: dir), second = try TerminalSession(in: dir)
@@ -282,10 +301,14 @@ final class TerminalSession: @unchecked Sendable {
         throw TerminalSessionError.timeout
     }
 
-    /// Ctrl-D at an empty prompt, then dnb's exit status.
+    /// Ctrl-D at an empty prompt, then dnb's exit status. It waits for the prompt: the text a test waited for is
+    /// printed before the entry ends, and a key typed then reaches dnb through the terminal's canonical mode
+    /// (`ctrlDTypedWhileAnEntryRunsLeavesAfterIt` tests that path on purpose).
     func finish(timeout: TimeInterval = 30) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !screen.hasSuffix("dnb> "), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         type("\u{4}")
-        return try waitForExit(timeout: timeout)
+        return try waitForExit(timeout: max(1, deadline.timeIntervalSinceNow))
     }
 
     /// Sends `number` to dnb (the child of `script`), not to `script` itself.
