@@ -31,7 +31,7 @@ enum EvaluateCommand {
             },
          CommandSpec("evaluations", summary: "A table of every `evaluate` of the session, and a plot of one figure", arguments: [
                 ArgumentSpec("metric", .string, default: Value.none, allowed: tableColumns.map { .string($0) },
-                             help: "also plot this figure against the evaluations (x: the labels when they are numbers)"),
+                             help: "also plot this figure against the evaluations (x: the number in the labels when they differ only in it, as \"DDIM N steps\"; else their order)"),
                 ArgumentSpec("figure", .string, default: .string("evaluations"), help: "name of the plot's PNG under figures/"),
             ]) { inv, ctx in
                 try tabulate(inv, ctx, ws)

@@ -35,19 +35,33 @@ enum EvaluationFigures {
         return DNBPlot.Figure.imageGrid(rows, titles: titleRows, vmin: 0, vmax: 1)
     }
 
-    /// One figure of every evaluation so far, as a line.
-    /// The labels with their number as N when they all read alike ("DDIM N steps"), else "the number in each label".
-    static func axisName(_ labels: [String]) -> String {
-        let templates = Set(labels.map { $0.replacingOccurrences(of: #"-?[0-9]+(\.[0-9]+)?"#, with: "N", options: .regularExpression) })
-        guard templates.count == 1, let template = templates.first, template.contains("N") else { return "the number in each label" }
-        return template
+    /// When the labels differ only in one number ("DDIM 10 steps", "DDIM 20 steps"): the label with that
+    /// number as N, the axis's name, and each label's number; otherwise nil ("DPM-Solver++ 10 steps" beside
+    /// "DDPM 250 steps" is no sweep, and a label's other characters never join its number).
+    static func sweep(_ labels: [String]) -> (axis: String, values: [Double])? {
+        var templates = Set<String>(), values: [Double] = []
+        for label in labels {
+            let numbers = label.matches(of: /-?[0-9]+(?:\.[0-9]+)?/)
+            guard numbers.count == 1, let value = Double(label[numbers[0].range]) else { return nil }
+            values.append(value)
+            templates.insert(label.replacingCharacters(in: numbers[0].range, with: "N"))
+        }
+        guard templates.count == 1, let axis = templates.first else { return nil }
+        return (axis, values)
     }
 
+    /// The x axis of evaluations that are no sweep: their order, named by their labels when that fits.
+    static func orderAxisName(_ labels: [String]) -> String {
+        let named = "evaluation: " + labels.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: ", ")
+        return named.count <= 90 ? named : "evaluation, in the order of the table"
+    }
+
+    /// One figure of every evaluation so far, as a line.
     static func metric(_ metric: String, _ evaluations: [(label: String, result: EvaluationResult)]) throws -> DNBPlot.Figure {
-        // Labels such as "DDIM 20" or "steps=500" give their number as x; otherwise evaluations are 0, 1, 2, …
-        let numbers = evaluations.compactMap { Double($0.label.filter { $0.isNumber || $0 == "." || $0 == "-" }) }
-        let numeric = numbers.count == evaluations.count
-        let x = numeric ? numbers : evaluations.indices.map(Double.init)
+        // Labels such as "DDIM 20 steps" or "steps=500" give their number as x; otherwise evaluations are 1, 2, 3, …
+        let labels = evaluations.map(\.label)
+        let sweep = sweep(labels)
+        let x = sweep?.values ?? evaluations.indices.map { Double($0 + 1) }
         let y: [Double] = evaluations.map { e in
             switch e.result.figures.first(where: { $0.name == metric })?.value {
             case .int(let i)?: return Double(i)
@@ -60,7 +74,7 @@ enum EvaluationFigures {
         let figure = try DNBPlot.Figure(figsize: (6, 3.5))
         let axes = try figure.axes(0, 0)
         axes.plot(y: order.map { y[$0] }, x: order.map { x[$0] }, label: metric)
-        axes.xlabel = numeric ? axisName(evaluations.map(\.label)) : "evaluation"
+        axes.xlabel = sweep?.axis ?? orderAxisName(labels)
         axes.ylabel = metric
         axes.grid(true)
         return figure

@@ -80,9 +80,15 @@ struct EvaluateCommandTests {
 
     /// Bad samples are refused with a message naming the problem; edge cases run with a warning.
     @Test func aSweepsAxisIsNamedByItsLabels() {
-        #expect(EvaluationFigures.axisName(["DDIM 10 steps", "DDIM 20 steps", "DDIM 50 steps"]) == "DDIM N steps")
-        #expect(EvaluationFigures.axisName(["lr=0.001", "lr=0.01"]) == "lr=N")
-        #expect(EvaluationFigures.axisName(["10 steps", "epoch 2"]) == "the number in each label")
+        #expect(EvaluationFigures.sweep(["DDIM 10 steps", "DDIM 20 steps", "DDIM 50 steps"])?.axis == "DDIM N steps")
+        #expect(EvaluationFigures.sweep(["lr=0.001", "lr=0.01"])?.values == [0.001, 0.01])
+        #expect(EvaluationFigures.sweep(["10 steps", "epoch 2"]) == nil)
+        // Different samplers are no sweep, and the hyphen of "DPM-Solver++" is not a minus sign (it made −10).
+        #expect(EvaluationFigures.sweep(["DDPM 250 steps", "DPM-Solver++ 10 steps"]) == nil)
+        #expect(EvaluationFigures.sweep(["DPM-Solver++ 10 steps", "DPM-Solver++ 20 steps"])?.values == [10, 20])
+        #expect(EvaluationFigures.sweep(["shift -0.5", "shift 1"])?.values == [-0.5, 1])
+        #expect(EvaluationFigures.sweep(["a 1 b 2", "a 1 b 3"]) == nil, "one number per label")
+        #expect(EvaluationFigures.orderAxisName(["DDPM 250 steps", "DDIM 50 steps"]) == "evaluation: 1 DDPM 250 steps, 2 DDIM 50 steps")
     }
 
     @Test func degenerateSamples() throws {
