@@ -17,8 +17,8 @@ public enum TypedAhead {
     /// and the Ctrl-D was lost (bash loses it too). The mark is first when the terminal has input ready (`poll`)
     /// but no byte of a whole line (`FIONREAD` counts those bytes only); a canonical `read` then returns 0 and
     /// takes it. Only this case is taken: other typed-ahead keys stay in the terminal, where readline reads them
-    /// in order
-    /// (it also reads the terminal directly, bypassing any queue of ours, to insert typed-ahead text at once).
+    /// in order (it also reads the terminal directly to insert typed-ahead text at once, so a queue of keys kept
+    /// by dnb would be overtaken by the keys behind them).
     public static func takeLeadingEndOfFile(from descriptor: Int32 = STDIN_FILENO) -> Bool {
         var settings = termios()
         guard isatty(descriptor) != 0, tcgetattr(descriptor, &settings) == 0,
