@@ -7,7 +7,7 @@ import Darwin
 /// Keys typed while the terminal was in canonical (line-at-a-time) mode, that is while a command ran.
 public enum TypedAhead {
     /// The end-of-file key, as a line editor reads it in raw mode.
-    public static let controlD: UInt8 = 4
+    static let controlD: UInt8 = 4
 
     /// True when Ctrl-D was typed at an empty line while a command ran, with no whole line typed after it;
     /// takes it away.
@@ -21,8 +21,8 @@ public enum TypedAhead {
     /// by dnb would be overtaken by the keys behind them).
     public static func takeLeadingEndOfFile(from descriptor: Int32 = STDIN_FILENO) -> Bool {
         var settings = termios()
-        guard isatty(descriptor) != 0, tcgetattr(descriptor, &settings) == 0,
-              settings.c_lflag & tcflag_t(ICANON) != 0 else { return false }
+        // tcgetattr fails on anything but a terminal (a pipe, a file).
+        guard tcgetattr(descriptor, &settings) == 0, settings.c_lflag & tcflag_t(ICANON) != 0 else { return false }
         var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         var waiting: Int32 = 0
         // A hung-up terminal also polls ready with nothing to read: that is not a key.
