@@ -19,7 +19,7 @@ echo "| benchmark | dnb | PyTorch | time ratio | dnb peak | PyTorch peak | memor
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 row "training step, tutorial UNet, batch 128" "train --batch 128 --steps 5" "train --batch 128 --steps 5"
 again "the same, Winograd F(2,3) (the default until 2026-11-30)" DNB_WINOGRAD_TILE=2 "train --batch 128 --steps 5"
-row "training step, quickstart UNet, batch 32" "train --batch 32 --steps 30 --config small" "train --batch 32 --steps 30 --config small"
+row "training step, quickstart UNet (16, 32, 32, 64), batch 32" "train --batch 32 --steps 30 --config quickstart" "train --batch 32 --steps 30 --config quickstart"
 row "50-step DDPM sampling, 64 images" "sample --batch 64 --steps 50" "sample --batch 64 --steps 50"
 again "the same, Winograd F(2,3)" DNB_WINOGRAD_TILE=2 "sample --batch 64 --steps 50"
 again "the same, recorded ops (no fused forward)" DNB_FUSED_INFERENCE=0 "sample --batch 64 --steps 50"

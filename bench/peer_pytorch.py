@@ -26,6 +26,10 @@ SMALL = dict(
     sample_size=32, in_channels=1, out_channels=1, layers_per_block=1, block_out_channels=(16, 32, 32),
     down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3, norm_num_groups=8, add_attention=False,
 )
+# notebooks/quickstart.dnb's model: the small preset with a fourth level of 64 channels.
+QUICKSTART = dict(SMALL, block_out_channels=(16, 32, 32, 64), down_block_types=("DownBlock2D",) * 4,
+                  up_block_types=("UpBlock2D",) * 4)
+CONFIGS = dict(tutorial=TUTORIAL, small=SMALL, quickstart=QUICKSTART)
 
 
 def main():
@@ -35,11 +39,11 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--config", choices=["tutorial", "small"], default="tutorial")
+    p.add_argument("--config", choices=sorted(CONFIGS), default="tutorial")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = UNet2DModel(**(TUTORIAL if a.config == "tutorial" else SMALL))
+    model = UNet2DModel(**CONFIGS[a.config])
     scheduler = DDPMScheduler(num_train_timesteps=1000)
     times = []
     if a.what == "train":

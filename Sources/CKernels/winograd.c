@@ -134,3 +134,132 @@ OUTPUT_KERNEL(dnb_wino2_output, 2, 4, at4)
 OUTPUT_KERNEL(dnb_wino4_output, 4, 6, at6)
 EPILOGUE_KERNEL(dnb_wino2_output_epilogue, 2, 4, at4)
 EPILOGUE_KERNEL(dnb_wino4_output_epilogue, 4, 6, at6)
+
+// ---- kernel transforms: U = G g Gᵀ and its adjoint, vectorised over output channels ----
+
+// The rows of G (α × 3): o[r] = Σ_k G[r][k] k[k].
+INL void g4(const float *k, int ks, float *o, int os) {
+    float k0 = k[0], k1 = k[ks], k2 = k[2 * ks];
+    o[0] = k0;
+    o[os] = 0.5f * (k0 + k1 + k2);
+    o[2 * os] = 0.5f * (k0 - k1 + k2);
+    o[3 * os] = k2;
+}
+
+INL void g6(const float *k, int ks, float *o, int os) {
+    float k0 = k[0], k1 = k[ks], k2 = k[2 * ks];
+    float e = k0 + k2, q = k0 * (1.0f / 24) + k2 * (1.0f / 6), h = k1 * (1.0f / 12);
+    o[0] = k0 * 0.25f;
+    o[os] = -(e + k1) * (1.0f / 6);
+    o[2 * os] = -(e - k1) * (1.0f / 6);
+    o[3 * os] = q + h;
+    o[4 * os] = q - h;
+    o[5 * os] = k2;
+}
+
+// The columns of G (its transpose, 3 × α): o[k] = Σ_r G[r][k] x[r].
+INL void gt4(const float *x, int xs, float *o, int os) {
+    float x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs];
+    o[0] = x0 + 0.5f * (x1 + x2);
+    o[os] = 0.5f * (x1 - x2);
+    o[2 * os] = 0.5f * (x1 + x2) + x3;
+}
+
+INL void gt6(const float *x, int xs, float *o, int os) {
+    float x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs], x4 = x[4 * xs], x5 = x[5 * xs];
+    float p12 = (x1 + x2) * (1.0f / 6), p34 = x3 + x4;
+    o[0] = x0 * 0.25f - p12 + p34 * (1.0f / 24);
+    o[os] = (x2 - x1) * (1.0f / 6) + (x3 - x4) * (1.0f / 12);
+    o[2 * os] = p34 * (1.0f / 6) - p12 + x5;
+}
+
+// U[k·ci·co + i·co + o] = (G g Gᵀ)[k] of g[t·ci·co + i·co + o] (t = ky·3 + kx), rows i in [i0, i1).
+#define KERNEL_TRANSFORM(NAME, A, G)                                                         \
+    DNB_CLONES void NAME(const float *restrict g, ptrdiff_t ci, ptrdiff_t co, float *restrict u, \
+                         ptrdiff_t i0, ptrdiff_t i1) {                                       \
+        const ptrdiff_t plane = ci * co;                                                     \
+        for (ptrdiff_t i = i0; i < i1; i++) {                                                \
+            const float *gi = g + i * co;                                                    \
+            float *ui = u + i * co;                                                          \
+            DNB_VECTORIZE                                                                    \
+            for (ptrdiff_t o = 0; o < co; o++) {                                             \
+                float d[9], t[A * 3], x[A * A];                                              \
+                UNROLL for (int k = 0; k < 9; k++) d[k] = gi[k * plane + o];                        \
+                UNROLL for (int kx = 0; kx < 3; kx++) G(d + kx, 3, t + kx, 3);   /* columns */      \
+                UNROLL for (int r = 0; r < A; r++) G(t + r * 3, 1, x + r * A, 1); /* rows */         \
+                UNROLL for (int k = 0; k < A * A; k++) ui[k * plane + o] = x[k];                    \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+// dg[t·n + j] += (Gᵀ dU G)[t] of dU[k·n + j], j in [j0, j1): the adjoint of the kernel transform.
+#define KERNEL_ADJOINT(NAME, A, GT)                                                          \
+    DNB_CLONES void NAME(const float *restrict du, ptrdiff_t n, float *restrict dg, ptrdiff_t j0, ptrdiff_t j1) { \
+        DNB_VECTORIZE                                                                        \
+        for (ptrdiff_t j = j0; j < j1; j++) {                                                \
+            float x[A * A], t[A * 3], y[9];                                                  \
+            UNROLL for (int k = 0; k < A * A; k++) x[k] = du[k * n + j];                            \
+            UNROLL for (int r = 0; r < A; r++) GT(x + r * A, 1, t + r * 3, 1);  /* rows */          \
+            UNROLL for (int kx = 0; kx < 3; kx++) GT(t + kx, 3, y + kx, 3);    /* columns */       \
+            UNROLL for (int k = 0; k < 9; k++) dg[k * n + j] += y[k];                               \
+        }                                                                                    \
+    }
+
+KERNEL_TRANSFORM(dnb_wino2_kernel, 4, g4)
+KERNEL_TRANSFORM(dnb_wino4_kernel, 6, g6)
+KERNEL_ADJOINT(dnb_wino2_kernel_adjoint, 4, gt4)
+KERNEL_ADJOINT(dnb_wino4_kernel_adjoint, 6, gt6)
+
+// out[(8 − t)·ci·co + o·ci + i] = g[t·ci·co + i·co + o]: the flipped, transposed HWIO kernel that
+// convolves the output gradient into the input gradient. 16 × 16 blocks keep both sides in cache.
+void dnb_kernel_flip_transpose(const float *restrict g, ptrdiff_t ci, ptrdiff_t co, float *restrict out) {
+    const ptrdiff_t plane = ci * co;
+    for (int t = 0; t < 9; t++) {
+        const float *src = g + t * plane;
+        float *dst = out + (8 - t) * plane;
+        for (ptrdiff_t i0 = 0; i0 < ci; i0 += 16)
+            for (ptrdiff_t o0 = 0; o0 < co; o0 += 16) {
+                ptrdiff_t i1 = i0 + 16 < ci ? i0 + 16 : ci, o1 = o0 + 16 < co ? o0 + 16 : co;
+                for (ptrdiff_t i = i0; i < i1; i++)
+                    for (ptrdiff_t o = o0; o < o1; o++) dst[o * ci + i] = src[i * co + o];
+            }
+    }
+}
+
+// ---- pointer tables of one tile ----
+
+void dnb_wino_gather(const float *image, ptrdiff_t h, ptrdiff_t w, ptrdiff_t c, ptrdiff_t iy, ptrdiff_t ix, int size,
+                     int upsampled, const float *zero, const float **p) {
+    if (!upsampled && iy >= 0 && ix >= 0 && iy + size <= h && ix + size <= w) {  // interior: no tests per pixel
+        const float *base = image + (iy * w + ix) * c;
+        for (int r = 0; r < size; r++)
+            for (int q = 0; q < size; q++) p[r * size + q] = base + (r * w + q) * c;
+        return;
+    }
+    for (int r = 0; r < size; r++) {
+        ptrdiff_t y = iy + r;
+        int rowInside = y >= 0 && y < h;
+        for (int q = 0; q < size; q++) {
+            ptrdiff_t x = ix + q;
+            const float *px = zero;
+            if (rowInside && x >= 0 && x < w)
+                px = upsampled ? image + ((y >> 1) * (w >> 1) + (x >> 1)) * c : image + (y * w + x) * c;
+            p[r * size + q] = px;
+        }
+    }
+}
+
+void dnb_wino_scatter(float *image, ptrdiff_t h, ptrdiff_t w, ptrdiff_t c, ptrdiff_t y0, ptrdiff_t x0, int m,
+                      float *discard, float **q) {
+    if (y0 + m <= h && x0 + m <= w) {  // every pixel inside (every tile when h and w are multiples of m)
+        float *base = image + (y0 * w + x0) * c;
+        for (int r = 0; r < m; r++)
+            for (int s = 0; s < m; s++) q[r * m + s] = base + (r * w + s) * c;
+        return;
+    }
+    for (int r = 0; r < m; r++)
+        for (int s = 0; s < m; s++) {
+            ptrdiff_t y = y0 + r, x = x0 + s;
+            q[r * m + s] = (y < h && x < w) ? image + (y * w + x) * c : discard;
+        }
+}

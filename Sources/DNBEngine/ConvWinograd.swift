@@ -72,47 +72,29 @@ extension ConvGeometry {
     var isWinograd3x3: Bool { kh == 3 && kw == 3 && stride == 1 && pad == 1 }
 }
 
-/// G (α × 3), the kernel transform of F(m,3): row r gives kernel-row coefficients of position r.
-func kernelTransformMatrix(m: Int) -> [[Float]] {
-    if m == 2 { return [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]] }
-    return [[0.25, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-            [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
-}
-
 // MARK: - Kernel transforms (once per call; ci·co·α² values).
 
 /// U[ξ][ci][co] = (G g Gᵀ)[ξ] of the HWIO kernel `wt` ([3][3][ci][co]). With `forInputGradient`,
 /// the kernel of the input gradient instead: the spatially flipped kernel
 /// g'[ky][kx] = g[2 − ky][2 − kx], transposed to U[ξ][co][ci] so its GEMMs need no transposed operand.
+/// The transform is a C kernel vectorised over the output channels (G g as columns, then · Gᵀ as
+/// rows): in Swift, with a multiply-add per (ξ, tap) pair, it was 5.6 % of the quickstart's training
+/// step (bench/README.md, session 9).
 func winogradKernel(m: Int, _ wt: UnsafePointer<Float>, ci: Int, co: Int, forInputGradient: Bool = false) -> Tensor {
-    let a = m + 2, gm = kernelTransformMatrix(m: m)
-    let u = Tensor.zeros([a * a, ci, co])
-    let plane = ci * co
+    let a = m + 2
+    if forInputGradient {
+        let flipped = Tensor(uninitialized: [9, co, ci])
+        dnb_kernel_flip_transpose(wt, ci, co, flipped.data)
+        return winogradKernel(m: m, flipped.data, ci: co, co: ci)
+    }
+    let u = Tensor(uninitialized: [a * a, ci, co])
     let up = SendablePointer(u.data), wp = SendablePointer(UnsafeMutablePointer(mutating: wt))
-    parallelChunks(ci) { _, range in
-        for i in range {
-            for p in 0..<(a * a) {
-                let (r, s) = (p / a, p % a)
-                let dst = up.p + p * plane + i * co
-                for ky in 0..<3 {
-                    for kx in 0..<3 {
-                        let coef = gm[r][ky] * gm[s][kx]
-                        if coef == 0 { continue }
-                        let (sy, sx) = forInputGradient ? (2 - ky, 2 - kx) : (ky, kx)
-                        let src = wp.p + ((sy * 3 + sx) * ci + i) * co
-                        for o in 0..<co { dst[o] += coef * src[o] }
-                    }
-                }
-            }
-        }
+    // ~2 µs per 10⁴ floats written: smaller kernels are not worth a parallel region.
+    parallelChunks(ci, minimumPerThread: max(1, (1 << 15) / (a * a * co))) { _, range in
+        if m == 2 { dnb_wino2_kernel(wp.p, ci, co, up.p, range.lowerBound, range.upperBound) }
+        else { dnb_wino4_kernel(wp.p, ci, co, up.p, range.lowerBound, range.upperBound) }
     }
-    guard forInputGradient else { return u }
-    let t = Tensor(uninitialized: [a * a, co, ci])
-    for p in 0..<(a * a) {
-        let src = u.data + p * plane, dst = t.data + p * plane
-        for i in 0..<ci { for o in 0..<co { dst[o * ci + i] = src[i * co + o] } }
-    }
-    return t
+    return u
 }
 
 // MARK: - Drivers.
@@ -144,30 +126,16 @@ final class WinogradScratch {
     }
 
     /// Pointers to the size×size pixels at (iy, ix) of `image` (c channels), the zero pixel outside it.
+    /// In C: the same loop in Swift, with its overflow checks, was 3–4 % of the quickstart's training step.
     @inline(__always)
     func gather(_ image: UnsafePointer<Float>, c: Int, iy: Int, ix: Int, size: Int) {
-        let zero = UnsafePointer(zeros.data)
-        for r in 0..<size {
-            let y = iy + r
-            for q in 0..<size {
-                let x = ix + q
-                let inside = y >= 0 && y < plan.h && x >= 0 && x < plan.w
-                inPtrs[r * size + q] = !inside ? zero
-                    : upsampledSource ? image + ((y >> 1) * (plan.w >> 1) + (x >> 1)) * c : image + (y * plan.w + x) * c
-            }
-        }
+        dnb_wino_gather(image, plan.h, plan.w, c, iy, ix, Int32(size), upsampledSource ? 1 : 0, zeros.data, inPtrs)
     }
 
     /// Pointers to the m×m output pixels at (y0, x0) of `image`, the discard pixel outside it.
     @inline(__always)
     func scatter(_ image: UnsafeMutablePointer<Float>, c: Int, y0: Int, x0: Int) {
-        let m = plan.m
-        for r in 0..<m {
-            for q in 0..<m {
-                let y = y0 + r, x = x0 + q
-                outPtrs[r * m + q] = (y < plan.h && x < plan.w) ? image + (y * plan.w + x) * c : discard.data
-            }
-        }
+        dnb_wino_scatter(image, plan.h, plan.w, c, y0, x0, Int32(plan.m), discard.data, outPtrs)
     }
 
     /// V[ξ·vs + c] = (Bᵀ d B)[ξ] of the α×α input tile at (iy, ix).
@@ -192,11 +160,10 @@ final class WinogradScratch {
                         sampleBias: UnsafePointer<Float>) {
         scatter(image, c: c, y0: y0, x0: x0)
         let m = plan.m, zero = UnsafePointer(zeros.data)
-        for r in 0..<m {
-            for q in 0..<m {
-                let y = y0 + r, x = x0 + q
-                resPtrs[r * m + q] = residual.map { (y < plan.h && x < plan.w) ? $0 + (y * plan.w + x) * c : zero } ?? zero
-            }
+        if let residual {
+            dnb_wino_gather(residual, plan.h, plan.w, c, y0, x0, Int32(m), 0, zero, resPtrs)
+        } else {
+            for k in 0..<(m * m) { resPtrs[k] = zero }
         }
         if m == 2 { dnb_wino2_output_epilogue(mm, ms, c, outPtrs, resPtrs, bias, sampleBias) }
         else { dnb_wino4_output_epilogue(mm, ms, c, outPtrs, resPtrs, bias, sampleBias) }
@@ -338,19 +305,10 @@ func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Flo
             }
         }
     }
-    let gm = kernelTransformMatrix(m: m)
     let dwp = SendablePointer(dw)
-    parallelChunks(9) { _, taps in
-        for tap in taps {
-            let (ky, kx) = (tap / 3, tap % 3)
-            let dst = dwp.p + tap * plane
-            for p in 0..<pos {
-                let coef = gm[p / a][ky] * gm[p % a][kx]
-                if coef == 0 { continue }
-                let src = pp.p + p * plane
-                for i in 0..<plane { dst[i] += coef * src[i] }
-            }
-        }
+    parallelChunks(plane, minimumPerThread: 1 << 12) { _, range in
+        if m == 2 { dnb_wino2_kernel_adjoint(pp.p, plane, dwp.p, range.lowerBound, range.upperBound) }
+        else { dnb_wino4_kernel_adjoint(pp.p, plane, dwp.p, range.lowerBound, range.upperBound) }
     }
 }
 

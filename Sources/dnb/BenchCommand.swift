@@ -14,14 +14,21 @@ struct BenchCommand: ParsableCommand {
 struct BenchModelOptions: ParsableArguments {
     @Option(help: "Images per step.") var batch: Int = 128
     @Option(help: "Timed steps (training) or inference steps (sampling).") var steps: Int = 5
-    @Option(help: "tutorial (the notebook's UNet) or small (the quickstart's).") var config: String = "tutorial"
+    @Option(help: "tutorial (the tutorial's UNet), small (the small preset) or quickstart (notebooks/quickstart.dnb's UNet).")
+    var config: String = "tutorial"
     @Flag(help: "Print JSON.") var json = false
 
     func modelConfig() throws -> UNet2DConfig {
         switch config {
         case "tutorial": return .tutorial
         case "small": return .smallCPU
-        default: throw ValidationError("--config must be tutorial or small, got \(config)")
+        case "quickstart":  // notebooks/quickstart.dnb's model cell: the small preset with a fourth level
+            var c = UNet2DConfig.smallCPU
+            c.blockOutChannels = [16, 32, 32, 64]
+            c.downBlockTypes = Array(repeating: "DownBlock2D", count: 4)
+            c.upBlockTypes = Array(repeating: "UpBlock2D", count: 4)
+            return c
+        default: throw ValidationError("--config must be tutorial, small or quickstart, got \(config)")
         }
     }
 

@@ -56,12 +56,14 @@ struct ConvFastPathTests {
 
     /// Winograd F(2,3) and F(4,3) on sizes that leave partial border tiles, with chunks
     /// that split images and do not divide the tile count (1, 7 tiles) or hold it all.
+    /// 13 × 14 has F(4,3) input tiles wholly inside the image (read without per-pixel tests) beside
+    /// border tiles, and output tiles cut by the bottom edge beside whole ones.
     @Test(arguments: [2, 4])
     func winogradTilesAndChunks(m: Int) throws {
         let tolerance: Float = m == 2 ? 5e-6 : 3e-5
         for chunk in [nil, 1, 7] as [Int?] {
             let path = ConvPath(fastKernels: true, winogradTile: m, chunk: chunk)
-            for (n, h, w, ci, co) in [(3, 5, 7, 8, 3), (2, 6, 6, 17, 9), (5, 2, 3, 4, 16), (1, 9, 4, 32, 19)] {
+            for (n, h, w, ci, co) in [(3, 5, 7, 8, 3), (2, 6, 6, 17, 9), (5, 2, 3, 4, 16), (1, 9, 4, 32, 19), (2, 13, 14, 5, 6)] {
                 try compare(path, tolerance: tolerance, n: n, h: h, w: w, ci: ci, co: co, k: 3, stride: 1, pad: 1)
             }
         }

@@ -30,4 +30,23 @@ void dnb_wino2_output_epilogue(const float *mm, ptrdiff_t ms, ptrdiff_t C, float
 void dnb_wino4_output_epilogue(const float *mm, ptrdiff_t ms, ptrdiff_t C, float *const *q, const float *const *res,
                                const float *bias, const float *t);
 
+// Kernel transforms of F(m×m, 3×3) over HWIO kernels, vectorised over the output channels.
+// U[k·ci·co + i·co + o] = (G g Gᵀ)[k], g[t·ci·co + i·co + o] (t = ky·3 + kx), for rows i in [i0, i1).
+void dnb_wino2_kernel(const float *g, ptrdiff_t ci, ptrdiff_t co, float *u, ptrdiff_t i0, ptrdiff_t i1);
+void dnb_wino4_kernel(const float *g, ptrdiff_t ci, ptrdiff_t co, float *u, ptrdiff_t i0, ptrdiff_t i1);
+// The adjoint (weight gradient): dg[t·n + j] += (Gᵀ dU G)[t], dU[k·n + j], for j in [j0, j1).
+void dnb_wino2_kernel_adjoint(const float *du, ptrdiff_t n, float *dg, ptrdiff_t j0, ptrdiff_t j1);
+void dnb_wino4_kernel_adjoint(const float *du, ptrdiff_t n, float *dg, ptrdiff_t j0, ptrdiff_t j1);
+// out[(8 − t)·ci·co + o·ci + i] = g[t·ci·co + i·co + o]: the input gradient's flipped, transposed kernel.
+void dnb_kernel_flip_transpose(const float *g, ptrdiff_t ci, ptrdiff_t co, float *out);
+
+// Pointer tables of one tile (row-major over the tile). Gather: the size×size pixels at (iy, ix) of an
+// h×w NHWC image of c channels, `zero` outside it; with `upsampled`, pixel (y, x) is pixel (y/2, x/2) of
+// an (h/2)×(w/2) image (its nearest 2× upsampling, read in place). Scatter: the m×m output pixels at
+// (y0, x0), `discard` outside the image.
+void dnb_wino_gather(const float *image, ptrdiff_t h, ptrdiff_t w, ptrdiff_t c, ptrdiff_t iy, ptrdiff_t ix, int size,
+                     int upsampled, const float *zero, const float **p);
+void dnb_wino_scatter(float *image, ptrdiff_t h, ptrdiff_t w, ptrdiff_t c, ptrdiff_t y0, ptrdiff_t x0, int m,
+                      float *discard, float **q);
+
 #endif
