@@ -25,6 +25,10 @@ public final class NoisePredictionTrainer {
     /// the gradients over the ranks (DataParallel).
     public var dataParallel: DataParallel?
     public private(set) var step = 0
+    /// How many threads a step splits its batch over, each with a graph of its own (`ThreadShards`); nil:
+    /// `Engine.threads` when `Engine.shardedTraining`, else 1. Batches of fewer than 4 images a shard are not split.
+    public var shardThreads: Int?
+    private let shards = ThreadShards()
 
     public init(model: UNet2DModel, schedule: NoiseSchedule, lr: Float = 1e-3, weightDecay: Float = 0,
                 learningRate: LearningRateSchedule? = nil, emaDecay: Float? = nil) {
@@ -49,35 +53,61 @@ public final class NoisePredictionTrainer {
             for i in 0..<n where rng.uniform() < p { dropped[i] = classes - 1 }
             labels = dropped
         }
-        if let dataParallel, dataParallel.group.size > 1 {
-            // Every rank drew the whole batch's noise and timesteps above and keeps its rows: the global batch is
-            // the same whatever the number of ranks.
-            let mine = shard(of: n, rank: dataParallel.group.rank, size: dataParallel.group.size)
-            optimizer.zeroGrad()
-            var share: Float = 0
-            if !mine.isEmpty {
-                let loss = try scale(objective(rows(batch, mine), noise: rows(noise, mine), timesteps: Array(timesteps[mine]),
-                                               labels: labels.map { Array($0[mine]) }),
-                                     Float(mine.count) / Float(n))
-                share = loss.item
-                try loss.backward()
-            }
-            let value = try dataParallel.reduce(model.parameters.tensors, loss: share)
-            guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, value: value) }
-            return try finishStep(value)
-        }
-        let loss = try objective(batch, noise: noise, timesteps: timesteps, labels: labels)
-        let value = loss.item
-        guard value.isFinite else {
-            throw TrainingError.nonFiniteLoss(step: step + 1, value: value)
-        }
         optimizer.zeroGrad()
-        try loss.backward()
+        // Under mpirun every rank drew the whole batch's noise and timesteps above and keeps its rows: the global
+        // batch is the same whatever the number of ranks (and of threads: `gradients` shards its rows again).
+        let group = dataParallel.flatMap { $0.group.size > 1 ? $0 : nil }
+        let mine = group.map { shard(of: n, rank: $0.group.rank, size: $0.group.size) } ?? 0..<n
+        let share = try gradients(rows: mine, of: n, batch: batch, noise: noise, timesteps: timesteps, labels: labels)
+        let value = try group.map { try $0.reduce(model.parameters.tensors, loss: share) } ?? share
+        guard value.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, value: value) }
         return try finishStep(value)
     }
 
+    /// Backward of the loss over `rows` of the batch, scaled by rows / n, into the parameters' gradients;
+    /// returns that share of the loss. Split over the engine's threads when the rows are many enough
+    /// (`ThreadShards`; `Engine.shardedTraining`).
+    private func gradients(rows: Range<Int>, of n: Int, batch: Tensor, noise: Tensor, timesteps: [Int], labels: [Int]?) throws -> Float {
+        guard !rows.isEmpty else { return 0 }
+        let threads = shardThreads ?? (Engine.shardedTraining ? Engine.threads : 1)
+        let count = ThreadShards.count(rows: rows.count, threads: threads)
+        // One shard's loss, scaled so that the shards' gradients sum to the mean over the batch.
+        func shardLoss(_ model: UNet2DModel, _ r: Range<Int>) throws -> Tensor {
+            let whole = r.count == n
+            let loss = try objective(model, whole ? batch : DNBDiffusion.rows(batch, r), noise: whole ? noise : DNBDiffusion.rows(noise, r),
+                                     timesteps: Array(timesteps[r]), labels: labels.map { Array($0[r]) })
+            return whole ? loss : try scale(loss, Float(r.count) / Float(n))
+        }
+        guard count > 1 else {
+            let loss = try shardLoss(model, rows)
+            try loss.backward()
+            return loss.item
+        }
+        let models = try shards.models(model, count: count)
+        let losses = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        defer { losses.deallocate() }
+        var failures = [(any Error)?](repeating: nil, count: count)
+        try failures.withUnsafeMutableBufferPointer { failed in
+            let (lp, fp) = (SendablePointer(losses.baseAddress!), SendablePointer(failed.baseAddress!))
+            parallelShards(count) { s in
+                let part = shard(of: rows.count, rank: s, size: count)
+                let r = (rows.lowerBound + part.lowerBound)..<(rows.lowerBound + part.upperBound)
+                do {
+                    let loss = try shardLoss(models[s], r)
+                    try loss.backward()
+                    lp.p[s] = loss.item
+                } catch {
+                    fp.p[s] = error
+                }
+            }
+            if let error = failed.lazy.compactMap({ $0 }).first { throw error }
+        }
+        shards.sumGradients(into: model, from: models.dropFirst())
+        return losses.reduce(0, +)
+    }
+
     /// The loss of one batch: noised at `timesteps`, the model's prediction against the scheduler's target.
-    private func objective(_ batch: Tensor, noise: Tensor, timesteps: [Int], labels: [Int]?) throws -> Tensor {
+    private func objective(_ model: UNet2DModel, _ batch: Tensor, noise: Tensor, timesteps: [Int], labels: [Int]?) throws -> Tensor {
         let noisy = try schedule.addNoise(batch, noise: noise, timesteps: timesteps)
         let prediction = try model(noisy, timesteps: timesteps.map(Float.init), classLabels: labels)
         let target = switch predictionType {

@@ -101,4 +101,24 @@ struct WorkerPoolTests {
             #expect(zip(many[2], one[2]).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(threads) threads: bias gradient")
         }
     }
+
+    /// Each shard of `parallelShards` runs on a thread of its own and sees one engine thread (its ops run
+    /// single-threaded); the setting is as it was outside, and on the shard threads afterwards.
+    @Test func shardsSeeOneEngineThreadEach() {
+        let count = 3
+        let seen = UnsafeMutableBufferPointer<Int>.allocate(capacity: count * 2)
+        defer { seen.deallocate() }
+        let p = SendablePointer(seen.baseAddress!)
+        let outside = Engine.threads
+        parallelShards(count) { s in
+            p.p[2 * s] = Engine.threads
+            p.p[2 * s + 1] = Int(bitPattern: UInt(pthread_self()))
+        }
+        #expect((0..<count).allSatisfy { seen[2 * $0] == 1 })
+        #expect(Set((0..<count).map { seen[2 * $0 + 1] }).count == count, "each shard on its own thread")
+        #expect(Engine.threads == outside)
+        // The workers, free again, see the setting: a parallel region's blocks after the shards.
+        parallelFor(2) { b in p.p[b] = Engine.threads }
+        if outside > 1 { #expect(seen[1] == outside) }
+    }
 }
