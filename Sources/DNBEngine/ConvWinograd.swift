@@ -89,7 +89,7 @@ func winogradKernel(m: Int, _ wt: UnsafePointer<Float>, ci: Int, co: Int, forInp
     }
     let u = Tensor(uninitialized: [a * a, ci, co])
     let up = SendablePointer(u.data), wp = SendablePointer(UnsafeMutablePointer(mutating: wt))
-    // ~2 µs per 10⁴ floats written: smaller kernels are not worth a parallel region.
+    // Split only from 32 K transformed floats a thread on: the quickstart's kernels (≤ 147 K floats) mostly stay on one.
     parallelChunks(ci, minimumPerThread: max(1, (1 << 15) / (a * a * co))) { _, range in
         if m == 2 { dnb_wino2_kernel(wp.p, ci, co, up.p, range.lowerBound, range.upperBound) }
         else { dnb_wino4_kernel(wp.p, ci, co, up.p, range.lowerBound, range.upperBound) }

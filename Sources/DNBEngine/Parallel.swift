@@ -89,11 +89,11 @@ func parallelChunks(_ count: Int, minimumPerThread: Int = 1, _ body: (Int, Range
     }
 }
 
-/// Runs body(0..<count) concurrently, one shard per engine thread (count ≤ `Engine.threads`), with the
-/// engine's ops single-threaded on each: data parallelism inside one process, each shard a part of a batch
-/// with a graph of its own. The shards meet once, when all have returned, instead of at every op of a
-/// training step (~600 parallel regions per step of the quickstart's UNet, each a wait for the slower
-/// thread): measured −15 % per step with two ranks under mpirun against one process with two threads.
+/// Runs body(0..<count) concurrently, each shard on a thread of its own (`WorkerPool`) with the engine's ops
+/// single-threaded on it: data parallelism inside one process, each shard a part of a batch with a graph of
+/// its own. The shards meet once, when all have returned, instead of at every op of a training step, where
+/// the threads spent 10 of 126 CPU ms a step waiting for each other on the quickstart's UNet (bench/README.md,
+/// "Training step, session 9"). Called from inside a parallel region, the shards run one after another.
 public func parallelShards(_ count: Int, _ body: (Int) -> Void) {
     WorkerPool.shared.run(blocks: count) { shard in
         let outer = pthread_getspecific(Engine.shardKey)
