@@ -147,13 +147,16 @@ enum TrainCommand {
     }
 
     /// Refuses a batch size whose training step would not fit in memory: gradients and Adam's two moments (and the
-    /// EMA copy) beside the weights, plus every layer's activations kept for backward (UNet2DConfig.activationBytes,
-    /// within ~2×) and the batch's images, noise and target.
+    /// EMA copy) beside the weights, the threads' replicas (weights and gradients), every layer's activations kept
+    /// for backward (UNet2DConfig.activationBytes, within ~2×) of the images a step holds at once
+    /// (`NoisePredictionTrainer.footprint`: a micro-batch per thread), and the batch's images, noise and target.
     static func checkMemory(_ model: UNet2DModel, batchSize: Int, ema: Bool) throws {
         let side = Double(SampleCommands.size(model))
-        let state = Double(model.parameters.count) * 4 * (ema ? 4 : 3)
-        let perImage = model.config.activationBytes(imageSize: SampleCommands.size(model), training: true) + 4 * side * side * Double(model.config.inChannels) * 4
-        try MemoryBudget.check(state + Double(batchSize) * perImage, for: "train batch_size=\(batchSize) of \(Int(side))×\(Int(side)) images",
+        let (inFlight, replicas) = NoisePredictionTrainer.footprint(batchSize: batchSize)
+        let state = Double(model.parameters.count) * 4 * Double((ema ? 4 : 3) + 2 * replicas)
+        let activations = Double(inFlight) * model.config.activationBytes(imageSize: SampleCommands.size(model), training: true)
+        let images = Double(batchSize) * 4 * side * side * Double(model.config.inChannels) * 4
+        try MemoryBudget.check(state + activations + images, for: "train batch_size=\(batchSize) of \(Int(side))×\(Int(side)) images",
                                advice: "use a smaller batch_size, or a model with a smaller sample_size")
     }
 

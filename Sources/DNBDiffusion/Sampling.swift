@@ -101,7 +101,8 @@ public func denoiseLoop(model: UNet2DModel, scheduler: DenoisingScheduler, start
         return try guided(model(concatRows(input, input), timesteps: [t], classLabels: labels + Array(repeating: classes - 1, count: labels.count)),
                           scale: guidance)
     }
-    return try withNoGrad {
+    // The weights stay as they are for the whole loop: each convolution's kernel is transformed once.
+    return try withNoGrad { try KernelTransformCache.scope(for: model.parameters.tensors) {
         try denoiseLoop(scheduler: scheduler, start: start, steps: steps, rng: &rng, onStep: onStep) { input, t in
             guard let dataParallel, dataParallel.group.size > 1 else {
                 return try evaluate(input, t, classLabels)
@@ -110,7 +111,7 @@ public func denoiseLoop(model: UNet2DModel, scheduler: DenoisingScheduler, start
                 try evaluate(part, t, classLabels.map { Array($0[range]) })
             }
         }
-    }
+    } }
 }
 
 /// [a; b] along the batch dimension (no gradient: sampling only).

@@ -25,9 +25,13 @@ public final class NoisePredictionTrainer {
     /// the gradients over the ranks (DataParallel).
     public var dataParallel: DataParallel?
     public private(set) var step = 0
-    /// How many threads a step splits its batch over, each with a graph of its own (`ThreadShards`); nil:
-    /// `Engine.threads` when `Engine.shardedTraining`, else 1. Batches of fewer than 4 images a shard are not split.
+    /// How many threads a step splits its batch over, each with a replica of its own (`ThreadShards`); nil:
+    /// `Engine.threads` when `Engine.shardedTraining`, else one graph over the whole batch. Batches of fewer
+    /// than 4 images a thread are not split.
     public var shardThreads: Int?
+    /// Rows of the micro-batches a split batch is cut into; nil: `ThreadShards.microBatchRows` (tests set it
+    /// small to cut small batches).
+    var microBatchRows: Int?
     private let shards = ThreadShards()
 
     public init(model: UNet2DModel, schedule: NoiseSchedule, lr: Float = 1e-3, weightDecay: Float = 0,
@@ -64,13 +68,24 @@ public final class NoisePredictionTrainer {
         return try finishStep(value)
     }
 
+    /// What a step of `batchSize` images holds at once with the engine's settings: the images whose activations
+    /// are alive (a micro-batch per thread when the batch is split, `ThreadShards`; else the whole batch) and the
+    /// replicas of the model (weights and gradients) beside it.
+    public static func footprint(batchSize: Int) -> (images: Int, replicas: Int) {
+        guard Engine.shardedTraining, batchSize > 0 else { return (batchSize, 0) }
+        let plan = ThreadShards.plan(rows: batchSize, threads: Engine.threads)
+        guard plan.shards > 1 else { return (batchSize, 0) }
+        return (plan.runners * ((batchSize + plan.shards - 1) / plan.shards), plan.runners - 1)
+    }
+
     /// Backward of the loss over `rows` of the batch, scaled by rows / n, into the parameters' gradients;
-    /// returns that share of the loss. Split over the engine's threads when the rows are many enough
-    /// (`ThreadShards`; `Engine.shardedTraining`).
+    /// returns that share of the loss. Split over the engine's threads and cut into micro-batches when the rows
+    /// are many enough (`ThreadShards`; `Engine.shardedTraining`).
     private func gradients(rows: Range<Int>, of n: Int, batch: Tensor, noise: Tensor, timesteps: [Int], labels: [Int]?) throws -> Float {
         guard !rows.isEmpty else { return 0 }
-        let threads = shardThreads ?? (Engine.shardedTraining ? Engine.threads : 1)
-        let count = ThreadShards.count(rows: rows.count, threads: threads)
+        let plan = shardThreads == nil && !Engine.shardedTraining ? ThreadShards.Plan(runners: 1, shards: 1)
+            : ThreadShards.plan(rows: rows.count, threads: shardThreads ?? Engine.threads,
+                                microBatch: microBatchRows ?? ThreadShards.microBatchRows)
         // One shard's loss, scaled so that the shards' gradients sum to the mean over the batch.
         func shardLoss(_ model: UNet2DModel, _ r: Range<Int>) throws -> Tensor {
             let whole = r.count == n
@@ -78,28 +93,34 @@ public final class NoisePredictionTrainer {
                                      timesteps: Array(timesteps[r]), labels: labels.map { Array($0[r]) })
             return whole ? loss : try scale(loss, Float(r.count) / Float(n))
         }
-        guard count > 1 else {
+        guard plan.shards > 1 else {
             let loss = try shardLoss(model, rows)
             try loss.backward()
             return loss.item
         }
-        let models = try shards.models(model, count: count)
-        let losses = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        let models = try shards.models(model, count: plan.runners)
+        let losses = UnsafeMutableBufferPointer<Float>.allocate(capacity: plan.shards)
         defer { losses.deallocate() }
-        var failures = [(any Error)?](repeating: nil, count: count)
+        var failures = [(any Error)?](repeating: nil, count: plan.shards)
         try failures.withUnsafeMutableBufferPointer { failed in
             let (lp, fp) = (SendablePointer(losses.baseAddress!), SendablePointer(failed.baseAddress!))
-            parallelShards(count) { s in
-                let part = shard(of: rows.count, rank: s, size: count)
-                let r = (rows.lowerBound + part.lowerBound)..<(rows.lowerBound + part.upperBound)
-                do {
-                    let loss = try shardLoss(models[s], r)
-                    try loss.backward()
-                    lp.p[s] = loss.item
-                } catch {
-                    fp.p[s] = error
+            // Runner t's micro-batches one after another on its replica; each graph is freed before the next.
+            func run(_ t: Int) {
+                for s in plan.shards(ofRunner: t) {
+                    let part = shard(of: rows.count, rank: s, size: plan.shards)
+                    let r = (rows.lowerBound + part.lowerBound)..<(rows.lowerBound + part.upperBound)
+                    do {
+                        let loss = try shardLoss(models[t], r)
+                        try loss.backward()
+                        lp.p[s] = loss.item
+                    } catch {
+                        fp.p[s] = error
+                        return
+                    }
                 }
             }
+            // One runner keeps the engine's threads for its ops.
+            if plan.runners == 1 { run(0) } else { parallelShards(plan.runners, run) }
             if let error = failed.lazy.compactMap({ $0 }).first { throw error }
         }
         shards.sumGradients(into: model, from: models.dropFirst())

@@ -80,12 +80,22 @@ extension ConvGeometry {
 /// The transform is a C kernel vectorised over the output channels (G g as columns, then · Gᵀ as
 /// rows): in Swift, with a multiply-add per (ξ, tap) pair, it was 5.6 % of the quickstart's training
 /// step (bench/README.md, session 9).
+/// Inside a `KernelTransformCache` scope covering the weight, computed once per scope.
 func winogradKernel(m: Int, _ wt: UnsafePointer<Float>, ci: Int, co: Int, forInputGradient: Bool = false) -> Tensor {
+    guard let cache = KernelTransformCache.current else {
+        return computeWinogradKernel(m: m, wt, ci: ci, co: co, forInputGradient: forInputGradient)
+    }
+    return cache.transform(wt, tile: m, inputGradient: forInputGradient) {
+        computeWinogradKernel(m: m, wt, ci: ci, co: co, forInputGradient: forInputGradient)
+    }
+}
+
+private func computeWinogradKernel(m: Int, _ wt: UnsafePointer<Float>, ci: Int, co: Int, forInputGradient: Bool) -> Tensor {
     let a = m + 2
     if forInputGradient {
         let flipped = Tensor(uninitialized: [9, co, ci])
         dnb_kernel_flip_transpose(wt, ci, co, flipped.data)
-        return winogradKernel(m: m, flipped.data, ci: co, co: ci)
+        return computeWinogradKernel(m: m, flipped.data, ci: co, co: ci, forInputGradient: false)
     }
     let u = Tensor(uninitialized: [a * a, ci, co])
     let up = SendablePointer(u.data), wp = SendablePointer(UnsafeMutablePointer(mutating: wt))

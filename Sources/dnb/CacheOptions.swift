@@ -57,9 +57,9 @@ enum CacheContext {
         "executable \(executableHash)",
         // The kernels OpenBLAS chose for this CPU; dnb's own kernels are fixed at build time.
         "blas \(Engine.blasCore) \(Engine.blasConfig)",
-        // Results depend on the thread count: a training step's batch is split into one shard per thread and
-        // weight and GroupNorm gradients are summed from one partial sum per thread (in a fixed order, so a given
-        // count is reproducible), and other counts round differently.
+        // Results depend on the thread count: a training step's batch is split over the threads (each cutting
+        // its part into micro-batches) and weight and GroupNorm gradients are summed from one partial sum per
+        // thread (in a fixed order, so a given count is reproducible), and other counts round differently.
         "threads \(Engine.threads)",
         // The settings that change the arithmetic (DNB_WINOGRAD_TILE, DNB_SHARDED_TRAINING).
         "arithmetic winograd \(Engine.winogradTile) sharded \(Engine.shardedTraining)",

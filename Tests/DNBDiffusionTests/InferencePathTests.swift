@@ -61,6 +61,20 @@ struct InferencePathTests {
         try compare(c, batch: 2, classLabels: [3, 0], label: "mid scale 1.5, classes, centered")
     }
 
+    /// A batch above `inferenceChunkRows` goes through in chunks (16 + 16 + 5 here), each image with its own
+    /// timestep and class label: an image placed at the wrong offset, or given another image's timestep or
+    /// label, errs by O(0.1) against the recorded forward of the whole batch.
+    @Test func batchesAboveAChunk() throws {
+        var c = UNet2DConfig.tiny8
+        c.numClassEmbeds = 4
+        let batch = 2 * UNet2DModel.inferenceChunkRows + 5
+        try compare(c, batch: batch, classLabels: (0..<batch).map { $0 / 3 % 4 }, label: "\(batch) images in chunks")
+        let model = try UNet2DModel(config: c, seed: 5)
+        let x = Tensor(shape: [batch, 8, 8, 1], repeating: 0)
+        let error = #expect(throws: ModelError.self) { try withNoGrad { try model(x, timesteps: [1], classLabels: [0, 1]) } }
+        #expect(String(describing: error!).contains("one class label per image"), "\(error!)")
+    }
+
     @Test func noAttention() throws {
         var c = UNet2DConfig.tiny8
         c.addAttention = false
