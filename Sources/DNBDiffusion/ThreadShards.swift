@@ -14,8 +14,8 @@ import DNBDistributed
 /// ends with one thread waiting for the other; threads meet once per step. Measured: the quickstart's step
 /// −5 %, the tutorial's −2.5 % (bench/README.md, "Training step, session 9"). Micro-batches keep a graph's
 /// activations small enough for the caches and bound its memory: the tutorial's batch-128 step on two threads
-/// 1.267 → 1.20 s with peak memory 1.2 GB → 0.38 GB, on one thread 2.55 → 2.35 s (bench/README.md, "Training
-/// step, session 10"). The floats differ from one graph over the whole batch only in the order in which the
+/// −6 % with peak memory 1.2 GB → 0.38 GB, on one thread 2.55 → 2.35 s (bench/README.md, "Training step and
+/// sampling, session 10"). The floats differ from one graph over the whole batch only in the order in which the
 /// gradient's terms are summed (as with `mpirun`); a given thread count always gives the same floats.
 final class ThreadShards {
     private var replicas: [UNet2DModel] = []

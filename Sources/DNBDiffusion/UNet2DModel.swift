@@ -109,10 +109,10 @@ public final class UNet2DModel {
     }
 
     /// Images a no-grad forward runs at once: a larger batch goes through in chunks of this many, one after
-    /// another, each op still split over the engine's threads. A chunk's activations stay in cache: the tutorial's
-    /// UNet sampling 64 images (20 DDPM steps) 3.97–4.05 → 3.67–3.86 s, peak memory 240 → 103 MB; chunks of 8
-    /// and 32 gained less (bench/README.md, "Training step, session 10"). Each image's prediction depends on the
-    /// others only through rounding (how the kernels block their work), as across thread counts.
+    /// another, each op still split over the engine's threads, the chunks sharing the kernel transforms. A
+    /// chunk's activations stay in cache: the tutorial's UNet sampling 64 images −4 to −10 %, peak memory 240 →
+    /// 120 MB; chunks of 8 and 32 gained less (bench/README.md, "Training step and sampling, session 10"). Each
+    /// image's prediction depends on the others only through rounding (how the kernels block their work).
     static let inferenceChunkRows = 16
 
     private func chunked(_ sample: Tensor, timesteps: [Float], classLabels: [Int]?) throws -> Tensor {

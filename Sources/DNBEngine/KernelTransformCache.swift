@@ -8,7 +8,8 @@ import Foundation
 /// be freed and reused at the same address while it lives; whoever opens the scope promises that their values
 /// do not change inside it (sampling changes no weight). Scopes belong to the thread that opens them:
 /// concurrent work elsewhere never sees them. Not used for training: a step's micro-batches would share the
-/// transforms, but the measured gain (~1 %) was within the noise for 85 MB more memory (bench/README.md).
+/// transforms, but the gain (~1 % of the CPU time by the profile) did not show beside the noise, for 85 MB more
+/// memory (bench/README.md, "Training step and sampling, session 10").
 public final class KernelTransformCache: @unchecked Sendable {
     private let weights: [Tensor]
     private let cached: Set<UnsafeMutableRawPointer>
