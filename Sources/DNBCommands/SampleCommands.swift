@@ -168,11 +168,13 @@ enum SampleCommands {
         Results.tensor, Results.shape,
     ] + Results.statistics + [Results.figure, Results.seconds])
 
-    /// Refuses generating `n` images that would not fit in memory: the activations of one forward pass per image
-    /// (UNet2DConfig.activationBytes, within ~2×) plus `keptPerImage` images kept per image (start, result, history).
+    /// Refuses generating `n` images that would not fit in memory: the activations of one forward pass of a chunk
+    /// (`UNet2DModel.inferenceChunkRows` images at most; UNet2DConfig.activationBytes, within ~2×) plus, per image,
+    /// the model's input and output and `keptPerImage` images kept (start, result, history).
     static func checkMemory(_ model: UNet2DModel, images n: Int, keptPerImage: Double, _ what: String) throws {
         let side = Double(size(model)), image = side * side * Double(model.config.inChannels) * 4
-        let bytes = Double(n) * (model.config.activationBytes(imageSize: size(model), training: false) + keptPerImage * image)
+        let chunk = Double(min(n, UNet2DModel.inferenceChunkRows))
+        let bytes = chunk * model.config.activationBytes(imageSize: size(model), training: false) + Double(n) * (keptPerImage + 2) * image
         try MemoryBudget.check(bytes, for: "\(what) of \(size(model))×\(size(model)) images", advice: "use a smaller n, or a model with a smaller sample_size")
     }
 

@@ -113,7 +113,7 @@ public final class UNet2DModel {
     /// chunk's activations stay in cache: the tutorial's UNet sampling 64 images −4 to −10 %, peak memory 240 →
     /// 120 MB; chunks of 8 and 32 gained less (bench/README.md, "Training step and sampling, session 10"). Each
     /// image's prediction depends on the others only through rounding (how the kernels block their work).
-    static let inferenceChunkRows = 16
+    public static let inferenceChunkRows = 16
 
     private func chunked(_ sample: Tensor, timesteps: [Float], classLabels: [Int]?) throws -> Tensor {
         let n = sample.shape[0]
