@@ -74,7 +74,8 @@ public final class UNet2DModel {
             throw ModelError.input("\(timesteps.count) timesteps for a batch of \(n)")
         }
         let t = timesteps.count == n ? timesteps : Array(repeating: timesteps[0], count: n)
-        if n > Self.inferenceChunkRows, !GradMode.isEnabled, Engine.fusedInference {
+        // (Labels of another count than the images go the unchunked way, which refuses them.)
+        if n > Self.inferenceChunkRows, !GradMode.isEnabled, Engine.fusedInference, classLabels.map({ $0.count == n }) ?? true {
             return try chunked(sample, timesteps: t, classLabels: classLabels)
         }
 
@@ -122,7 +123,7 @@ public final class UNet2DModel {
             var out: Tensor?
             for lo in stride(from: 0, to: n, by: Self.inferenceChunkRows) {
                 let r = lo..<min(n, lo + Self.inferenceChunkRows)
-                let labels = classLabels.map { $0.count == n ? Array($0[r]) : $0 }
+                let labels = classLabels.map { Array($0[r]) }
                 let part = try self(rows(sample, r), timesteps: Array(timesteps[r]), classLabels: labels)
                 let whole = out ?? Tensor(uninitialized: [n] + Array(part.shape.dropFirst()))
                 (whole.data + lo * (part.count / r.count)).update(from: part.data, count: part.count)

@@ -71,8 +71,12 @@ struct InferencePathTests {
         try compare(c, batch: batch, classLabels: (0..<batch).map { $0 / 3 % 4 }, label: "\(batch) images in chunks")
         let model = try UNet2DModel(config: c, seed: 5)
         let x = Tensor(shape: [batch, 8, 8, 1], repeating: 0)
-        let error = #expect(throws: ModelError.self) { try withNoGrad { try model(x, timesteps: [1], classLabels: [0, 1]) } }
-        #expect(String(describing: error!).contains("one class label per image"), "\(error!)")
+        // Labels for fewer images than given are refused, also when they would fill each chunk exactly.
+        let two = Tensor(shape: [2 * UNet2DModel.inferenceChunkRows, 8, 8, 1], repeating: 0)
+        for (images, labels) in [(x, [0, 1]), (two, Array(repeating: 0, count: UNet2DModel.inferenceChunkRows))] {
+            let error = #expect(throws: ModelError.self) { try withNoGrad { try model(images, timesteps: [1], classLabels: labels) } }
+            #expect(String(describing: error!).contains("one class label per image"), "\(error!)")
+        }
     }
 
     @Test func noAttention() throws {
