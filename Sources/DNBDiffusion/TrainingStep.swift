@@ -72,10 +72,16 @@ public final class NoisePredictionTrainer {
     /// are alive (a micro-batch per thread when the batch is split, `ThreadShards`; else the whole batch) and the
     /// replicas of the model (weights and gradients) beside it.
     public static func footprint(batchSize: Int) -> (images: Int, replicas: Int) {
-        guard Engine.shardedTraining, batchSize > 0 else { return (batchSize, 0) }
-        let plan = ThreadShards.plan(rows: batchSize, threads: Engine.threads)
+        let plan = plan(rows: batchSize, shardThreads: nil, microBatchRows: nil)
         guard plan.shards > 1 else { return (batchSize, 0) }
         return (plan.runners * ((batchSize + plan.shards - 1) / plan.shards), plan.runners - 1)
+    }
+
+    /// How a step's `rows` run: over `shardThreads` (nil: the engine's threads when `Engine.shardedTraining`,
+    /// else one graph) in micro-batches of `microBatchRows` (nil: `ThreadShards.microBatchRows`).
+    private static func plan(rows: Int, shardThreads: Int?, microBatchRows: Int?) -> ThreadShards.Plan {
+        guard shardThreads != nil || Engine.shardedTraining else { return ThreadShards.Plan(runners: 1, shards: 1) }
+        return ThreadShards.plan(rows: rows, threads: shardThreads ?? Engine.threads, microBatch: microBatchRows ?? ThreadShards.microBatchRows)
     }
 
     /// Backward of the loss over `rows` of the batch, scaled by rows / n, into the parameters' gradients;
@@ -83,9 +89,7 @@ public final class NoisePredictionTrainer {
     /// are many enough (`ThreadShards`; `Engine.shardedTraining`).
     private func gradients(rows: Range<Int>, of n: Int, batch: Tensor, noise: Tensor, timesteps: [Int], labels: [Int]?) throws -> Float {
         guard !rows.isEmpty else { return 0 }
-        let plan = shardThreads == nil && !Engine.shardedTraining ? ThreadShards.Plan(runners: 1, shards: 1)
-            : ThreadShards.plan(rows: rows.count, threads: shardThreads ?? Engine.threads,
-                                microBatch: microBatchRows ?? ThreadShards.microBatchRows)
+        let plan = Self.plan(rows: rows.count, shardThreads: shardThreads, microBatchRows: microBatchRows)
         // One shard's loss, scaled so that the shards' gradients sum to the mean over the batch.
         func shardLoss(_ model: UNet2DModel, _ r: Range<Int>) throws -> Tensor {
             let whole = r.count == n

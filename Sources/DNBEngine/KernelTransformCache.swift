@@ -45,14 +45,6 @@ public final class KernelTransformCache: @unchecked Sendable {
         return Unmanaged<KernelTransformCache>.fromOpaque(p).takeUnretainedValue()
     }
 
-    /// Runs `body` with `cache` as this thread's scope (nil: none), then restores the one before.
-    static func with<T>(_ cache: KernelTransformCache?, _ body: () throws -> T) rethrows -> T {
-        let outer = pthread_getspecific(key)
-        pthread_setspecific(key, cache.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) })
-        defer { pthread_setspecific(key, outer) }
-        return try withExtendedLifetime(cache) { try body() }
-    }
-
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
@@ -62,7 +54,11 @@ public final class KernelTransformCache: @unchecked Sendable {
     /// Runs `body` with the Winograd transforms of `weights` cached; `weights` must not change inside it. Inside a
     /// scope that already covers them, the outer cache serves (a sampling loop around each step's forward).
     public static func scope<T>(for weights: [Tensor], _ body: () throws -> T) rethrows -> T {
-        if let outer = current, outer.covers(weights) { return try body() }
-        return try with(KernelTransformCache(weights), body)
+        let outer = pthread_getspecific(key)
+        if let current, current.covers(weights) { return try body() }
+        let cache = KernelTransformCache(weights)
+        pthread_setspecific(key, Unmanaged.passUnretained(cache).toOpaque())
+        defer { pthread_setspecific(key, outer) }
+        return try withExtendedLifetime(cache) { try body() }
     }
 }
