@@ -197,10 +197,10 @@ func convInputGradient(_ g: ConvGeometry, _ wt: UnsafePointer<Float>, _ grad: Un
                          bias: nil, dst: dx, dstC: g.ci, accumulate: accumulate, chunkTiles: path.chunk)
         return
     }
-    if !accumulate { dx.update(repeating: 0, count: g.n * g.h * g.w * g.ci) }
     if path.fastKernels {
-        im2colInputGradient(g, wt, grad, dx, block: path.chunk)
+        im2colInputGradient(g, wt, grad, dx, accumulate: accumulate, block: path.chunk)
     } else {
+        if !accumulate { dx.update(repeating: 0, count: g.n * g.h * g.w * g.ci) }
         convInputGradientReference(g, wt, grad, dx)
     }
 }

@@ -124,11 +124,11 @@ func im2colWeightGradient(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ grad: 
     for t in 0..<threads { let p = pp.p + t * size; for i in 0..<size { dw[i] += p[i] } }
 }
 
-/// dx += ∂L/∂x. Pointwise: dx += dy·wᵀ in row blocks. Otherwise the patch gradients dy·wᵀ
+/// dx (= or +=) ∂L/∂x. Pointwise: dx (+)= dy·wᵀ in row blocks. Otherwise the patch gradients dy·wᵀ
 /// of a row block are added back with col2im; threads own whole images, whose pixels no
-/// other thread's patches touch.
+/// other thread's patches touch (and which each thread clears first when not accumulating).
 func im2colInputGradient(_ g: ConvGeometry, _ wt: UnsafePointer<Float>, _ grad: UnsafePointer<Float>,
-                         _ dx: UnsafeMutablePointer<Float>, block: Int? = nil) {
+                         _ dx: UnsafeMutablePointer<Float>, accumulate: Bool = true, block: Int? = nil) {
     let gp = SendablePointer(UnsafeMutablePointer(mutating: grad)), dxp = SendablePointer(dx)
     let wp = SendablePointer(UnsafeMutablePointer(mutating: wt))
     if g.isPointwise {
@@ -138,7 +138,7 @@ func im2colInputGradient(_ g: ConvGeometry, _ wt: UnsafePointer<Float>, _ grad: 
             while r0 < rows.upperBound {
                 let m = min(block, rows.upperBound - r0)
                 sgemm(transB: true, m: m, n: g.ci, k: g.co, a: gp.p + r0 * g.co, lda: g.co, b: wp.p, ldb: g.co,
-                      beta: 1, c: dxp.p + r0 * g.ci, ldc: g.ci)
+                      beta: accumulate ? 1 : 0, c: dxp.p + r0 * g.ci, ldc: g.ci)
                 r0 += m
             }
         }
@@ -147,6 +147,9 @@ func im2colInputGradient(_ g: ConvGeometry, _ wt: UnsafePointer<Float>, _ grad: 
     let block = block ?? inputGradientBlockRows(width: g.k), perImage = g.ho * g.wo
     parallelChunks(g.n) { _, images in
         guard !images.isEmpty else { return }
+        if !accumulate {
+            (dxp.p + images.lowerBound * g.h * g.w * g.ci).update(repeating: 0, count: images.count * g.h * g.w * g.ci)
+        }
         let scratch = Tensor(uninitialized: [block, g.k])
         var r0 = images.lowerBound * perImage
         let end = images.upperBound * perImage

@@ -264,7 +264,7 @@ func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Flo
     let threads = max(1, min(Engine.threads, chunks))
     // One partial dU (and partial image sums) per thread, summed in thread order: deterministic for a
     // given thread count.
-    let partials = Tensor(uninitialized: [threads, pos, ci, co])  // each thread clears its own, in parallel
+    let partials = Tensor(uninitialized: [threads, pos, ci, co])  // each thread's first chunk writes its own
     let pp = SendablePointer(partials.data)
     let sumParts = imageSums.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: threads * n * co) }
     sumParts?.initialize(repeating: 0, count: threads * n * co)
@@ -273,10 +273,9 @@ func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Flo
     let xp = SendablePointer(UnsafeMutablePointer(mutating: x)), gp = SendablePointer(UnsafeMutablePointer(mutating: dy))
     parallelFor(threads) { th in
         let du = pp.p + th * pos * ci * co
-        du.update(repeating: 0, count: pos * ci * co)
         // An equal share of the tiles per thread, cut into chunks (as in winogradConvolve).
         let lo = plan.tiles * th / threads, hi = plan.tiles * (th + 1) / threads
-        guard lo < hi else { return }
+        guard lo < hi else { du.update(repeating: 0, count: pos * ci * co); return }
         let vBuf = Tensor(uninitialized: [pos, chunk, ci]), yBuf = Tensor(uninitialized: [pos, chunk, co])
         let scratch = WinogradScratch(plan: plan, channels: max(ci, co))
         let v = vBuf.data, yh = yBuf.data
@@ -293,8 +292,9 @@ func winogradWeightGradient(m: Int, n: Int, h: Int, w: Int, x: UnsafePointer<Flo
                 }
             }
             for p in 0..<pos {
+                // The first chunk writes the partial (no separate clearing pass: 0.3 % of a training step).
                 sgemm(transA: true, m: ci, n: co, k: count, a: v + p * chunk * ci, lda: ci,
-                      b: yh + p * chunk * co, ldb: co, beta: 1, c: du + p * ci * co, ldc: co)
+                      b: yh + p * chunk * co, ldb: co, beta: t0 == lo ? 0 : 1, c: du + p * ci * co, ldc: co)
             }
         }
     }

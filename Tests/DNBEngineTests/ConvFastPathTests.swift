@@ -15,24 +15,28 @@ import Testing
 struct ConvFastPathTests {
     struct Grads { let y, dx, dw, db: Tensor }
 
-    func run(_ path: ConvPath, n: Int, h: Int, w: Int, ci: Int, co: Int, k: Int, stride: Int, pad: Int) throws -> Grads {
+    func run(_ path: ConvPath, n: Int, h: Int, w: Int, ci: Int, co: Int, k: Int, stride: Int, pad: Int,
+             preexisting: Bool = true) throws -> Grads {
         let x = randn([n, h, w, ci], seed: 1), wt = randn([k, k, ci, co], seed: 2), b = randn([co], seed: 3)
         for t in [x, wt, b] { t.requiresGrad = true }
         let y = try conv2d(x, weight: wt, bias: b, stride: stride, padding: pad, path: path)
         let seed = randn(y.shape, seed: 4)
-        // Pre-existing gradients: both passes must accumulate, not overwrite.
-        x.grad = Tensor(shape: x.shape, repeating: 0.5)
+        // Pre-existing gradients: both passes must accumulate, not overwrite. Without them the input
+        // gradient is written into an uninitialised buffer (the pool's, holding earlier values).
+        if preexisting { x.grad = Tensor(shape: x.shape, repeating: 0.5) }
         wt.grad = Tensor(shape: wt.shape, repeating: 0.5)
         b.grad = Tensor(shape: b.shape, repeating: 0.5)
         try y.backward(seed: seed)
         return Grads(y: y.detached(), dx: x.grad!, dw: wt.grad!, db: b.grad!)
     }
 
-    func compare(_ path: ConvPath, tolerance: Float, n: Int, h: Int, w: Int, ci: Int, co: Int, k: Int, stride: Int, pad: Int) throws {
-        let fast = try run(path, n: n, h: h, w: w, ci: ci, co: co, k: k, stride: stride, pad: pad)
-        let ref = try run(.reference, n: n, h: h, w: w, ci: ci, co: co, k: k, stride: stride, pad: pad)
+    func compare(_ path: ConvPath, tolerance: Float, n: Int, h: Int, w: Int, ci: Int, co: Int, k: Int, stride: Int, pad: Int,
+                 preexisting: Bool = true) throws {
+        let fast = try run(path, n: n, h: h, w: w, ci: ci, co: co, k: k, stride: stride, pad: pad, preexisting: preexisting)
+        let ref = try run(.reference, n: n, h: h, w: w, ci: ci, co: co, k: k, stride: stride, pad: pad, preexisting: preexisting)
         #expect(fast.y.shape == ref.y.shape)
-        let label = "n\(n) \(h)×\(w) \(ci)→\(co) k\(k) s\(stride) p\(pad) m\(path.winogradTile) chunk \(path.chunk.map(String.init) ?? "auto")"
+        let label = "n\(n) \(h)×\(w) \(ci)→\(co) k\(k) s\(stride) p\(pad) m\(path.winogradTile) chunk \(path.chunk.map(String.init) ?? "auto")" +
+            (preexisting ? "" : " first gradient")
         for (name, a, b) in [("y", fast.y, ref.y), ("dx", fast.dx, ref.dx), ("dw", fast.dw, ref.dw), ("db", fast.db, ref.db)] {
             let e = relError(a, b)
             #expect(e < tolerance, "\(name) \(label): relative error \(e)")
@@ -42,14 +46,17 @@ struct ConvFastPathTests {
     /// Every kernel/stride/padding combination of the UNet and a few beyond, on odd sizes
     /// (channel counts below, at and above the C kernels' vector widths of 4, 8 and 16), with
     /// the default blocking and with GEMM row blocks (im2col path) or tile chunks (Winograd)
-    /// of 1 and 7 that split images and do not divide the row count.
+    /// of 1 and 7 that split images and do not divide the row count; onto earlier gradients and as
+    /// the first.
     @Test(arguments: [(3, 1, 1), (3, 2, 1), (1, 1, 0), (3, 2, 0), (3, 1, 0), (1, 2, 0), (5, 1, 2)])
     func combos(k: Int, stride: Int, pad: Int) throws {
         for chunk in [nil, 1, 7] as [Int?] {
             for (n, h, w, ci, co) in [(3, 7, 5, 3, 5), (1, 1, 1, 2, 3), (2, 4, 9, 11, 9), (1, 5, 3, 16, 33)] {
                 guard h + 2 * pad >= k, w + 2 * pad >= k else { continue }
-                try compare(ConvPath(fastKernels: true, chunk: chunk), tolerance: 5e-6,
-                            n: n, h: h, w: w, ci: ci, co: co, k: k, stride: stride, pad: pad)
+                for preexisting in [true, false] {
+                    try compare(ConvPath(fastKernels: true, chunk: chunk), tolerance: 5e-6,
+                                n: n, h: h, w: w, ci: ci, co: co, k: k, stride: stride, pad: pad, preexisting: preexisting)
+                }
             }
         }
     }
