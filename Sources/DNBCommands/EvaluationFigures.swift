@@ -50,15 +50,27 @@ enum EvaluationFigures {
         return (axis, values)
     }
 
-    /// The x axis of evaluations that are no sweep: their order, named by their labels when that fits.
+    /// The x axis of evaluations that are no sweep when their labels do not fit under it: their order,
+    /// named by their labels when that fits in the axis's name.
     static func orderAxisName(_ labels: [String]) -> String {
         let named = "evaluation: " + labels.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: ", ")
         return named.count <= 90 ? named : "evaluation, in the order of the table"
     }
 
-    /// One figure of every evaluation so far, as a line.
+    /// The ticks of evaluations that are no sweep, at 1, 2, 3, …: their labels where all fit side by side
+    /// under a 6-inch axis (about 60 characters of 10-point text, counting the longest for each), else the
+    /// numbers (at most about 10 of them: every k-th), which `orderAxisName` then explains.
+    static func categoryTicks(_ labels: [String]) -> (ticks: [(position: Double, label: String)], named: Bool) {
+        if labels.count * (labels.map(\.count).max() ?? 0) <= 60 {
+            return (labels.enumerated().map { (Double($0.offset + 1), $0.element) }, true)
+        }
+        let every = (labels.count + 9) / 10
+        return (stride(from: 1, through: labels.count, by: every).map { (Double($0), String($0)) }, false)
+    }
+
+    /// One figure of every evaluation so far: a line over a sweep's number (labels such as "DDIM 20 steps"
+    /// or "steps=500"), else one mark per evaluation over ticks that name them.
     static func metric(_ metric: String, _ evaluations: [(label: String, result: EvaluationResult)]) throws -> DNBPlot.Figure {
-        // Labels such as "DDIM 20 steps" or "steps=500" give their number as x; otherwise evaluations are 1, 2, 3, …
         let labels = evaluations.map(\.label)
         let sweep = sweep(labels)
         let x = sweep?.values ?? evaluations.indices.map { Double($0 + 1) }
@@ -69,12 +81,21 @@ enum EvaluationFigures {
             case nil: return .nan
             }
         }
-        // Sorted by x, so a sweep evaluated out of order (50 steps first, then 10 and 20) draws one line.
-        let order = x.indices.sorted { x[$0] < x[$1] }
         let figure = try DNBPlot.Figure(figsize: (6, 3.5))
         let axes = try figure.axes(0, 0)
-        axes.plot(y: order.map { y[$0] }, x: order.map { x[$0] }, label: metric)
-        axes.xlabel = sweep?.axis ?? orderAxisName(labels)
+        if let sweep {
+            // Sorted by x, so a sweep evaluated out of order (50 steps first, then 10 and 20) draws one line.
+            let order = x.indices.sorted { x[$0] < x[$1] }
+            axes.plot(y: order.map { y[$0] }, x: order.map { x[$0] }, label: metric, marker: .circle)
+            axes.xlabel = sweep.axis
+        } else {
+            // Different samplers or models are categories: no line between them, no ticks between them.
+            let (ticks, named) = categoryTicks(labels)
+            axes.plot(y: y, x: x, label: metric, lineWidth: 0, marker: .circle)
+            axes.xTickLabels = ticks
+            axes.xLimits = (0.5, Double(labels.count) + 0.5)
+            axes.xlabel = named ? "evaluation" : orderAxisName(labels)
+        }
         axes.ylabel = metric
         axes.grid(true)
         return figure

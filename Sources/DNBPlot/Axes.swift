@@ -13,6 +13,15 @@ public enum LegendLocation: Sendable, CaseIterable, Equatable {
     case right, centerLeft, centerRight, lowerCenter, upperCenter, center
 }
 
+/// A mark drawn at every point of a line (matplotlib's `marker="o"`, `markersize`): a filled circle
+/// `size` points across, in the line's colour.
+public struct Marker: Sendable, Equatable {
+    public var size: Double
+    public init(size: Double) { self.size = size }
+    /// matplotlib's default marker size, 6 points.
+    public static let circle = Marker(size: 6)
+}
+
 /// One subplot: what to draw and how its axes look. Its position is decided
 /// by the owning `Figure` when it is rendered.
 public final class Axes {
@@ -23,6 +32,9 @@ public final class Axes {
     /// Fixed view limits (first value at the left / bottom); nil autoscales.
     public var xLimits: (Double, Double)?
     public var yLimits: (Double, Double)?
+    /// Fixed x ticks, each a position and its label, in place of the default locator (matplotlib's
+    /// `set_xticks(ticks, labels)`), for categories; those outside the view are left out. nil: the locator.
+    public var xTickLabels: [(position: Double, label: String)]?
 
     public private(set) var isAxisVisible = true
     public private(set) var isGridVisible = false
@@ -34,6 +46,7 @@ public final class Axes {
         var label: String?
         var color: Color
         var lineWidth: Double
+        var marker: Marker?
     }
 
     struct Image {
@@ -51,12 +64,13 @@ public final class Axes {
     /// A line through `(x[i], y[i])`; without `x` the indices 0, 1, 2, … are
     /// used. Points with a NaN or infinite coordinate break the line, as in
     /// matplotlib. Colours follow matplotlib's cycle C0, C1, … unless given.
+    /// With a `marker`, each drawable point is marked; a `lineWidth` of 0 draws the marks alone.
     public func plot(y: [Double], x: [Double]? = nil, label: String? = nil,
-                     color: Color? = nil, lineWidth: Double = 1.5) {
+                     color: Color? = nil, lineWidth: Double = 1.5, marker: Marker? = nil) {
         let xs = x ?? y.indices.map(Double.init)
         let count = min(xs.count, y.count)
         lines.append(Line(x: Array(xs.prefix(count)), y: Array(y.prefix(count)), label: label,
-                          color: color ?? Color.cycle(lines.count), lineWidth: lineWidth))
+                          color: color ?? Color.cycle(lines.count), lineWidth: max(0, lineWidth), marker: marker))
     }
 
     /// Shows `image` with pixel (0, 0) at the top left, square pixels, centred

@@ -13,8 +13,13 @@ extension Axes {
             drawGrid(plan, canvas: canvas)
         }
         for line in lines {
-            canvas.polylines(pixelRuns(line, plan: plan), width: canvas.px(line.lineWidth),
-                             color: line.color, clip: box)
+            let runs = pixelRuns(line, plan: plan)
+            if line.lineWidth > 0 {
+                canvas.polylines(runs, width: canvas.px(line.lineWidth), color: line.color, clip: box)
+            }
+            if let marker = line.marker {
+                canvas.dots(runs.flatMap { $0 }, diameter: canvas.px(marker.size), color: line.color, clip: box)
+            }
         }
         if isAxisVisible {
             drawSpinesAndTicks(plan, canvas: canvas)

@@ -68,7 +68,8 @@ extension Axes {
         var yTicks: [Tick] = []
         var offsetTextBounds: Rect?  // the y offset text at the top left, which a title must clear
         if isAxisVisible {
-            let xAxis = AxisTicks(limits: xLimits, lengthPixels: box.width, dpi: canvas.dpi, horizontal: true)
+            let xAxis = AxisTicks(limits: xLimits, lengthPixels: box.width, dpi: canvas.dpi, horizontal: true,
+                                  fixed: xTickLabels)
             let yAxis = AxisTicks(limits: yLimits, lengthPixels: box.height, dpi: canvas.dpi, horizontal: false)
             xTicks = xAxis.ticks
             yTicks = yAxis.ticks

@@ -5,12 +5,20 @@ struct AxisTicks {
     /// Offset / power-of-ten text shown once at the axis end ("1e−5"), if any.
     var offsetText: String?
 
-    init(limits: AxisLimits, lengthPixels: Double, dpi: Double, horizontal: Bool) {
+    init(limits: AxisLimits, lengthPixels: Double, dpi: Double, horizontal: Bool,
+         fixed: [(position: Double, label: String)]? = nil) {
         let bins = LinearTickLocator.bins(axisLengthPixels: lengthPixels, dpi: dpi, horizontal: horizontal)
         let lower = min(limits.low, limits.high)
         let upper = max(limits.low, limits.high)
         let tolerance = (upper - lower) * 1e-10
         func inView(_ v: Double) -> Bool { v >= lower - tolerance && v <= upper + tolerance }
+
+        if let fixed {
+            ticks = fixed.filter { $0.position.isFinite && inView($0.position) }
+                .map { Tick(value: $0.position, isMajor: true, label: RichText($0.label)) }
+            offsetText = nil
+            return
+        }
 
         if limits.scale == .log {
             let logTicks = LogTicks.ticks(low: lower, high: upper, bins: bins)

@@ -108,6 +108,21 @@ final class Canvas {
         cairo_restore(cr)
     }
 
+    /// Filled circles of `diameter` pixels centred on `points`, clipped to `clip` (line markers).
+    func dots(_ points: [Point], diameter: Double, color: Color, clip: Rect) {
+        guard diameter > 0 else { return }
+        cairo_save(cr)
+        cairo_rectangle(cr, clip.minX, clip.minY, clip.width, clip.height)
+        cairo_clip(cr)
+        setSource(color)
+        for p in points {
+            cairo_new_sub_path(cr)
+            cairo_arc(cr, p.x, p.y, diameter / 2, 0, 2 * Double.pi)
+        }
+        cairo_fill(cr)
+        cairo_restore(cr)
+    }
+
     /// The legend frame: matplotlib's FancyBboxPatch "round" box.
     func roundedBox(_ rect: Rect, radius: Double, fill: Color, fillAlpha: Double,
                     stroke: Color, lineWidth: Double) {

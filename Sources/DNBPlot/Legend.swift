@@ -6,6 +6,7 @@ struct LegendLayout {
         var label: String
         var color: Color
         var lineWidth: Double
+        var marker: Marker?
         var metrics: TextMetrics
     }
 
@@ -16,7 +17,7 @@ struct LegendLayout {
     init?(lines: [Axes.Line], canvas: Canvas) {
         let entries = lines.compactMap { line -> Entry? in
             guard let label = line.label, !label.isEmpty else { return nil }
-            return Entry(label: label, color: line.color, lineWidth: line.lineWidth,
+            return Entry(label: label, color: line.color, lineWidth: line.lineWidth, marker: line.marker,
                          metrics: canvas.measure(label, points: Style.legendSize))
         }
         guard !entries.isEmpty else { return nil }
@@ -98,9 +99,15 @@ struct LegendLayout {
         for entry in entries {
             let baseline = top + max(entry.metrics.ascent, Style.legendHandleHeight * fs)
             let handleY = baseline - Style.legendHandleHeight * fs / 2
-            canvas.polylines([[Point(x: handleX, y: handleY),
-                               Point(x: handleX + Style.legendHandleLength * fs, y: handleY)]],
-                             width: canvas.px(entry.lineWidth), color: entry.color, clip: frame)
+            if entry.lineWidth > 0 {
+                canvas.polylines([[Point(x: handleX, y: handleY),
+                                   Point(x: handleX + Style.legendHandleLength * fs, y: handleY)]],
+                                 width: canvas.px(entry.lineWidth), color: entry.color, clip: frame)
+            }
+            if let marker = entry.marker {  // one mark in the handle's middle, as matplotlib's legend shows it
+                canvas.dots([Point(x: handleX + Style.legendHandleLength * fs / 2, y: handleY)],
+                            diameter: canvas.px(marker.size), color: entry.color, clip: frame)
+            }
             canvas.draw(entry.label, points: Style.legendSize, at: Point(x: textX, y: baseline),
                         horizontal: .left, vertical: .baseline)
             top += Self.rowHeight(entry, fontSize: fs) + Style.legendLabelSpacing * fs

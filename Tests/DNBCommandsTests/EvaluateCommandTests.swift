@@ -6,6 +6,7 @@ import DNBEngine
 import DNBClassifier
 import DNBEvaluation
 @testable import DNBCommands
+@testable import DNBPlot
 
 /// `classifier` and `evaluate` through the interpreter, on 300 synthetic digits at 8×8 (a debug build trains
 /// the default recipe, 9 steps, on them in a few seconds), with the classifier cache in a temporary folder.
@@ -89,6 +90,33 @@ struct EvaluateCommandTests {
         #expect(EvaluationFigures.sweep(["shift -0.5", "shift 1"])?.values == [-0.5, 1])
         #expect(EvaluationFigures.sweep(["a 1 b 2", "a 1 b 3"]) == nil, "one number per label")
         #expect(EvaluationFigures.orderAxisName(["DDPM 250 steps", "DDIM 50 steps"]) == "evaluation: 1 DDPM 250 steps, 2 DDIM 50 steps")
+    }
+
+    /// Evaluations that are no sweep are categories: one mark each, no line between them, ticks at 1, 2, …
+    /// named by the labels (or numbered, at most about ten, when the labels do not fit); a sweep is a line
+    /// with marks over the locator's ticks (a sweep of one evaluation still shows its point).
+    @Test func categoriesAreMarksOverNamedTicks() throws {
+        func result(_ confident: Double) -> EvaluationResult {
+            EvaluationResult(count: 256, confidentShare: confident, meanConfidence: confident, histogram: Array(repeating: 25, count: 10),
+                             normalisedEntropy: 0.99)
+        }
+        let samplers = try EvaluationFigures.metric("confident", [("DDPM 250", result(0.86)), ("DPM++ 10", result(0.80)),
+                                                                  ("DDIM 50", result(0.79))])
+        let axes = try samplers.axes(0, 0)
+        #expect(axes.lines.count == 1 && axes.lines[0].lineWidth == 0 && axes.lines[0].marker == .circle)
+        #expect(axes.lines[0].x == [1, 2, 3] && axes.lines[0].y == [0.86, 0.80, 0.79])
+        #expect(axes.xTickLabels?.map(\.label) == ["DDPM 250", "DPM++ 10", "DDIM 50"])
+        #expect(axes.xTickLabels?.map(\.position) == [1, 2, 3] && axes.xlabel == "evaluation")
+        #expect(axes.xLimits.map { [$0.0, $0.1] } == [0.5, 3.5])
+
+        let many = (0..<25).map { ("recipe variant " + String(UnicodeScalar(UInt8(97 + $0))), result(0.5)) }  // no numbers: no sweep
+        let numbered = try EvaluationFigures.metric("confident", many).axes(0, 0)
+        #expect(numbered.xTickLabels?.map(\.label) == ["1", "4", "7", "10", "13", "16", "19", "22", "25"])
+        #expect(numbered.xlabel == "evaluation, in the order of the table")
+
+        let sweep = try EvaluationFigures.metric("confident", [("DDIM 50 steps", result(0.79)), ("DDIM 10 steps", result(0.6))]).axes(0, 0)
+        #expect(sweep.lines[0].lineWidth > 0 && sweep.lines[0].marker == .circle && sweep.xTickLabels == nil)
+        #expect(sweep.lines[0].x == [10, 50] && sweep.xlabel == "DDIM N steps")
     }
 
     @Test func degenerateSamples() throws {

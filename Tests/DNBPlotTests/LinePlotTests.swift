@@ -79,6 +79,42 @@ import Testing
         #expect(try legendSide(rising) == "left")
     }
 
+    /// Marks alone (line width 0) and marks on a line: a 6-point circle at 100 dpi is 8.3 pixels across,
+    /// about 54 pixels, of which the anti-aliased rim is not the exact colour: three marks give well over
+    /// 60 pure pixels; the same points as a line of width 0 without marks give none.
+    @Test func markersAloneAndOnALine() throws {
+        let marks = try Figure()
+        try marks.axes(0, 0).plot(y: [1, 3, 2], x: [1, 2, 3], lineWidth: 0, marker: .circle)
+        let bare = try Figure()
+        try bare.axes(0, 0).plot(y: [1, 3, 2], x: [1, 2, 3], lineWidth: 0)
+        let both = try Figure()
+        try both.axes(0, 0).plot(y: [1, 3, 2], x: [1, 2, 3], marker: Marker(size: 12))
+        let line = try Figure()
+        try line.axes(0, 0).plot(y: [1, 3, 2], x: [1, 2, 3])
+        let c0 = Color.cycle(0)
+        let (m, b, l, lm) = (count(c0, in: try render(marks)), count(c0, in: try render(bare)),
+                             count(c0, in: try render(line)), count(c0, in: try render(both)))
+        #expect(m > 60 && m < 3 * 60, "\(m) pixels of three marks")
+        #expect(b == 0)
+        #expect(lm > l + 3 * 100, "the 12-point marks add to the line: \(lm) against \(l)")
+    }
+
+    /// Fixed ticks (categories) replace the locator: at their positions, with their labels, those outside
+    /// the view left out; without them the locator's numbers return.
+    @Test func fixedTicksReplaceTheLocator() throws {
+        let axes = try Figure().axes(0, 0)
+        axes.plot(y: [3, 1, 2], x: [1, 2, 3], lineWidth: 0, marker: .circle)
+        axes.xLimits = (0.5, 3.5)
+        axes.xTickLabels = [(1, "DDPM 250"), (2, "DDIM 50"), (3, "DPM++ 10"), (7, "out of view")]
+        let canvas = try Canvas(width: 600, height: 350, dpi: 100)
+        let plan = axes.plan(in: Rect(x: 60, y: 30, width: 500, height: 280), canvas: canvas)
+        #expect(plan.xTicks.map(\.value) == [1, 2, 3])
+        #expect(plan.xTicks.map { $0.label } == [RichText("DDPM 250"), RichText("DDIM 50"), RichText("DPM++ 10")])
+        axes.xTickLabels = nil
+        let located = axes.plan(in: Rect(x: 60, y: 30, width: 500, height: 280), canvas: canvas)
+        #expect(located.xTicks.count > 3 && located.xTicks.contains { $0.value == 1.5 })
+    }
+
     @Test func nonFiniteValuesBreakTheLine() throws {
         let figure = try Figure()
         let axes = try figure.axes(0, 0)
