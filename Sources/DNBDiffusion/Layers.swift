@@ -23,14 +23,15 @@ public struct Conv2d {
         try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
     }
 
-    /// self(norm(x, thenSiLU:)) (+ `perImageBias` [N, Cout] on every pixel of its image) as one recorded op
-    /// that does not keep the normalised activation for backward (`groupNormConv2d`: the same floats,
-    /// ~370 MB less at the tutorial's batch 128, and no pass of its own for the per-image bias).
+    /// self(norm(x, thenSiLU:)) (+ `perImageBias` [N, Cout] on every pixel of its image) (+ `residual`, as
+    /// `add(residual, …)`) as one recorded op that does not keep the normalised activation for backward
+    /// (`groupNormConv2d`: the same floats, ~370 MB less at the tutorial's batch 128, and no pass of its own
+    /// for the per-image bias or the residual).
     public func callAsFunction(_ x: Tensor, normalizedBy norm: GroupNorm, thenSiLU: Bool,
-                               perImageBias: Tensor? = nil) throws -> Tensor {
+                               perImageBias: Tensor? = nil, residual: Tensor? = nil) throws -> Tensor {
         try groupNormConv2d(x, groups: norm.groups, normWeight: norm.weight, normBias: norm.bias, eps: norm.eps,
                             silu: thenSiLU, weight: weight, bias: bias, stride: stride, padding: padding,
-                            sampleBias: perImageBias)
+                            sampleBias: perImageBias, residual: residual)
     }
 }
 

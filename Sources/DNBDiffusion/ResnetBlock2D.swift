@@ -26,10 +26,10 @@ public struct ResnetBlock2D {
     /// `activatedEmbedding` is SiLU(temb), shared by every block of the model.
     public func callAsFunction(_ x: Tensor, activatedEmbedding: Tensor) throws -> Tensor {
         // The time embedding is conv1's per-image bias (h + temb[:, :, None, None] in diffusers).
-        var h = try conv1(x, normalizedBy: norm1, thenSiLU: true, perImageBias: try timeEmbProj(activatedEmbedding))
-        h = try conv2(h, normalizedBy: norm2, thenSiLU: true)
+        let h = try conv1(x, normalizedBy: norm1, thenSiLU: true, perImageBias: try timeEmbProj(activatedEmbedding))
         let shortcut = try convShortcut.map { try $0(x) } ?? x
-        let sum = try add(shortcut, h)
+        // shortcut + conv2(…) in conv2's output transform (diffusers: input_tensor + hidden_states).
+        let sum = try conv2(h, normalizedBy: norm2, thenSiLU: true, residual: shortcut)
         return outputScaleFactor == 1 ? sum : try scale(sum, 1 / outputScaleFactor)
     }
 

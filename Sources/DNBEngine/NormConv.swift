@@ -21,28 +21,39 @@ import DNBSupport
 /// gradient is the same sum in another order (within float rounding of the separate ops').
 public func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Tensor?, eps: Float = 1e-5,
                             silu: Bool, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0,
-                            sampleBias: Tensor? = nil) throws -> Tensor {
+                            sampleBias: Tensor? = nil, residual: Tensor? = nil) throws -> Tensor {
     try groupNormConv2d(x, groups: groups, normWeight: normWeight, normBias: normBias, eps: eps, silu: silu,
-                        weight: weight, bias: bias, stride: stride, padding: padding, sampleBias: sampleBias, path: .fast)
+                        weight: weight, bias: bias, stride: stride, padding: padding, sampleBias: sampleBias,
+                        residual: residual, path: .fast)
 }
 
+/// `residual` (the output's shape; a ResNet block's shortcut) is added as `add(residual, conv)` adds it, in the
+/// convolution's output transform: the same floats, without the add's pass over the output in forward and
+/// its copy of the gradient in backward (the residual takes the incoming gradient itself, as an add's first
+/// operand does).
 func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Tensor?, eps: Float, silu: Bool,
                      weight: Tensor, bias: Tensor?, stride: Int, padding: Int, sampleBias: Tensor? = nil,
-                     path: ConvPath) throws -> Tensor {
+                     residual: Tensor? = nil, path: ConvPath) throws -> Tensor {
     let norm = try GroupNormOp(x, groups: groups, weight: normWeight, bias: normBias, eps: eps, silu: silu)
     let g = try convGeometry("group_norm_conv2d", x, weight: weight, bias: bias, stride: stride, padding: padding)
     if let sampleBias, sampleBias.shape != [g.n, g.co] {
         throw EngineError.shapeMismatch(op: "group_norm_conv2d", detail: "per-image bias \(describeShape(sampleBias.shape)) vs [\(g.n), \(g.co)]")
+    }
+    if let residual, residual.shape != [g.n, g.ho, g.wo, g.co] {
+        throw EngineError.shapeMismatch(op: "group_norm_conv2d", detail: "residual \(describeShape(residual.shape)) vs output [\(g.n), \(g.ho), \(g.wo), \(g.co)]")
     }
     let out = Tensor(uninitialized: [g.n, g.ho, g.wo, g.co])
     let stats: Tensor
     do {
         let h = Tensor(uninitialized: x.shape)
         stats = norm.forward(into: h)
-        convForward(g, h.data, weight.data, bias?.data, out.data, sampleBias: sampleBias?.data, residual: nil, path: path)
+        convForward(g, h.data, weight.data, bias?.data, out.data, sampleBias: sampleBias?.data, residual: residual?.data, path: path)
     }
-    let inputs = [x, weight] + [normWeight, normBias, bias, sampleBias].compactMap { $0 }
+    let inputs = [x, weight] + [normWeight, normBias, bias, sampleBias, residual].compactMap { $0 }
+    let residualMeta = residual?.autograd  // its values are not needed for backward
     record(out, inputs: inputs) { grad in
+        // Last, when nothing here reads `grad` any more: a residual without a gradient yet takes its storage.
+        defer { if let residualMeta, residualMeta.requiresGrad { residualMeta.addGradient(grad) } }
         let biases = ConvBiasGradients(bias: bias, sampleBias: sampleBias)
         let normWants = x.requiresGrad || normWeight?.requiresGrad == true || normBias?.requiresGrad == true
         guard normWants || weight.requiresGrad else {
