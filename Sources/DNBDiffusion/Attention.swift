@@ -38,7 +38,9 @@ public struct Attention {
         } else {
             attended = try scaledDotProductAttention(query: try toQ(tokens), key: try toK(tokens), value: try toV(tokens), heads: heads)
         }
-        let out = try add(try toOut(attended).reshaped([n, h, w, c]), x)
+        // to_out(attended) + x, the residual added by the projection (the same floats as the add).
+        let out = try linear(attended, weights: [toOut.weight], biases: [toOut.bias],
+                             residual: try x.reshaped([n, h * w, c])).reshaped([n, h, w, c])
         return rescaleOutputFactor == 1 ? out : try scale(out, 1 / rescaleOutputFactor)
     }
 

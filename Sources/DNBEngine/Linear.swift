@@ -6,14 +6,19 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor 
     try linear(x, weights: [weight], biases: [bias])
 }
 
-/// x · [W₁; W₂; …]ᵀ + [b₁; b₂; …]: the linear layers of `weights` ([outᵢ, in] each) side by side, output
-/// [x.shape without its last, Σ outᵢ], recorded for backward. An attention block's q, k and v projections
-/// are one GEMM forward ([rows, C]·[C, 3C]) and one each way in backward (dx with K = 3C, written once;
-/// the weights' gradients as row blocks of one dYᵀ·x), instead of three of each.
-public func linear(_ x: Tensor, weights: [Tensor], biases: [Tensor?]) throws -> Tensor {
-    let out = try linearForward("linear", x, weights: weights, biases: biases, residual: nil)
+/// x · [W₁; W₂; …]ᵀ + [b₁; b₂; …] (+ residual): the linear layers of `weights` ([outᵢ, in] each) side by
+/// side, output [x.shape without its last, Σ outᵢ], recorded for backward. An attention block's q, k and v
+/// projections are one GEMM forward ([rows, C]·[C, 3C]) and one each way in backward (dx with K = 3C,
+/// written once; the weights' gradients as row blocks of one dYᵀ·x), instead of three of each. A `residual`
+/// (the output's shape) is added as `add(linear(x), residual)` adds it, block by block after the GEMM: the
+/// same floats without the add's pass, and the residual takes the incoming gradient as an add's operand does.
+public func linear(_ x: Tensor, weights: [Tensor], biases: [Tensor?], residual: Tensor? = nil) throws -> Tensor {
+    let out = try linearForward("linear", x, weights: weights, biases: biases, residual: residual)
     let inF = x.shape.last!, outF = out.shape.last!, rows = x.count / inF
-    record(out, inputs: [x] + weights + biases.compactMap { $0 }) { g in
+    let residualMeta = residual?.autograd  // its values are not needed for backward
+    record(out, inputs: [x] + weights + biases.compactMap { $0 } + (residual.map { [$0] } ?? [])) { g in
+        // Last, when nothing here reads `g` any more: a residual without a gradient yet takes its storage.
+        defer { if let residualMeta, residualMeta.requiresGrad { residualMeta.addGradient(g) } }
         if x.requiresGrad {
             // dx = dY · [W₁; W₂; …], the stacked [Σ out, in] weights (a copy only when there are several).
             let stacked = weights.count == 1 ? weights[0] : Tensor(uninitialized: [outF, inF])
