@@ -108,35 +108,92 @@ ptrdiff_t dnb_attention_scratch_floats(ptrdiff_t L, ptrdiff_t D) {
     return 4 * D * padded(L) + 2 * MAX_ROWS * padded(L);
 }
 
+typedef float v8u __attribute__((vector_size(32), aligned(4)));
+
+// 16 keys × 8 values, r[i] = [row i | row i + 8] ↔ r[d] = [value d of rows 0…15]: the register index
+// (i, 3 bits) and the lane's low 3 bits (d) swap places, one bit per stage, each stage a two-source
+// shuffle of the register pairs that differ in that bit; its own inverse. The scalar loops, one store per
+// float, held ~5 % of the forward kernel's samples in sampling (perf annotate).
+#define SWAP0_LO 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define SWAP0_HI 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+#define SWAP1_LO 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define SWAP1_HI 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define SWAP2_LO 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define SWAP2_HI 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define SWAP_STAGE(b, LO, HI)                                                           \
+    for (int i = 0; i < 8; i++)                                                         \
+        if (!(i & (1 << b))) {                                                          \
+            v16 x = r[i], y = r[i | (1 << b)];                                          \
+            r[i] = __builtin_shufflevector(x, y, LO);                                   \
+            r[i | (1 << b)] = __builtin_shufflevector(x, y, HI);                        \
+        }
+INLINE void transpose16x8(v16 r[8]) {
+    SWAP_STAGE(0, SWAP0_LO, SWAP0_HI)
+    SWAP_STAGE(1, SWAP1_LO, SWAP1_HI)
+    SWAP_STAGE(2, SWAP2_LO, SWAP2_HI)
+}
+
 // dst[d·Lp + j] = src[j·ld + d] for j < L, zero for L ≤ j < Lp.
 INLINE void transpose_in(const float *src, float *dst, ptrdiff_t L, ptrdiff_t Lp, ptrdiff_t D, ptrdiff_t ld) {
-    for (ptrdiff_t j = 0; j < L; j++) {
+    ptrdiff_t j = 0;
+    if (D == 8) {
+        for (; j + 16 <= L; j += 16) {
+            v16 r[8];
+            for (int i = 0; i < 8; i++) {
+                v8u a = *(const v8u *)(src + (j + i) * ld), b = *(const v8u *)(src + (j + i + 8) * ld);
+                r[i] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            }
+            transpose16x8(r);
+            for (int d = 0; d < 8; d++) V(dst + d * Lp + j) = r[d];
+        }
+    }
+    for (; j < L; j++) {
         const float *row = src + j * ld;
         for (ptrdiff_t d = 0; d < D; d++) dst[d * Lp + j] = row[d];
     }
     for (ptrdiff_t d = 0; d < D; d++)
-        for (ptrdiff_t j = L; j < Lp; j++) dst[d * Lp + j] = 0;
+        for (ptrdiff_t jj = L; jj < Lp; jj++) dst[d * Lp + jj] = 0;
 }
 
 // dst[j·ld + d] (+)= src[d·Lp + j] for j < L.
 INLINE void transpose_out(const float *src, float *dst, ptrdiff_t L, ptrdiff_t Lp, ptrdiff_t D, ptrdiff_t ld,
                           int accumulate) {
-    for (ptrdiff_t j = 0; j < L; j++) {
+    ptrdiff_t j = 0;
+    if (D == 8) {
+        for (; j + 16 <= L; j += 16) {
+            v16 r[8];
+            for (int d = 0; d < 8; d++) r[d] = V(src + d * Lp + j);
+            transpose16x8(r);
+            for (int i = 0; i < 8; i++) {
+                v8u a = __builtin_shufflevector(r[i], r[i], 0, 1, 2, 3, 4, 5, 6, 7);
+                v8u b = __builtin_shufflevector(r[i], r[i], 8, 9, 10, 11, 12, 13, 14, 15);
+                v8u *ra = (v8u *)(dst + (j + i) * ld), *rb = (v8u *)(dst + (j + i + 8) * ld);
+                if (accumulate) { *ra += a; *rb += b; }
+                else { *ra = a; *rb = b; }
+            }
+        }
+    }
+    for (; j < L; j++) {
         float *row = dst + j * ld;
         if (accumulate) for (ptrdiff_t d = 0; d < D; d++) row[d] += src[d * Lp + j];
         else for (ptrdiff_t d = 0; d < D; d++) row[d] = src[d * Lp + j];
     }
 }
 
-// out[d] = Σ_j a[j]·bt[d·Lp + j] over the padded row (D dot products, accumulators in registers).
-INLINE void dots(const float *a, const float *bt, ptrdiff_t Lp, const ptrdiff_t D, float *out) {
+// out[d] (+)= (Σ_j a[j]·bt[d·Lp + j]) · scale over the padded row (D dot products, accumulators in
+// registers). Scaled and written here rather than returned through an array, which the compiler wrote
+// as two 4-float halves and the caller read back as one 8-float load, too wide to be forwarded from the
+// store buffer: perf annotate put 5.5 % of the forward kernel's samples in sampling just after it.
+INLINE void dots(const float *a, const float *bt, ptrdiff_t Lp, const ptrdiff_t D, float scale, float *out,
+                 int accumulate) {
     v16 acc[D];
     for (ptrdiff_t d = 0; d < D; d++) acc[d] = splat(0);
     for (ptrdiff_t c = 0; c < Lp; c += 16) {
         v16 x = V(a + c);
         for (ptrdiff_t d = 0; d < D; d++) acc[d] += x * V(bt + d * Lp + c);
     }
-    for (ptrdiff_t d = 0; d < D; d++) out[d] = hsum(acc[d]);
+    if (accumulate) for (ptrdiff_t d = 0; d < D; d++) out[d] += hsum(acc[d]) * scale;
+    else for (ptrdiff_t d = 0; d < D; d++) out[d] = hsum(acc[d]) * scale;
 }
 
 // Softmax is taken in base 2: with q pre-multiplied by scale·log2(e), 2^(s − max) equals
@@ -180,10 +237,7 @@ INLINE void forward_rows(const float *q, float *o, float *lse, const float *kt, 
         const float sum = hsum(vs), inv = 1.0f / sum;
         rowMax[r] = m;
         rowSum[r] = sum;
-        float out[D];
-        dots(er, vt, Lp, D, out);
-        float *oi = o + (i0 + r) * ldo;
-        for (ptrdiff_t d = 0; d < D; d++) oi[d] = out[d] * inv;
+        dots(er, vt, Lp, D, inv, o + (i0 + r) * ldo, 0);
     }
     if (lse) {  // none in inference
         v16 l = rowMax + vlog2(rowSum);
@@ -245,13 +299,7 @@ INLINE void backward_rows(const float *q, const float *o, const float *dout, con
         }
     }
     // (b)
-    for (int r = 0; r < R; r++) {
-        float acc[D];
-        dots(dsbuf + r * Lp, kt, Lp, D, acc);
-        float *dqi = dq + (i0 + r) * ld;
-        if (accumulate) for (ptrdiff_t d = 0; d < D; d++) dqi[d] += acc[d] * scale;
-        else for (ptrdiff_t d = 0; d < D; d++) dqi[d] = acc[d] * scale;
-    }
+    for (int r = 0; r < R; r++) dots(dsbuf + r * Lp, kt, Lp, D, scale, dq + (i0 + r) * ld, accumulate);
     // (c)
     for (ptrdiff_t c = 0; c < Lp; c += 16) {
         v16 ds[R], p[R];

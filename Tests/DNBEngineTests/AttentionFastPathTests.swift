@@ -44,9 +44,10 @@ struct AttentionFastPathTests {
 
     /// The tutorial's shapes (8 heads of 8 at 16×16 and 8×8 tokens), the specialised head
     /// dimensions 4 and 16, and run-time ones (3, 5, 32) with token counts that are not a
-    /// multiple of the kernel's 16-key blocks or of its 4-row blocks (1, 7, 17, 33).
+    /// multiple of the kernel's 16-key blocks or of its 4-row blocks (1, 7, 17, 33, 37; with D = 8, whose keys
+    /// and values are transposed 16 at a time by shuffles, 37 = two such blocks and a scalar tail).
     @Test(arguments: [(2, 256, 8, 8), (3, 64, 8, 8), (2, 7, 2, 3), (1, 17, 4, 4), (2, 33, 2, 16),
-                      (1, 1, 1, 8), (2, 20, 1, 5), (1, 18, 2, 32), (1, 16, 3, 8)])
+                      (1, 1, 1, 8), (2, 20, 1, 5), (1, 18, 2, 32), (1, 16, 3, 8), (2, 37, 3, 8)])
     func matchesReference(b: Int, l: Int, heads: Int, d: Int) throws {
         try compare(b: b, l: l, heads: heads, d: d, preexisting: true)
         try compare(b: b, l: l, heads: heads, d: d, preexisting: false)
