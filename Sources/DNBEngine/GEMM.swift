@@ -12,7 +12,10 @@ func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
 }
 
 /// A GEMM whose M dimension is split across the engine's threads, each
-/// calling single-threaded OpenBLAS on its block of rows.
+/// calling single-threaded OpenBLAS on its block of rows. With B untransposed each thread's rows go
+/// in blocks sized for OpenBLAS's small-matrix kernels (`blockRows`): a linear layer's input gradient
+/// ([4096 × 192]·[192 × 64], one thread) 100 → 116 GFLOP/s; with Bᵀ those kernels were slower
+/// (93 → 83 GFLOP/s), so it stays one call.
 func parallelSgemm(transB: Bool = false, m: Int, n: Int, k: Int,
                    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                    b: UnsafePointer<Float>, ldb: Int,
@@ -21,10 +24,23 @@ func parallelSgemm(transB: Bool = false, m: Int, n: Int, k: Int,
     let bp = SendablePointer(UnsafeMutablePointer(mutating: b))
     let cp = SendablePointer(c)
     parallelChunks(m, minimumPerThread: 64) { _, rows in
-        guard !rows.isEmpty else { return }
-        sgemm(transB: transB, m: rows.count, n: n, k: k, alpha: alpha,
-              a: ap.p + rows.lowerBound * lda, lda: lda, b: bp.p, ldb: ldb,
-              beta: beta, c: cp.p + rows.lowerBound * ldc, ldc: ldc)
+        let block = transB ? max(1, rows.count) : blockRows(n: n, k: k)
+        for r0 in stride(from: rows.lowerBound, to: rows.upperBound, by: block) {
+            sgemm(transB: transB, m: min(block, rows.upperBound - r0), n: n, k: k, alpha: alpha,
+                  a: ap.p + r0 * lda, lda: lda, b: bp.p, ldb: ldb, beta: beta, c: cp.p + r0 * ldc, ldc: ldc)
+        }
+    }
+}
+
+/// C[M,N] = beta · C + alpha · A[K,M]ᵀ · B[K,N] with K in chunks sized for OpenBLAS's small-matrix
+/// kernels, each chunk's product added to C in order: a linear layer's weight gradient ([192 × 64] over
+/// 4096 rows, one thread) 98 → 113 GFLOP/s against one call, which runs the general kernel.
+func sgemmATBInChunks(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let chunk = blockRows(n: n, k: m)
+    for k0 in stride(from: 0, to: max(k, 1), by: chunk) {  // k = 0: one call, C = beta · C
+        sgemm(transA: true, m: m, n: n, k: min(chunk, k - k0), alpha: alpha, a: a + k0 * lda, lda: lda,
+              b: b + k0 * ldb, ldb: ldb, beta: k0 == 0 ? beta : 1, c: c, ldc: ldc)
     }
 }
 
@@ -38,7 +54,7 @@ func parallelSgemmATB(m: Int, n: Int, k: Int, alpha: Float = 1,
                       c: UnsafeMutablePointer<Float>, ldc: Int) {
     let threads = max(1, min(Engine.threads, k / 256))
     if threads == 1 {
-        sgemm(transA: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: c, ldc: ldc)
+        sgemmATBInChunks(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: c, ldc: ldc)
         return
     }
     let scratch = Tensor(uninitialized: [threads, m, n])
@@ -46,8 +62,8 @@ func parallelSgemmATB(m: Int, n: Int, k: Int, alpha: Float = 1,
     let ap = SendablePointer(UnsafeMutablePointer(mutating: a)), bp = SendablePointer(UnsafeMutablePointer(mutating: b))
     parallelFor(threads) { t in
         let lo = k * t / threads, hi = k * (t + 1) / threads
-        sgemm(transA: true, m: m, n: n, k: hi - lo, alpha: alpha, a: ap.p + lo * lda, lda: lda,
-              b: bp.p + lo * ldb, ldb: ldb, beta: 0, c: sp.p + t * m * n, ldc: n)
+        sgemmATBInChunks(m: m, n: n, k: hi - lo, alpha: alpha, a: ap.p + lo * lda, lda: lda,
+                         b: bp.p + lo * ldb, ldb: ldb, beta: 0, c: sp.p + t * m * n, ldc: n)
     }
     for t in 0..<threads {
         let part = sp.p + t * m * n
