@@ -6,11 +6,8 @@
 
 /// Rows per GEMM call for an [rows × k]·[k × n] product (forward, weight gradient): the most
 /// that keeps M·N·K within OpenBLAS's small-matrix limit, or 256 when even 32 rows exceed it
-/// (no gain there).
-func blockRows(n: Int, k: Int) -> Int {
-    let r = 1_000_000 / max(1, n * k)
-    return r >= 32 ? r : 256
-}
+/// (no gain there; the blocks then only keep a block's patches in cache).
+func blockRows(n: Int, k: Int) -> Int { smallKernelRows(n: n, k: k) ?? 256 }
 
 /// Rows per block of the input gradient's dy·wᵀ GEMMs: their transposed-B small-matrix kernel
 /// measured no faster, so blocks only keep the [rows × width] result within ~512 KB of L2.

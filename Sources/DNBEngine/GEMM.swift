@@ -11,11 +11,18 @@ func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
+/// Rows of an [rows × k]·[k × n] product per call that keep M·N·K within OpenBLAS 0.3.21's limit for its
+/// small-matrix kernels (10⁶), or nil when fewer than 32 rows fit (no gain there).
+func smallKernelRows(n: Int, k: Int) -> Int? {
+    let rows = 1_000_000 / max(1, n * k)
+    return rows >= 32 ? rows : nil
+}
+
 /// A GEMM whose M dimension is split across the engine's threads, each
 /// calling single-threaded OpenBLAS on its block of rows. With B untransposed each thread's rows go
-/// in blocks sized for OpenBLAS's small-matrix kernels (`blockRows`): a linear layer's input gradient
-/// ([4096 × 192]·[192 × 64], one thread) 100 → 116 GFLOP/s; with Bᵀ those kernels were slower
-/// (93 → 83 GFLOP/s), so it stays one call.
+/// in blocks for OpenBLAS's small-matrix kernels where they fit (`smallKernelRows`): a linear layer's
+/// input gradient ([4096 × 192]·[192 × 64], one thread) 100 → 116 GFLOP/s; with Bᵀ those kernels were
+/// slower (93 → 83 GFLOP/s), so it stays one call.
 func parallelSgemm(transB: Bool = false, m: Int, n: Int, k: Int,
                    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                    b: UnsafePointer<Float>, ldb: Int,
@@ -24,7 +31,7 @@ func parallelSgemm(transB: Bool = false, m: Int, n: Int, k: Int,
     let bp = SendablePointer(UnsafeMutablePointer(mutating: b))
     let cp = SendablePointer(c)
     parallelChunks(m, minimumPerThread: 64) { _, rows in
-        let block = transB ? max(1, rows.count) : blockRows(n: n, k: k)
+        let block = (transB ? nil : smallKernelRows(n: n, k: k)) ?? max(1, rows.count)
         for r0 in stride(from: rows.lowerBound, to: rows.upperBound, by: block) {
             sgemm(transB: transB, m: min(block, rows.upperBound - r0), n: n, k: k, alpha: alpha,
                   a: ap.p + r0 * lda, lda: lda, b: bp.p, ldb: ldb, beta: beta, c: cp.p + r0 * ldc, ldc: ldc)
@@ -37,7 +44,7 @@ func parallelSgemm(transB: Bool = false, m: Int, n: Int, k: Int,
 /// 4096 rows, one thread) 98 → 113 GFLOP/s against one call, which runs the general kernel.
 func sgemmATBInChunks(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let chunk = blockRows(n: n, k: m)
+    let chunk = smallKernelRows(n: n, k: m) ?? max(1, k)
     for k0 in stride(from: 0, to: max(k, 1), by: chunk) {  // k = 0: one call, C = beta · C
         sgemm(transA: true, m: m, n: n, k: min(chunk, k - k0), alpha: alpha, a: a + k0 * lda, lda: lda,
               b: b + k0 * ldb, ldb: ldb, beta: k0 == 0 ? beta : 1, c: c, ldc: ldc)
