@@ -74,6 +74,31 @@ struct AttentionFastPathTests {
         for t in [r.y, r.dq, r.dk, r.dv] { #expect(t.buffer.allSatisfy { $0.isFinite }) }
     }
 
+    /// Query rows on both sides of the bound under which the forward kernel skips the row max
+    /// (|q|·max|k|·scale·log2 e < 60): rows scaled by 1 and by 40 alternate in runs of 1–9, so blocks of
+    /// 4 rows and the single rows after them fall on either side, next to each other in one head.
+    @Test func rowsOnBothSidesOfTheMaxFreeBound() throws {
+        for (l, d) in [(37, 8), (23, 5), (64, 16)] {
+            let shape = [2, l, 2 * d]
+            var results: [[Tensor]] = []
+            for path in [AttentionPath.fused, .gemm] {
+                let q = randn(shape, seed: 30), k = randn(shape, seed: 31), v = randn(shape, seed: 32)
+                for i in 0..<l where (i / (1 + i % 9)) % 2 == 1 {
+                    for b in 0..<2 { for c in 0..<(2 * d) { q.data[(b * l + i) * 2 * d + c] *= 40 } }
+                }
+                for t in [q, k, v] { t.requiresGrad = true }
+                let y = try scaledDotProductAttention(query: q, key: k, value: v, heads: 2, path: path)
+                try y.backward(seed: randn(shape, seed: 33))
+                results.append([y.detached(), q.grad!, k.grad!, v.grad!])
+            }
+            for (j, name) in ["y", "dq", "dk", "dv"].enumerated() {
+                let a = results[0][j], e = relError(a, results[1][j])
+                #expect(e < tolerance, "\(name) L\(l) D\(d): relative error \(e)")
+                #expect(a.buffer.allSatisfy { $0.isFinite })
+            }
+        }
+    }
+
     /// Under withNoGrad nothing is recorded and the output is the same.
     @Test func inference() throws {
         let q = randn([2, 9, 16], seed: 5), k = randn([2, 9, 16], seed: 6), v = randn([2, 9, 16], seed: 7)
