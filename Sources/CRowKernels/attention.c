@@ -197,28 +197,41 @@ INLINE void dots(const float *a, const float *bt, ptrdiff_t Lp, const ptrdiff_t 
     else for (ptrdiff_t d = 0; d < D; d++) out[d] = hsum(acc[d]) * scale;
 }
 
+// q2[r·D + d] = q[(i0 + r)·ld + d] · scale·log2 e: R query rows scaled for scores in base 2.
+INLINE void scaled_rows(const float *q, ptrdiff_t i0, const int R, const ptrdiff_t D, ptrdiff_t ld, float scale,
+                        float *q2) {
+    for (int r = 0; r < R; r++)
+        for (ptrdiff_t d = 0; d < D; d++) q2[r * D + d] = q[(i0 + r) * ld + d] * (scale * LOG2E);
+}
+
+// s[r] = the scores of R scaled rows (q2) against the 16 keys from c, −∞ on the padding keys (tail, in the
+// last block).
+INLINE void scores(const float *q2, const float *kt, ptrdiff_t c, const int R, ptrdiff_t Lp, const ptrdiff_t D,
+                   v16 tail, v16 *s) {
+    for (int r = 0; r < R; r++) s[r] = splat(0);
+    const float *Q = q2;
+    OPAQUE(Q);
+    for (ptrdiff_t d = 0; d < D; d++) {
+        v16 kd = V(kt + d * Lp + c);
+        for (int r = 0; r < R; r++) s[r] += kd * Q[r * D + d];
+    }
+    if (c == Lp - 16)
+        for (int r = 0; r < R; r++) s[r] += tail;
+}
+
 // Softmax is taken in base 2: with q pre-multiplied by scale·log2(e), 2^(s − max) equals
 // exp(scale·(q·k) − max). lse holds log2 Σ_j 2^(s_j) per query row.
 INLINE void forward_rows(const float *q, float *o, float *lse, const float *kt, const float *vt, float *e,
                          v16 tail, ptrdiff_t i0, const int R, ptrdiff_t Lp, const ptrdiff_t D, ptrdiff_t ld,
                          ptrdiff_t ldo, float scale) {
-    const ptrdiff_t last = Lp - 16;
     float q2[R][D];
-    for (int r = 0; r < R; r++)
-        for (ptrdiff_t d = 0; d < D; d++) q2[r][d] = q[(i0 + r) * ld + d] * (scale * LOG2E);
+    scaled_rows(q, i0, R, D, ld, scale, &q2[0][0]);
     v16 vm[R];
     for (int r = 0; r < R; r++) vm[r] = splat(-INFINITY);
     for (ptrdiff_t c = 0; c < Lp; c += 16) {
         v16 s[R];
-        for (int r = 0; r < R; r++) s[r] = splat(0);
-        const float *Q = &q2[0][0];
-        OPAQUE(Q);
-        for (ptrdiff_t d = 0; d < D; d++) {
-            v16 kd = V(kt + d * Lp + c);
-            for (int r = 0; r < R; r++) s[r] += kd * Q[r * D + d];
-        }
+        scores(&q2[0][0], kt, c, R, Lp, D, tail, s);
         for (int r = 0; r < R; r++) {
-            if (c == last) s[r] += tail;  // −∞ on the padding keys
             V(e + r * Lp + c) = s[r];
             vm[r] = vmax(vm[r], s[r]);
         }
@@ -256,23 +269,14 @@ INLINE void forward_rows(const float *q, float *o, float *lse, const float *kt, 
 INLINE void forward_rows_unshifted(const float *q, float *o, float *lse, const float *kt, const float *vt, float *e,
                                    v16 tail, ptrdiff_t i0, const int R, ptrdiff_t Lp, const ptrdiff_t D,
                                    ptrdiff_t ld, ptrdiff_t ldo, float scale) {
-    const ptrdiff_t last = Lp - 16;
     float q2[R][D];
-    for (int r = 0; r < R; r++)
-        for (ptrdiff_t d = 0; d < D; d++) q2[r][d] = q[(i0 + r) * ld + d] * (scale * LOG2E);
+    scaled_rows(q, i0, R, D, ld, scale, &q2[0][0]);
     v16 vs[R];
     for (int r = 0; r < R; r++) vs[r] = splat(0);
     for (ptrdiff_t c = 0; c < Lp; c += 16) {
         v16 s[R];
-        for (int r = 0; r < R; r++) s[r] = splat(0);
-        const float *Q = &q2[0][0];
-        OPAQUE(Q);
-        for (ptrdiff_t d = 0; d < D; d++) {
-            v16 kd = V(kt + d * Lp + c);
-            for (int r = 0; r < R; r++) s[r] += kd * Q[r * D + d];
-        }
+        scores(&q2[0][0], kt, c, R, Lp, D, tail, s);  // the padding keys' 2^−125 meet zero-padded Vᵀ
         for (int r = 0; r < R; r++) {
-            if (c == last) s[r] += tail;  // −∞ on the padding keys: 2^−125 there, against zero-padded Vᵀ
             v16 x = vexp2(s[r]);
             V(e + r * Lp + c) = x;
             vs[r] += x;
