@@ -259,7 +259,7 @@ INLINE void forward_rows(const float *q, float *o, float *lse, const float *kt, 
     }
 }
 
-// forward_rows for rows whose scores provably lie in [−60, 60] (forward_impl): there 2^s, its sums and
+// forward_rows for rows whose scores provably lie in [−60, 60] (forward_block): there 2^s, its sums and
 // the P·V products stay far inside float's normal range, and softmax does not depend on a shift, so the
 // row max is not needed. One sweep over the keys then takes the exponentials as the dot products come
 // out, where forward_rows stores the scores, finds their max, and reads them back. The floats differ from
@@ -288,7 +288,7 @@ INLINE void forward_rows_unshifted(const float *q, float *o, float *lse, const f
         rowSum[r] = sum;
         dots(e + r * Lp, vt, Lp, D, 1.0f / sum, o + (i0 + r) * ldo, 0);
     }
-    if (lse) {  // ≥ 2^−60 · L: a normal float, as vlog2 needs
+    if (lse) {  // sums ≥ 2^−60: normal floats, as vlog2 needs
         v16 l = vlog2(rowSum);
         for (int r = 0; r < R; r++) lse[i0 + r] = l[r];
     }

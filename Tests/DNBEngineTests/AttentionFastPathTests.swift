@@ -75,8 +75,9 @@ struct AttentionFastPathTests {
     }
 
     /// Query rows on both sides of the bound under which the forward kernel skips the row max
-    /// (|q|·max|k|·scale·log2 e < 60): rows scaled by 1 and by 40 alternate in runs of 1–9, so blocks of
-    /// 4 rows and the single rows after them fall on either side, next to each other in one head.
+    /// (|q|·max|k|·scale·log2 e < 60): N(0, 1) rows stay below it, rows scaled by 40 (picked by an irregular
+    /// pattern) go above, so blocks of 4 rows and the single rows after them fall on either side, next to each
+    /// other in one head.
     @Test func rowsOnBothSidesOfTheMaxFreeBound() throws {
         for (l, d) in [(37, 8), (23, 5), (64, 16)] {
             let shape = [2, l, 2 * d]
