@@ -6,26 +6,30 @@
 
 #define LANES 16
 
-// exp(x) by Cody–Waite range reduction and Cephes' degree-6 polynomial: within 1–2 ulp of expf
-// on [−87.3, 88.4], written without library calls so the loops around it vectorise.
+// exp(x) = 2^n · e^r with n = round(x·log2 e) and |r| ≤ ln2/2, r = x − n·ln2 by Cody–Waite (n·0.693359375 is
+// exact, so no FMA is needed for r: the SSE2 clone is as accurate as the others), e^r by a degree-6 polynomial
+// fitted for relative error (1.9e-9 in exact arithmetic), and n added to the exponent field. Within 2.5 ulp of
+// exp for the sigmoid over [−80, 80] (2.2 for the Cephes form it replaced: 19 vector operations against these
+// 15; group norm + SiLU's last pass 16 % faster, a /tmp harness). Arguments are clamped to [−87, 88.376]:
+// 2^n · e^r stays normal there. Written without library calls so the loops around it vectorise.
 static inline float fast_exp(float x) {
-    x = x < -87.33654f ? -87.33654f : x;
+    x = x < -87.0f ? -87.0f : x;
     x = x > 88.37626f ? 88.37626f : x;
-    float fx = floorf(x * 1.44269504088896341f + 0.5f);
-    float r = x - fx * 0.693359375f;
-    r = r - fx * -2.12194440e-4f;
-    float z = r * r;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * z + r + 1.0f;
-    int32_t bits = ((int32_t)fx + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return y * scale;
+    float n = __builtin_roundevenf(x * 1.44269504088896341f);
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float y = 1.3836700236424804e-3f;
+    y = y * r + 8.374781347811222e-3f;
+    y = y * r + 4.166822507977486e-2f;
+    y = y * r + 1.666642129421234e-1f;
+    y = y * r + 4.9999991059303284e-1f;
+    y = y * r + 1.0f;
+    y = y * r + 1.0f;
+    int32_t bits;
+    memcpy(&bits, &y, sizeof bits);
+    bits += (int32_t)n << 23;
+    memcpy(&y, &bits, sizeof y);
+    return y;
 }
 
 static inline float sigmoid(float v) { return 1.0f / (1.0f + fast_exp(-v)); }
@@ -122,12 +126,11 @@ ALWAYS_INLINE void column_sums_all(const float *x, ptrdiff_t ld, ptrdiff_t S, pt
     }
 }
 
-// The last pass of group_norm_forward: y = x·rstd·γ + (β − mean·rstd·γ) (then SiLU) from the statistics.
-static inline __attribute__((always_inline)) void group_norm_apply(
-    const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S, ptrdiff_t G, const float *gamma,
-    const float *beta, int silu, const float *stats, float *y) {
-    const ptrdiff_t C = ca + cb, cg = C / G;
-    float scale[C], shift[C];
+// The normalisation as one affine map per channel: y = x·scale + shift with scale = rstd·γ and
+// shift = β − mean·rstd·γ.
+ALWAYS_INLINE void affine_coefficients(ptrdiff_t C, ptrdiff_t G, const float *gamma, const float *beta,
+                                       const float *stats, float *scale, float *shift) {
+    const ptrdiff_t cg = C / G;
     for (ptrdiff_t g = 0; g < G; g++) {
         float mean = stats[2 * g], rstd = stats[2 * g + 1];
         for (ptrdiff_t c = g * cg; c < (g + 1) * cg; c++) {
@@ -136,6 +139,15 @@ static inline __attribute__((always_inline)) void group_norm_apply(
             shift[c] = (beta ? beta[c] : 0.0f) - mean * rstd * gm;
         }
     }
+}
+
+// The last pass of group_norm_forward: y = x·rstd·γ + (β − mean·rstd·γ) (then SiLU) from the statistics.
+static inline __attribute__((always_inline)) void group_norm_apply(
+    const float *xa, ptrdiff_t ca, const float *xb, ptrdiff_t cb, ptrdiff_t S, ptrdiff_t G, const float *gamma,
+    const float *beta, int silu, const float *stats, float *y) {
+    const ptrdiff_t C = ca + cb;
+    float scale[C], shift[C];
+    affine_coefficients(C, G, gamma, beta, stats, scale, shift);
     for (ptrdiff_t s = 0; s < S; s++) {
         const float *ra = xa + s * ca, *rb = xb + s * cb;
         float *dst = y + s * C;
@@ -217,32 +229,41 @@ DNB_CLONES void dnb_group_norm_forward2(const float *xa, ptrdiff_t ca, const flo
     group_norm_forward(xa, ca, xb, cb, S, G, gamma, beta, eps, silu, y, stats);
 }
 
-DNB_CLONES void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
-                                    const float *gamma, const float *beta, const float *stats, int silu,
-                                    float *dx, int accumulate, float *dgamma, float *dbeta, float *scratch) {
+// gy and d are the same buffer (d = gy) or do not overlap: pass 1 reads each element of gy before it writes that
+// element of d, so the in-place form needs no run-time overlap check (which would take the scalar loop).
+ALWAYS_INLINE void group_norm_backward(const float *x, float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
+                                       const float *gamma, const float *beta, const float *stats, int silu,
+                                       float *dx, int accumulate, float *dgamma, float *dbeta, float *d, float *y) {
     ptrdiff_t cg = C / G;
-    float meanC[C], rstdC[C], gm[C], bt[C], sdy[C], sdyx[C];
+    float meanC[C], rstdC[C], gm[C], scale[C], shift[C], sdy[C], sdyx[C];
+    affine_coefficients(C, G, gamma, beta, stats, scale, shift);
     for (ptrdiff_t c = 0; c < C; c++) {
         meanC[c] = stats[2 * (c / cg)];
         rstdC[c] = stats[2 * (c / cg) + 1];
         gm[c] = gamma ? gamma[c] : 1.0f;
-        bt[c] = beta ? beta[c] : 0.0f;
         sdy[c] = 0;
         sdyx[c] = 0;
     }
-    // Pass 1: the gradient at the affine output (through SiLU when fused) and its channel sums.
+    // Pass 1: the gradient at the affine output (through SiLU when fused) and its channel sums; with y, the
+    // forward's output again, as group_norm_apply computes it (z is its affine output: the same floats).
     for (ptrdiff_t s = 0; s < S; s++) {
         const float *row = x + s * C, *g = gy + s * C;
-        float *d = scratch + s * C;
+        float *ds = d + s * C, *ys = y ? y + s * C : 0;
+#pragma clang loop vectorize(assume_safety)
         for (ptrdiff_t c = 0; c < C; c++) {
             float xhat = (row[c] - meanC[c]) * rstdC[c];
             float v = g[c];
-            if (silu) {
-                float z = xhat * gm[c] + bt[c];
-                float sg = sigmoid(z);
-                v *= sg * (1.0f + z * (1.0f - sg));
+            if (silu || y) {
+                float z = row[c] * scale[c] + shift[c];
+                if (silu) {
+                    float sg = sigmoid(z);
+                    if (y) ys[c] = z * sg;
+                    v *= sg * (1.0f + z * (1.0f - sg));
+                } else {
+                    ys[c] = z;
+                }
             }
-            d[c] = v;
+            ds[c] = v;
             sdy[c] += v;
             sdyx[c] += v * xhat;
         }
@@ -260,12 +281,25 @@ DNB_CLONES void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff
         for (ptrdiff_t c = g * cg; c < (g + 1) * cg; c++) { aC[c] = a; bC[c] = b; }
     }
     for (ptrdiff_t s = 0; s < S; s++) {
-        const float *row = x + s * C, *d = scratch + s * C;
+        const float *row = x + s * C, *ds = d + s * C;
         float *out = dx + s * C;
         for (ptrdiff_t c = 0; c < C; c++) {
             float xhat = (row[c] - meanC[c]) * rstdC[c];
-            float v = rstdC[c] * (gm[c] * d[c] - aC[c] - xhat * bC[c]);
+            float v = rstdC[c] * (gm[c] * ds[c] - aC[c] - xhat * bC[c]);
             out[c] = accumulate ? out[c] + v : v;
         }
     }
+}
+
+DNB_CLONES void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
+                                        const float *gamma, const float *beta, const float *stats, int silu,
+                                        float *dx, int accumulate, float *dgamma, float *dbeta, float *scratch) {
+    group_norm_backward(x, (float *)gy, S, C, G, gamma, beta, stats, silu, dx, accumulate, dgamma, dbeta, scratch, 0);
+}
+
+DNB_CLONES void dnb_group_norm_backward_recomputing(const float *x, float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
+                                                    const float *gamma, const float *beta, const float *stats,
+                                                    int silu, float *dx, int accumulate, float *dgamma, float *dbeta,
+                                                    float *y) {
+    group_norm_backward(x, gy, S, C, G, gamma, beta, stats, silu, dx, accumulate, dgamma, dbeta, gy, y);
 }

@@ -66,20 +66,37 @@ struct GroupNormOp {
 
     /// Pushes the output gradient `grad` back into x's, the weight's and the bias's gradients (those that want one).
     func backward(_ grad: UnsafePointer<Float>, stats: Tensor) {
+        backward(UnsafeMutablePointer(mutating: grad), stats: stats, recomputing: nil)
+    }
+
+    /// `backward`, with `grad` (x's shape, a temporary of the caller's) overwritten, and the forward's output
+    /// written into `output` again (the floats `apply` writes) in the same pass: for a norm → convolution
+    /// pair's backward, which needs both, one SiLU per element instead of one for each and one pass over x fewer.
+    func backwardRecomputing(_ grad: UnsafeMutablePointer<Float>, stats: Tensor, output: Tensor) {
+        backward(grad, stats: stats, recomputing: output)
+    }
+
+    private func backward(_ grad: UnsafeMutablePointer<Float>, stats: Tensor, recomputing output: Tensor?) {
         let (n, s, c, groups) = (self.n, self.s, self.c, self.groups), silu: Int32 = self.silu ? 1 : 0
         let st = SendablePointer(stats.data), xp = SendablePointer(x.data)
         let gamma = weight.map { SendablePointer($0.data) }, beta = bias.map { SendablePointer($0.data) }
         let threads = max(1, min(Engine.threads, n))
         let partial = Tensor.zeros([threads, 2, c])  // per-thread dγ, dβ
-        let pp = SendablePointer(partial.data), gp = SendablePointer(UnsafeMutablePointer(mutating: grad))
+        let pp = SendablePointer(partial.data), gp = SendablePointer(grad)
+        let yp = output.map { SendablePointer($0.data) }
         let target = x.requiresGrad ? x.autograd.gradTarget() : nil
         let dxp = target.map { SendablePointer($0.pointer) }, accumulate: Int32 = target?.accumulate == false ? 0 : 1
         parallelFor(threads) { t in
-            let scratch = Tensor(uninitialized: [s, c])
+            let scratch = yp == nil ? Tensor(uninitialized: [s, c]) : nil
             for i in (n * t / threads)..<(n * (t + 1) / threads) {
-                dnb_group_norm_backward(xp.p + i * s * c, gp.p + i * s * c, s, c, groups, gamma?.p, beta?.p,
-                                        st.p + i * groups * 2, silu, dxp.map { $0.p + i * s * c }, accumulate,
-                                        pp.p + t * 2 * c, pp.p + t * 2 * c + c, scratch.data)
+                let (o, dx, dgamma, dbeta) = (i * s * c, dxp.map { $0.p + i * s * c }, pp.p + t * 2 * c, pp.p + t * 2 * c + c)
+                if let yp {
+                    dnb_group_norm_backward_recomputing(xp.p + o, gp.p + o, s, c, groups, gamma?.p, beta?.p,
+                                                        st.p + i * groups * 2, silu, dx, accumulate, dgamma, dbeta, yp.p + o)
+                } else {
+                    dnb_group_norm_backward(xp.p + o, gp.p + o, s, c, groups, gamma?.p, beta?.p, st.p + i * groups * 2,
+                                            silu, dx, accumulate, dgamma, dbeta, scratch!.data)
+                }
             }
         }
         for t in 0..<threads {

@@ -5,9 +5,10 @@ import DNBSupport
 ///
 /// Layout: x [N, H, W, Ci] NHWC, norm parameters [Ci], weight [KH, KW, Ci, Co] HWIO, out [N, Ho, Wo, Co].
 /// Forward: h = GN(x) into a temporary, out = conv(h) + bias; h is released.
-/// Backward: h = GN(x) again from the saved statistics (the same floats, one pass over x), then conv's
-/// weight and bias gradients from h, dh = conv's input gradient (a temporary, written not added),
-/// then group norm's backward from dh into x, γ and β. The result and every gradient are the floats
+/// Backward: dh = conv's input gradient (a temporary, written not added), then group norm's backward from
+/// dh into x, γ and β, which also writes h = GN(x) again from the saved statistics (the forward's floats,
+/// in the same pass: one SiLU per element for both), then conv's weight and bias gradients from h. The
+/// result and every gradient are the floats
 /// `conv2d(groupNorm(x))` gives; what changes is memory: with groupNorm and conv2d recorded apart, the
 /// graph holds x for the norm *and* h for the convolution until backward reaches them. At batch 128 the
 /// tutorial UNet's norm → convolution pairs keep ~370 MB of such h, for one more group-norm forward each
@@ -61,12 +62,15 @@ func groupNormConv2d(_ x: Tensor, groups: Int, normWeight: Tensor?, normBias: Te
             return convParameterGradients(g, x.data, grad.data, weight: weight, biases: biases, path: path)
         }
         let h = Tensor(uninitialized: x.shape)
-        norm.apply(into: h, stats: stats)
+        if normWants {
+            // dh first: group norm's backward then writes h as it goes (one SiLU per element for both).
+            let dh = Tensor(uninitialized: x.shape)
+            convInputGradient(g, weight.data, grad.data, dh.data, accumulate: false, path: path)
+            norm.backwardRecomputing(dh.data, stats: stats, output: h)
+        } else {
+            norm.apply(into: h, stats: stats)
+        }
         convParameterGradients(g, h.data, grad.data, weight: weight, biases: biases, path: path)
-        guard normWants else { return }
-        let dh = h  // h is not read again: its buffer takes dh
-        convInputGradient(g, weight.data, grad.data, dh.data, accumulate: false, path: path)
-        norm.backward(dh.data, stats: stats)
     }
     return out
 }

@@ -38,6 +38,12 @@ void dnb_group_norm_forward2(const float *xa, ptrdiff_t ca, const float *xb, ptr
 void dnb_group_norm_backward(const float *x, const float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
                              const float *gamma, const float *beta, const float *stats, int silu,
                              float *dx, int accumulate, float *dgamma, float *dbeta, float *scratch);
+// dnb_group_norm_backward with gy as its scratch (overwritten), that also writes the forward's output y again
+// (the floats dnb_group_norm_apply writes): a norm → convolution pair's backward needs both, and one pass
+// then takes each SiLU once for both.
+void dnb_group_norm_backward_recomputing(const float *x, float *gy, ptrdiff_t S, ptrdiff_t C, ptrdiff_t G,
+                                         const float *gamma, const float *beta, const float *stats, int silu,
+                                         float *dx, int accumulate, float *dgamma, float *dbeta, float *y);
 
 // Fused attention for one (batch, head), small head dimension D (attention.c). q, k, v, o and the
 // gradients are [L, D] with rows ld floats apart (one head's columns of packed [L, heads·D] tokens).
