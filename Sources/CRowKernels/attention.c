@@ -47,11 +47,9 @@ INLINE v16 vmax(v16 a, v16 b) { v16i m = a > b; return (v16)((m & (v16i)a) | (~m
 
 #define LOG2E 1.44269504088896341f
 
-// 2^x for x ≤ 127: x = n + r with n = round(x), |r| ≤ ½, 2^r by a degree-6 polynomial fitted for
-// relative error (1.9e-9 in exact arithmetic, ≤ 2 ulp in float32), then n added to the exponent
-// field. Arguments below −125 give 2^−125·2^r (≈ 2e-38, still normal) instead of underflowing to 0.
-INLINE v16 vexp2(v16 x) {
-    x = vmax(x, splat(-125.0f));
+// 2^x for −125 ≤ x ≤ 127: x = n + r with n = round(x), |r| ≤ ½, 2^r by a degree-6 polynomial fitted
+// for relative error (1.9e-9 in exact arithmetic, ≤ 2 ulp in float32), then n added to the exponent field.
+INLINE v16 vexp2_in_range(v16 x) {
     v16 n = __builtin_elementwise_roundeven(x);
     v16 r = x - n;
     v16 y = splat(1.5345649444498122e-4f);
@@ -63,6 +61,9 @@ INLINE v16 vexp2(v16 x) {
     y = y * r + 1.0f;
     return (v16)((v16i)y + (__builtin_convertvector(n, v16i) << 23));
 }
+
+// 2^x for x ≤ 127; arguments below −125 give 2^−125·2^r (≈ 2e-38, still normal) instead of underflowing to 0.
+INLINE v16 vexp2(v16 x) { return vexp2_in_range(vmax(x, splat(-125.0f))); }
 
 // log2 x for normal x > 0: x = 2^e·f with f in [√½, √2), log2 f = (2/ln 2)·atanh(t), t = (f − 1)/(f + 1),
 // |t| ≤ 0.172, by its odd series to t⁹ (the next term is below 2e-9). f − 1 is exact; t carries the rounding of
@@ -277,7 +278,8 @@ INLINE void forward_rows_unshifted(const float *q, float *o, float *lse, const f
         v16 s[R];
         scores(&q2[0][0], kt, c, R, Lp, D, tail, s);  // the padding keys' 2^−125 meet zero-padded Vᵀ
         for (int r = 0; r < R; r++) {
-            v16 x = vexp2(s[r]);
+            // |s| ≤ 60 but on padding keys (−∞, the last block only): the clamp there alone.
+            v16 x = c == Lp - 16 ? vexp2(s[r]) : vexp2_in_range(s[r]);
             V(e + r * Lp + c) = x;
             vs[r] += x;
         }
