@@ -49,6 +49,11 @@ int main(void) {
     print("group_norm_dx", dx, S * C);
     print("group_norm_dgamma", dgamma, C);
     print("group_norm_dbeta", dbeta, C);
+    float *gy3 = randoms(S * C), *dx3 = randoms(S * C), *y3 = randoms(S * C);
+    dnb_group_norm_backward_recomputing(gx2, gy3, S, C, G, gamma, beta, stats, 1, dx3, 0, dgamma, dbeta, y3);
+    print("group_norm_recomputing_dx", dx3, S * C);
+    print("group_norm_recomputing_y", y3, S * C);
+    print("group_norm_recomputing_d", gy3, S * C);
 
     // Attention for one head: L = 19 tokens, D = 8, rows ld = 16 floats apart.
     enum { L = 19, D = 8, LD = 16 };
