@@ -4,6 +4,7 @@ import PackageDescription
 // Module map: each target has one job.
 //   DNBSupport   – what every module shares: atomic file writes, "did you mean", shape text, a Sendable box
 //   DNBEngine    – tensors, autograd, kernels on OpenBLAS, Adam, RNG, safetensors (knows nothing of diffusion)
+//   COpenBLASCore – OpenBLAS's kernels chosen by CPU features where the library falls back to Prescott
 //   DNBDistributed – the ranks mpirun started (Open MPI loaded at run time): collectives with timeouts, failures
 //   DNBDiffusion – UNet2DModel and its blocks, DDPM/DDIM/DPM-Solver++/Euler schedulers, training and sampling loops
 //   DNBData      – IDX/MNIST/Fashion-MNIST reading, verification, fetching, transforms, loader
@@ -44,8 +45,9 @@ let package = Package(
 
         .target(name: "CKernels"),
         .target(name: "CRowKernels"),
+        .target(name: "COpenBLASCore", dependencies: ["CBLAS"]),
         .target(name: "DNBSupport", dependencies: ["CZlib"]),
-        .target(name: "DNBEngine", dependencies: ["DNBSupport", "CBLAS", "CKernels", "CRowKernels"]),
+        .target(name: "DNBEngine", dependencies: ["DNBSupport", "CBLAS", "COpenBLASCore", "CKernels", "CRowKernels"]),
         .target(name: "DNBDistributed"),
         .target(name: "DNBDiffusion", dependencies: ["DNBSupport", "DNBEngine", "DNBDistributed"]),
         .target(name: "DNBData", dependencies: ["DNBSupport", "DNBEngine", "CZlib"]),
@@ -69,7 +71,7 @@ let package = Package(
         // Shared by the test targets: per-test temporary folders, the repository root, real MNIST if present.
         .target(name: "DNBTestSupport", path: "Tests/DNBTestSupport"),
         .testTarget(name: "DNBSupportTests", dependencies: ["DNBSupport", "DNBTestSupport"]),
-        .testTarget(name: "DNBEngineTests", dependencies: ["DNBTestSupport", "DNBEngine"], exclude: ["Fixtures"]),
+        .testTarget(name: "DNBEngineTests", dependencies: ["DNBTestSupport", "DNBEngine", "COpenBLASCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBDiffusionTests", dependencies: ["DNBTestSupport", "DNBDiffusion", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBDataTests", dependencies: ["DNBTestSupport", "DNBSupport", "DNBData", "DNBEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "DNBEvaluationTests", dependencies: ["DNBTestSupport", "DNBEvaluation", "DNBClassifier", "DNBData", "DNBEngine"]),

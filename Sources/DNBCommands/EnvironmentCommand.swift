@@ -55,7 +55,7 @@ public enum EnvironmentReport {
         rows.append(("Machine", field(uts.machine)))
         rows.append(("CPU", cpuModel()))
         rows.append(("CPU cores", "\(ProcessInfo.processInfo.activeProcessorCount) (dnb uses \(Engine.threads))"))
-        rows.append(("BLAS", "\(Engine.blasConfig) (kernel \(Engine.blasCore))"))
+        rows.append(("BLAS", "\(Engine.blasConfig) (kernel \(Engine.blasCoreDescription))"))
         rows.append(("Date", ISO8601DateFormatter().string(from: Date())))
         return rows
     }

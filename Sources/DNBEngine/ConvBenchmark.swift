@@ -238,7 +238,7 @@ public func runConvBenchmark(_ options: ConvBenchmarkOptions = ConvBenchmarkOpti
         }
     }
     return ConvBenchmarkReport(date: ISO8601DateFormatter().string(from: Date()), machine: machineDescription(),
-                               blas: "OpenBLAS \(Engine.blasCore) (\(Engine.blasConfig))", batch: options.batch,
+                               blas: "OpenBLAS \(Engine.blasCoreDescription) (\(Engine.blasConfig))", batch: options.batch,
                                repetitions: options.repetitions, winogradTile: Engine.winogradTile, sgemm: sgemm,
                                rows: rows, totals: totals)
 }

@@ -3,6 +3,7 @@ import DNBSupport
 import Foundation
 import Synchronization
 import CBLAS
+import COpenBLASCore
 
 /// How many cores the engine's kernels use. OpenBLAS itself runs single-threaded:
 /// dnb splits work across cores itself, which measured faster for the many
@@ -43,9 +44,22 @@ public enum Engine {
         return String(cString: c)
     }
 
+    /// OpenBLAS's kernels ("SkylakeX", "Haswell", …).
     public static var blasCore: String {
         guard let c = openblas_get_corename() else { return "unknown" }
         return String(cString: c)
+    }
+
+    /// The kernels OpenBLAS had chosen itself when dnb chose others at load time (COpenBLASCore.h:
+    /// OpenBLAS 0.3.21–0.3.24 take Prescott's for Intel CPUs newer than they know), else nil.
+    public static var blasCoreReplaced: String? {
+        dnb_blas_replaced_core().map { String(cString: $0) }
+    }
+
+    /// `blasCore`, saying so when dnb chose it: "SkylakeX, chosen by dnb: OpenBLAS took Prescott for this CPU".
+    public static var blasCoreDescription: String {
+        guard let old = blasCoreReplaced else { return blasCore }
+        return "\(blasCore), chosen by dnb: OpenBLAS took \(old) for this CPU"
     }
 }
 

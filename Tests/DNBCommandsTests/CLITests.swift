@@ -380,6 +380,21 @@ struct CLITests {
         #expect(result.stdout.contains("(dnb uses 1)"))
     }
 
+    /// OPENBLAS_CORETYPE is the user's choice of kernels: dnb keeps it even where it would replace
+    /// OpenBLAS's own choice (COpenBLASCore.h), and `env` shows the kernels in use.
+    @Test func userChosenOpenBLASKernelsAreKept() throws {
+        let dir = try TemporaryDirectory("dnb-cli")
+        let result = try CLIBinary.run([], stdin: "env\n", environment: ["OPENBLAS_CORETYPE": "Prescott"], in: dir)
+        #expect(result.status == 0, "\(result)")
+        let row = result.stdout.split(separator: "\n").first { $0.contains("BLAS") }.map(String.init) ?? ""
+        #expect(!row.contains("chosen by dnb"), "\(row)")
+        #if arch(x86_64)
+        if dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_init") != nil {  // RTLD_DEFAULT; a DYNAMIC_ARCH build
+            #expect(row.contains("(kernel Prescott)"), "\(row)")
+        }
+        #endif
+    }
+
     @Test func versionFlag() throws {
         let dir = try TemporaryDirectory("dnb-cli")
         let result = try CLIBinary.run(["--version"], in: dir)
