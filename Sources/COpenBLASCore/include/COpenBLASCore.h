@@ -6,9 +6,9 @@
 // A DYNAMIC_ARCH OpenBLAS (Debian's) picks its kernels from the CPU model when it loads. Before 0.3.25,
 // an Intel family-6 model it does not know (Raptor Lake, Sapphire and Emerald Rapids, …) falls through to
 // the Prescott (SSE3) kernels: OpenMathLib/OpenBLAS#4267, fixed by #4268 in 0.3.25; Debian 12 ships
-// 0.3.21. On an Emerald Rapids VM that made dnb's training step 2.8× slower (4.1 s against 1.5 s at batch
-// 128). A constructor in this target runs after OpenBLAS's own (a dependency's constructors run first)
-// and before any BLAS call: when the library settled on Prescott for a CPU with AVX2 or AVX-512, it
+// 0.3.21. On an Emerald Rapids VM that made dnb's training step 2.3× slower (2.9–3.0 s against 1.26–1.31 s
+// at batch 128). A constructor in this target runs after OpenBLAS's own (a dependency's constructors run
+// first) and before any BLAS call: when the library settled on Prescott for a CPU with AVX or better, it
 // re-initialises OpenBLAS with the kernels the CPU's features call for, as later OpenBLAS does for CPUs
 // it does not know. OPENBLAS_CORETYPE, when set, is the user's choice and is left alone.
 
