@@ -26,9 +26,10 @@ import COpenBLASCore
             (nil, all, 0, nil),
         ]
         for c in cases {
-            let got: String? = c.chosen.flatMap { name in
-                name.withCString { dnb_blas_better_core($0, c.features, c.forced) }.map { String(cString: $0) }
-            } ?? dnb_blas_better_core(nil, c.features, c.forced).map { String(cString: $0) }
+            // The answer is one of the C file's literals, never a pointer into `chosen`.
+            let answer = c.chosen.map { $0.withCString { dnb_blas_better_core($0, c.features, c.forced) } }
+                ?? dnb_blas_better_core(nil, c.features, c.forced)
+            let got = answer.map { String(cString: $0) }
             #expect(got == c.expected, "\(c.chosen ?? "nil"), features \(c.features), forced \(c.forced)")
         }
     }
